@@ -1,0 +1,106 @@
+"""Domain types shared by every part of annotator (no I/O, no Textual).
+
+Offsets are half-open ``[start, end)`` in Unicode code points of the stored text, so
+``text[start:end]`` is always exactly the sentence.  A label points at its sentence by
+offsets, not by index, so that a later fix of a sentence split leaves every other
+label attached to the right text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An imported article: its exact text and its sentence segmentation."""
+
+    id: str
+    title: str
+    text: str
+    sentences: tuple[Span, ...]
+    sources: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInfo:
+    """What the article list needs, without the text (cheap to load for thousands)."""
+
+    id: str
+    seq: int
+    title: str
+    n_sentences: int
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """One annotator's decision on one sentence."""
+
+    article_id: str
+    start: int
+    end: int
+    label: str
+    annotator: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelDef:
+    name: str
+    keys: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelScheme:
+    """The set of labels a project uses; stored with the database so it can change later."""
+
+    labels: tuple[LabelDef, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.labels)
+
+    def get(self, name: str) -> LabelDef | None:
+        for d in self.labels:
+            if d.name == name:
+                return d
+        return None
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [{"name": d.name, "keys": list(d.keys), "description": d.description} for d in self.labels]
+
+    @classmethod
+    def from_json(cls, data: list[dict[str, Any]]) -> LabelScheme:
+        return cls(
+            tuple(
+                LabelDef(str(d["name"]), tuple(str(k) for k in d.get("keys", ())), str(d.get("description", "")))
+                for d in data
+            )
+        )
+
+
+DEFAULT_SCHEME = LabelScheme(
+    (
+        LabelDef("claim", ("1", "c"), "An assertion of fact or opinion that could be checked."),
+        LabelDef("quote", ("2", "q"), "Reported speech: a direct or indirect quotation with its attribution."),
+        LabelDef("background", ("3", "b"), "Context, scene-setting or boilerplate."),
+    )
+)
+
+
+def now_iso() -> str:
+    """UTC time with milliseconds, sortable as text (``2026-11-22T14:39:14.123Z``)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
