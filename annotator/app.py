@@ -1,0 +1,254 @@
+"""The full-screen labeling app (the only module, with ``annotator.ui``, that imports Textual)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+
+from annotator.errors import AnnotatorError
+from annotator.importer import display_title
+from annotator.sanitize import sanitize_line
+from annotator.session import Session
+from annotator.ui.article_list import ArticleList
+from annotator.ui.article_view import ArticleView
+from annotator.ui.help import HelpScreen, rows_from_bindings
+
+if TYPE_CHECKING:
+    from annotator.storage import Database
+
+
+def label_bindings(session: Session) -> list[Binding]:
+    """Label keys come from the project's label scheme, each with an id so it can be remapped."""
+    out: list[Binding] = []
+    for d in session.scheme.labels:
+        keys = ",".join(d.keys)
+        out.append(
+            Binding(keys, f"label('{d.name}')", d.name.capitalize(), id=f"label.{d.name}",
+                    key_display="/".join(d.keys), tooltip=f"Label the sentence {d.name} and move on")
+        )
+    return out
+
+
+class LabelScreen(Screen[None]):
+    BINDINGS = [
+        Binding("j,down", "move(1)", "Down", show=False, id="cursor.down", tooltip="Next sentence"),
+        Binding("k,up", "move(-1)", "Up", show=False, id="cursor.up", tooltip="Previous sentence"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="cursor.page_down", tooltip="One screen down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="cursor.page_up", tooltip="One screen up"),
+        Binding("home", "jump(0)", "First", show=False, id="cursor.first", tooltip="First sentence"),
+        Binding("end", "jump(-1)", "Last", show=False, id="cursor.last", tooltip="Last sentence"),
+        Binding("x,backspace", "clear", "Clear", id="label.clear", tooltip="Clear the sentence's label"),
+        Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change and go back to it"),
+        Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
+        Binding("p", "article(-1)", "Prev article", id="article.previous", tooltip="Previous article"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
+    ]
+
+    DEFAULT_CSS = """
+    LabelScreen #article-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    LabelScreen #status { height: 1; padding: 0 1; background: $panel; color: $foreground; }
+    LabelScreen #empty { padding: 2 4; color: $foreground-muted; }
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        for binding in Binding.make_bindings(label_bindings(session)):
+            self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield ArticleList(id="articles")
+            with Vertical():
+                yield Static("", id="article-title")
+                yield ArticleView(self.session.scheme, id="article")
+        yield Static("", id="status")
+        yield Footer()
+
+    @property
+    def view(self) -> ArticleView:
+        return self.query_one(ArticleView)
+
+    @property
+    def article_list(self) -> ArticleList:
+        return self.query_one(ArticleList)
+
+    def on_mount(self) -> None:
+        s = self.session
+        self.article_list.set_articles(
+            [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
+        )
+        self.view.focus()
+        if not s.infos:
+            self.query_one("#article-title", Static).update(Content("No articles yet"))
+            self.view.show_article(
+                "No articles in this database yet.\n\nQuit with ctrl+q and open some: annotator label samples/",
+                (), [], 0,
+            )
+            self._update_status()
+            return
+        article, sentence = s.resume_position()
+        self.open_article(article, sentence)
+
+    def _title(self, index: int) -> str:
+        info = self.session.infos[index]
+        if info.title:
+            return info.title
+        return display_title("", self.session.db.get_article(info.id).text, 60) if info.n_sentences else "(empty)"
+
+    # -- showing state --------------------------------------------------------------
+    def open_article(self, index: int, cursor: int = 0) -> None:
+        s = self.session
+        s.open_article(index, cursor)
+        assert s.article is not None
+        self.view.show_article(s.article.text, s.article.sentences, [lab.label if lab else None for lab in s.labels], s.cursor)
+        title = display_title(s.article.title, s.article.text, 200)
+        self.query_one("#article-title", Static).update(
+            Content(f"{index + 1}/{len(s.infos)}  ") + Content(sanitize_line(title))
+        )
+        self.article_list.highlighted = index
+        self._update_status()
+
+    def _update_status(self) -> None:
+        s = self.session
+        done = sum(1 for i in range(len(s.infos)) if s.is_done(i))
+        pct = 100 * s.total_labeled / s.total_sentences if s.total_sentences else 0
+        text = (
+            f"{s.article_labeled}/{s.article_total} labeled"
+            f"  ·  overall {s.total_labeled}/{s.total_sentences} ({pct:.0f}%)"
+            f"  ·  {done}/{len(s.infos)} articles done"
+            f"  ·  sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}"
+            f"  ·  {sanitize_line(s.annotator)}"
+        )
+        self.query_one("#status", Static).update(Content(text))
+
+    def _after_change(self, article_index: int, sentence: int) -> None:
+        s = self.session
+        if article_index == s.article_index:
+            lab = s.labels[sentence]
+            self.view.set_label(sentence, lab.label if lab else None)
+        self.article_list.update_article(
+            article_index, self._title(article_index), s.labeled[article_index], s.infos[article_index].n_sentences
+        )
+        self._update_status()
+
+    def _guard(self) -> bool:
+        return self.session.article is not None and self.session.article_total > 0
+
+    def _move_to(self, index: int, *, center: bool = False) -> None:
+        s = self.session
+        s.cursor = max(0, min(index, s.article_total - 1))
+        self.view.set_cursor(s.cursor, center=center)
+        self._update_status()
+
+    def _report(self, exc: AnnotatorError) -> None:
+        self.notify(sanitize_line(exc.message), title=exc.title, severity="error", timeout=10)
+
+    # -- actions --------------------------------------------------------------------
+    def action_label(self, name: str) -> None:
+        if not self._guard():
+            return
+        s = self.session
+        sentence = s.cursor
+        try:
+            s.set_label(name)
+        except AnnotatorError as exc:
+            self._report(exc)
+            return
+        self._after_change(s.article_index, sentence)
+        if s.cursor < s.article_total - 1:
+            self._move_to(s.cursor + 1)
+        elif s.article_labeled >= s.article_total:
+            self.notify("Article complete. Press n for the next one.", timeout=4)
+
+    def action_clear(self) -> None:
+        if not self._guard():
+            return
+        try:
+            if self.session.clear_label():
+                self._after_change(self.session.article_index, self.session.cursor)
+        except AnnotatorError as exc:
+            self._report(exc)
+
+    def action_undo(self) -> None:
+        s = self.session
+        before = s.article_index
+        try:
+            change = s.undo()
+        except AnnotatorError as exc:
+            self._report(exc)
+            return
+        if change is None:
+            self.notify("Nothing to undo.", timeout=2)
+            return
+        if change.article_index != before:
+            self.open_article(change.article_index, change.sentence)
+        self._after_change(change.article_index, change.sentence)
+        self._move_to(change.sentence, center=change.article_index != before)
+
+    def action_move(self, delta: int) -> None:
+        if self._guard():
+            self._move_to(self.session.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        if self._guard():
+            self._move_to(self.view.sentence_page(direction))
+
+    def action_jump(self, index: int) -> None:
+        if self._guard():
+            self._move_to(index if index >= 0 else self.session.article_total - 1, center=True)
+
+    def action_article(self, delta: int) -> None:
+        s = self.session
+        if not s.infos:
+            return
+        target = s.article_index + delta
+        if not 0 <= target < len(s.infos):
+            self.notify("No more articles that way.", timeout=2)
+            return
+        self._open_at_first_unlabeled(target)
+
+    def _open_at_first_unlabeled(self, index: int) -> None:
+        self.open_article(index)
+        first = self.session.first_unlabeled()
+        if first:
+            self._move_to(first, center=True)
+
+    def action_help(self) -> None:
+        rows = rows_from_bindings(
+            [b for bs in self.app._bindings.key_to_bindings.values() for b in bs],
+            [b for bs in self._bindings.key_to_bindings.values() for b in bs],
+            self.app.get_key_display,
+        )
+        intro = "Label every sentence; each key saves at once. Click a sentence to select it."
+        self.app.push_screen(HelpScreen(rows, intro))
+
+    def on_article_view_sentence_clicked(self, message: ArticleView.SentenceClicked) -> None:
+        if self._guard():
+            self._move_to(message.index)
+
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        if message.option_index != self.session.article_index:
+            self._open_at_first_unlabeled(message.option_index)
+        self.view.focus()
+
+
+class AnnotatorApp(App[None]):
+    TITLE = "annotator"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every label is already saved)")]
+
+    def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None) -> None:
+        super().__init__()
+        self.session = Session(db, annotator)
+        self.startup_messages = startup_messages or []
+
+    def on_mount(self) -> None:
+        self.push_screen(LabelScreen(self.session))
+        for text, severity in self.startup_messages:
+            self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8)

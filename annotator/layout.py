@@ -1,0 +1,113 @@
+"""Wrapping an article into display lines for a given width (pure; no Textual).
+
+Each sentence starts on its own display line and is word-wrapped to the width; a line
+break in the text between two sentences becomes a blank line, so paragraphs stay
+visible.  A display line is ``(sentence_index, start, end)`` in text offsets (``-1``
+for a blank line), so the view renders straight from the stored text and a click maps
+back to a sentence without any search through rendered text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+
+from annotator.model import Span
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\u2028\u2029\x85\x0b\x0c]")
+_WORD = re.compile(r"\S+\s*")
+
+DisplayLine = tuple[int, int, int]
+
+
+@dataclass(slots=True)
+class Layout:
+    width: int
+    lines: list[DisplayLine]
+    first_line: list[int]  # per sentence: index of its first display line
+    line_count: list[int]  # per sentence: how many display lines it takes
+
+    def sentence_at(self, y: int) -> int:
+        """The sentence shown on display line ``y``; a blank line maps to the sentence after it."""
+        if not self.lines:
+            return -1
+        y = max(0, min(y, len(self.lines) - 1))
+        sid = self.lines[y][0]
+        while sid < 0 and y + 1 < len(self.lines):
+            y += 1
+            sid = self.lines[y][0]
+        if sid < 0:  # trailing blank lines: the last sentence
+            return len(self.first_line) - 1
+        return sid
+
+
+def _hard_split(text: str, start: int, end: int, width: int, out: list[tuple[int, int]]) -> None:
+    """A word wider than the line: cut it by cells (wide characters never straddle a cut)."""
+    if text[start:end].isascii():
+        for s in range(start, end, width):
+            out.append((s, min(s + width, end)))
+        return
+    s = start
+    cells = 0
+    for i in range(start, end):
+        w = cell_len(text[i])
+        if cells + w > width and i > s:
+            out.append((s, i))
+            s, cells = i, 0
+        cells += w
+    out.append((s, end))
+
+
+def wrap_piece(text: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
+    """Greedy word wrap of ``text[start:end]`` (no line breaks inside) to ``width`` cells."""
+    piece = text[start:end]
+    if len(piece) <= width and (piece.isascii() or cell_len(piece) <= width):
+        return [(start, end)]
+    out: list[tuple[int, int]] = []
+    line_start = start
+    cells = 0
+    for m in _WORD.finditer(piece):
+        ws, we = start + m.start(), start + m.end()
+        word = m.group()
+        stripped = word.rstrip()
+        w_cells = len(stripped) if stripped.isascii() else cell_len(stripped)
+        if cells and cells + w_cells > width:
+            out.append((line_start, ws))
+            line_start, cells = ws, 0
+        if w_cells > width:
+            _hard_split(text, ws, ws + len(stripped), width, out)
+            line_start = ws + len(stripped)
+            cells = 0
+            if line_start < we:
+                cells = we - line_start
+            continue
+        cells += len(word) if word.isascii() else cell_len(word)
+    if line_start < end or not out:
+        out.append((line_start, end))
+    # A whitespace-only tail (after a hard split) is not worth a line of its own.
+    return [(s, e) for s, e in out if text[s:e].strip()] or [(start, end)]
+
+
+def wrap_article(text: str, sentences: Sequence[Span], width: int) -> Layout:
+    width = max(width, 1)
+    lines: list[DisplayLine] = []
+    first_line: list[int] = []
+    line_count: list[int] = []
+    prev_end = 0
+    for sid, span in enumerate(sentences):
+        if sid and _LINE_BREAK.search(text, prev_end, span.start):
+            lines.append((-1, prev_end, prev_end))
+        first_line.append(len(lines))
+        pos = span.start
+        for m in _LINE_BREAK.finditer(text, span.start, span.end):
+            if text[pos:m.start()].strip():
+                lines.extend((sid, s, e) for s, e in wrap_piece(text, pos, m.start(), width))
+            pos = m.end()
+        if text[pos:span.end].strip() or len(lines) == first_line[-1]:
+            lines.extend((sid, s, e) for s, e in wrap_piece(text, pos, span.end, width))
+        line_count.append(len(lines) - first_line[-1])
+        prev_end = span.end
+    return Layout(width, lines, first_line, line_count)

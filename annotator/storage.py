@@ -1,0 +1,758 @@
+"""The label database: the only module that imports tinydb.
+
+Layout for ``--db annotations/annotations.json``::
+
+    annotations/annotations.json            TinyDB index: tables ``project`` and ``articles``
+    annotations/annotations.json.lock       flock held by the one writer
+    annotations/annotations.json.lock.info  who holds it (pid, host, command, start time)
+    annotations/annotations.d/articles/<id>.json   TinyDB, table ``article``: exact text + sentences
+    annotations/annotations.d/labels/<id>.json     TinyDB, table ``labels``: one doc per (start, end, annotator)
+
+Every file is plain TinyDB JSON, so ``TinyDB(path)`` can query any of them.  A label save
+rewrites only its article's small labels file, so its cost does not grow with the
+project.  Every write is an atomic replace with fsync (see ``atomicio``): after a crash
+each file is either the old or the new version, never a mix, and a file annotator did
+not write itself is reported, never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import orjson
+from filelock import FileLock, Timeout
+from tinydb.storages import Storage
+from tinydb.table import Table
+
+from annotator.atomicio import atomic_write_bytes
+from annotator.errors import DatabaseCorrupt, DatabaseError, DatabaseLocked, SaveError
+from annotator.model import (
+    DEFAULT_SCHEME,
+    SCHEMA_VERSION,
+    Article,
+    ArticleInfo,
+    Label,
+    LabelScheme,
+    Span,
+    now_iso,
+)
+
+__all__ = ["Database", "OrjsonStorage"]
+
+_Data = dict[str, dict[str, dict[str, Any]]]
+_Key = tuple[int, int, str]  # (start, end, annotator)
+
+# No separators and no leading dot, so an id can never leave its folder or hide a file.
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+
+_ARTICLE_CACHE = 16
+_LABEL_FILE_CACHE = 64
+
+
+def _check_id(article_id: object) -> str:
+    if not isinstance(article_id, str) or not _SAFE_ID.fullmatch(article_id):
+        raise ValueError(f"article id {article_id!r} cannot be used as a file name")
+    return article_id
+
+
+def _corrupt(path: Path, why: str) -> DatabaseCorrupt:
+    return DatabaseCorrupt(
+        f"{path} is damaged ({why}); annotator will not overwrite it: restore it from a backup, "
+        f"or move it away and re-import your articles and latest export"
+    )
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None if it does not exist."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise DatabaseError(f"{path} is a folder, not a database file; move it away or use another --db") from None
+    except OSError as e:
+        raise DatabaseError(f"cannot read {path}: {e.strerror or e}; check the file's permissions") from None
+
+
+def _parse(path: Path, raw: bytes) -> _Data:
+    """Decode a TinyDB file, refusing anything that is not ``{table: {"<int>": {doc}}}``."""
+    if not raw.strip():
+        raise _corrupt(path, "the file is empty")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise _corrupt(path, f"not valid JSON: {str(e).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise _corrupt(path, "not a TinyDB file: the top level is not an object")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise _corrupt(path, f"table {name!r} is not an object")
+        for doc_id, doc in table.items():
+            # TinyDB calls int() on every key; a bad one would crash deep inside it.
+            if not doc_id.isdigit() or not isinstance(doc, dict):
+                raise _corrupt(path, f"table {name!r} has a malformed document {doc_id!r}")
+    return data
+
+
+class OrjsonStorage(Storage):
+    """TinyDB storage: orjson, an in-memory copy, and atomic fsynced writes.
+
+    Usable directly: ``TinyDB(path, storage=OrjsonStorage)``.  The in-memory copy is the
+    last bytes read from or written to disk, so it can never drift from the file; this
+    process is the only writer (the database lock guarantees it), so it never goes stale.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, fresh: bool = False, sync: bool = True) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.readonly = readonly
+        self.sync = sync
+        self._raw: bytes | None = None if fresh else _read_bytes(self.path)
+        if self._raw is not None:
+            _parse(self.path, self._raw)
+        self._batching = False
+        self._pending: _Data | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self._raw is not None
+
+    def read(self) -> _Data | None:
+        if self._pending is not None:
+            return self._pending
+        # A fresh decode each time: TinyDB mutates what it reads, and a failed write must
+        # leave nothing changed in memory.
+        return None if self._raw is None else orjson.loads(self._raw)
+
+    def write(self, data: _Data) -> None:
+        if self.readonly:
+            raise DatabaseError(f"{self.path} is open read-only; it cannot be changed")
+        if self._batching:
+            self._pending = data
+        else:
+            self._commit(data)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Turn the writes of several TinyDB calls into one file write at the end."""
+        self._batching = True
+        try:
+            yield
+            if self._pending is not None:
+                self._commit(self._pending)
+        finally:
+            self._batching = False
+            self._pending = None
+
+    def _commit(self, data: _Data) -> None:
+        raw = orjson.dumps(data)
+        try:
+            atomic_write_bytes(self.path, raw, sync=self.sync)
+        except OSError as e:
+            raise SaveError(
+                f"could not save {self.path}: {e.strerror or e}; free disk space or make the folder writable "
+                f"(everything saved before is intact)"
+            ) from e
+        self._raw = raw
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _LRU(Generic[_K, _V]):
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._d: OrderedDict[_K, _V] = OrderedDict()
+
+    def get(self, key: _K) -> _V | None:
+        value = self._d.get(key)
+        if value is not None:
+            self._d.move_to_end(key)
+        return value
+
+    def put(self, key: _K, value: _V) -> None:
+        self._d[key] = value
+        self._d.move_to_end(key)
+        while len(self._d) > self.size:
+            self._d.popitem(last=False)
+
+    def pop(self, key: _K) -> None:
+        self._d.pop(key, None)
+
+    def clear(self) -> None:
+        self._d.clear()
+
+
+@dataclass(slots=True)
+class _LabelFile:
+    """One article's labels file; ``labels``/``doc_ids`` mirror what is on disk."""
+
+    storage: OrjsonStorage
+    table: Table
+    labels: dict[_Key, Label]
+    doc_ids: dict[_Key, int]
+
+
+def _label_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Label:
+    start, end = doc.get("start"), doc.get("end")
+    label, annotator, updated_at = doc.get("label"), doc.get("annotator"), doc.get("updated_at")
+    if (
+        type(start) is not int
+        or type(end) is not int
+        or not isinstance(label, str)
+        or not isinstance(annotator, str)
+        or not isinstance(updated_at, str)
+    ):
+        raise _corrupt(path, f"a label record is malformed: {orjson.dumps(doc).decode()[:80]}")
+    return Label(article_id, start, end, label, annotator, updated_at)
+
+
+def _label_doc(label: Label) -> dict[str, Any]:
+    return {
+        "start": label.start,
+        "end": label.end,
+        "label": label.label,
+        "annotator": label.annotator,
+        "updated_at": label.updated_at,
+    }
+
+
+def _sort_key(label: Label) -> _Key:
+    return (label.start, label.end, label.annotator)
+
+
+class Database:
+    """A project's articles and labels.  Open with :meth:`Database.open`."""
+
+    path: Path
+
+    def __init__(self, path: Path, index: OrjsonStorage, *, readonly: bool, lock: FileLock | None) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._lock = lock
+        self._closed = False
+        self._index = index
+        self._articles_table = Table(index, "articles")
+        self._folder = path.with_name(path.stem + ".d")
+        self._infos: dict[str, ArticleInfo] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+        self._index_ids: dict[str, int] = {}
+        self._scheme = self._load_index()
+        self._articles: _LRU[str, tuple[Article, frozenset[tuple[int, int]]]] = _LRU(_ARTICLE_CACHE)
+        self._label_files: _LRU[str, _LabelFile] = _LRU(_LABEL_FILE_CACHE)
+        # article -> annotator -> label -> count; built on first use, then kept current.
+        self._counts: dict[str, dict[str, Counter[str]]] | None = None
+
+    # ----------------------------------------------------------------- open / close
+
+    @classmethod
+    def open(
+        cls, path: Path, *, readonly: bool = False, create: bool = True, lock_timeout: float = 0.0
+    ) -> Database:
+        path = Path(path)
+        if path.is_dir():
+            raise DatabaseError(f"{path} is a folder; give a database file, e.g. --db {path / 'annotations.json'}")
+        parent = path.parent
+        if not parent.is_dir():
+            if parent.exists():
+                raise DatabaseError(f"{parent} is not a folder, so {path} cannot be a database; use another --db")
+            if readonly or not create:
+                raise DatabaseError(f"no database at {path}: folder {parent} does not exist; check --db")
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DatabaseError(f"cannot create folder {parent}: {e.strerror or e}; use another --db") from None
+        lock = None if readonly else _acquire_lock(path, lock_timeout)
+        try:
+            index = OrjsonStorage(path, readonly=readonly)
+            if not index.exists:
+                if readonly or not create:
+                    raise DatabaseError(f"no database at {path}; import articles first or check --db")
+                _create_index(index)
+            db = cls(path, index, readonly=readonly, lock=lock)
+            if not readonly:
+                for sub in ("articles", "labels"):
+                    try:
+                        (db._folder / sub).mkdir(parents=True, exist_ok=True)
+                    except OSError as e:
+                        raise DatabaseError(
+                            f"cannot create folder {db._folder / sub}: {e.strerror or e}; check --db and permissions"
+                        ) from None
+            return db
+        except BaseException:
+            if lock is not None:
+                _release_lock(path, lock)
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._articles.clear()
+        self._label_files.clear()
+        self._counts = None
+        if self._lock is not None:
+            _release_lock(self.path, self._lock)
+            self._lock = None
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "closed" if self._closed else "read-only" if self.readonly else "writable"
+        return f"<Database {self.path} {mode}, {len(self._infos)} articles>"
+
+    # ----------------------------------------------------------------- articles
+
+    @property
+    def scheme(self) -> LabelScheme:
+        return self._scheme
+
+    def article_infos(self) -> list[ArticleInfo]:
+        self._check_open()
+        return list(self._infos.values())
+
+    def has_article(self, article_id: str) -> bool:
+        self._check_open()
+        return article_id in self._infos
+
+    def get_article(self, article_id: str) -> Article:
+        """Raises KeyError for an unknown id, DatabaseCorrupt if its file is missing or damaged."""
+        return self._article(article_id)[0]
+
+    def add_articles(
+        self, articles: Sequence[Article], progress: Callable[[int], None] | None = None
+    ) -> tuple[list[str], list[str]]:
+        self._check_writable()
+        for a in articles:
+            _check_id(a.id)
+            for sp in a.sentences:
+                if not 0 <= sp.start < sp.end <= len(a.text):
+                    raise ValueError(f"article {a.id}: sentence {sp.start}-{sp.end} is outside its text")
+        added: list[str] = []
+        present: list[str] = []
+        new_docs: dict[str, dict[str, Any]] = {}
+        merged: dict[str, list[str]] = {}  # existing article -> its sources with the new ones appended
+        seq = max((i.seq for i in self._infos.values()), default=0)
+        for n, a in enumerate(articles, 1):
+            if a.id in self._infos or a.id in new_docs:
+                present.append(a.id)
+                doc = new_docs.get(a.id)
+                sources = doc["sources"] if doc else merged.get(a.id, list(self._infos[a.id].sources))
+                extra = [s for s in dict.fromkeys(a.sources) if s not in sources]
+                if extra and doc:
+                    doc["sources"] = sources + extra
+                elif extra:
+                    merged[a.id] = sources + extra
+            else:
+                # Article files go without fsync here; one os.sync() below makes them durable
+                # together, before the index that points at them is written.
+                st = OrjsonStorage(self._article_path(a.id), fresh=True, sync=not hasattr(os, "sync"))
+                Table(st, "article").insert(
+                    {"id": a.id, "text": a.text, "sentences": [[s.start, s.end] for s in a.sentences]}
+                )
+                seq += 1
+                new_docs[a.id] = {
+                    "id": a.id,
+                    "seq": seq,
+                    "title": a.title,
+                    "sources": list(dict.fromkeys(a.sources)),
+                    "meta": dict(a.meta),
+                    "n_sentences": len(a.sentences),
+                }
+                added.append(a.id)
+            if progress is not None:
+                progress(n)
+        if not new_docs and not merged:
+            return added, present
+        if new_docs and hasattr(os, "sync"):
+            os.sync()
+        try:
+            with self._index.batch():
+                for aid, sources in merged.items():
+                    self._articles_table.update({"sources": sources}, doc_ids=[self._index_ids[aid]])
+                new_ids = self._articles_table.insert_multiple(list(new_docs.values()))
+        except BaseException:
+            self._articles_table = Table(self._index, "articles")  # drop TinyDB's now-wrong next id
+            raise
+        for aid, sources in merged.items():
+            i = self._infos[aid]
+            self._infos[aid] = ArticleInfo(i.id, i.seq, i.title, i.n_sentences, tuple(sources))
+        for doc_id, doc in zip(new_ids, new_docs.values()):
+            self._add_info(doc_id, doc)
+            if self._counts is not None:
+                self._counts[doc["id"]] = {}
+        return added, present
+
+    # ----------------------------------------------------------------- labels
+
+    def labels(self, article_id: str, annotator: str | None = None) -> list[Label]:
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        found = self._label_file(article_id).labels.values()
+        return sorted((x for x in found if annotator is None or x.annotator == annotator), key=_sort_key)
+
+    def set_label(self, label: Label) -> None:
+        """Insert or replace one label; it is fsynced when this returns.
+
+        Raises ValueError for an unknown article, label name or sentence (a caller bug),
+        SaveError if the disk refused the write (nothing changes then, in memory or on disk).
+        """
+        self._check_writable()
+        self._check_label(label)
+        lf = self._label_file(label.article_id)
+        key = _sort_key(label)
+        old = lf.labels.get(key)
+        try:
+            if old is not None:
+                lf.table.update(_label_doc(label), doc_ids=[lf.doc_ids[key]])
+            else:
+                lf.doc_ids[key] = lf.table.insert(_label_doc(label))
+        except BaseException:
+            self._label_files.pop(label.article_id)  # reload from disk, the only truth, next time
+            raise
+        lf.labels[key] = label
+        if old is not None:
+            self._count(old, -1)
+        self._count(label, +1)
+
+    def clear_label(self, article_id: str, start: int, end: int, annotator: str) -> Label | None:
+        self._check_writable()
+        if article_id not in self._infos:
+            raise ValueError(f"no article {article_id!r} in {self.path}")
+        lf = self._label_file(article_id)
+        key = (start, end, annotator)
+        old = lf.labels.get(key)
+        if old is None:
+            return None
+        try:
+            lf.table.remove(doc_ids=[lf.doc_ids[key]])
+        except BaseException:
+            self._label_files.pop(article_id)
+            raise
+        del lf.labels[key], lf.doc_ids[key]
+        self._count(old, -1)
+        return old
+
+    def put_labels(self, labels: Iterable[Label]) -> tuple[int, int, int, int]:
+        """Merge labels from an export: per key the later ``updated_at`` wins.
+
+        Returns (added, updated, unchanged, skipped); skipped are labels for an unknown
+        article, a span that is not one of its sentences, or a label name outside the
+        scheme.  Every touched file is read before anything is written, so a damaged one
+        stops the import with nothing changed; after that one write per touched article.
+        Re-running after a SaveError is safe (the merge is idempotent).
+        """
+        self._check_writable()
+        groups: dict[str, list[Label]] = {}
+        skipped = 0
+        for lab in labels:
+            if lab.article_id in self._infos:
+                groups.setdefault(lab.article_id, []).append(lab)
+            else:
+                skipped += 1
+        plans: list[tuple[str, _LabelFile, list[Label]]] = []
+        for aid, labs in groups.items():
+            sentences = self._article(aid)[1]
+            valid = [x for x in labs if self._label_ok(x, sentences)]
+            skipped += len(labs) - len(valid)
+            if valid:
+                plans.append((aid, self._label_file(aid), valid))
+        added = updated = unchanged = 0
+        for aid, lf, labs in plans:
+            merged = dict(lf.labels)
+            for lab in labs:
+                key = _sort_key(lab)
+                cur = merged.get(key)
+                if cur is None:
+                    added += 1
+                elif lab.updated_at > cur.updated_at:
+                    updated += 1
+                else:
+                    unchanged += 1
+                    continue
+                merged[key] = lab
+            if merged == lf.labels:
+                continue
+            ordered = sorted(merged)
+            try:
+                with lf.storage.batch():
+                    lf.table.truncate()
+                    ids = lf.table.insert_multiple([_label_doc(merged[k]) for k in ordered])
+            except BaseException:
+                self._label_files.pop(aid)
+                raise
+            for lab in lf.labels.values():
+                self._count(lab, -1)
+            lf.labels, lf.doc_ids = {k: merged[k] for k in ordered}, dict(zip(ordered, ids))
+            for lab in lf.labels.values():
+                self._count(lab, +1)
+        return added, updated, unchanged, skipped
+
+    def label_counts(self, annotator: str | None = None) -> dict[str, dict[str, int]]:
+        """article id -> {label name: count} for every article (empty dict if unlabelled)."""
+        counts = self._all_counts()
+        out: dict[str, dict[str, int]] = {}
+        for aid, per in counts.items():
+            if annotator is not None:
+                c = per.get(annotator)
+                out[aid] = {k: v for k, v in c.items() if v} if c else {}
+            else:
+                total: Counter[str] = Counter()
+                for c in per.values():
+                    total.update(c)
+                out[aid] = {k: v for k, v in total.items() if v}
+        return out
+
+    def annotators(self) -> list[str]:
+        names = {a for per in self._all_counts().values() for a, c in per.items() if any(c.values())}
+        return sorted(names)
+
+    # ----------------------------------------------------------------- internals
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DatabaseError(f"{self.path} was closed")
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self.readonly:
+            raise DatabaseError(f"{self.path} is open read-only; it cannot be changed")
+
+    def _article_path(self, article_id: str) -> Path:
+        return self._folder / "articles" / f"{_check_id(article_id)}.json"
+
+    def _labels_path(self, article_id: str) -> Path:
+        return self._folder / "labels" / f"{_check_id(article_id)}.json"
+
+    def _load_index(self) -> LabelScheme:
+        path = self.path
+        data = self._index.read() or {}
+        projects = list(data.get("project", {}).values())
+        if len(projects) != 1:
+            raise _corrupt(path, "not an annotator database: it needs exactly one 'project' record")
+        p = projects[0]
+        version = p.get("schema_version")
+        if type(version) is not int or version < 1:
+            raise _corrupt(path, "the project record has no valid schema_version")
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{path} was written by a newer annotator (schema {version}, this one reads {SCHEMA_VERSION}); "
+                f"upgrade annotator to open it"
+            )
+        try:
+            scheme = LabelScheme.from_json(p["scheme"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise _corrupt(path, "the project record has no valid label scheme") from None
+        rows = []
+        seen: set[str] = set()
+        for doc_id, d in data.get("articles", {}).items():
+            ok = (
+                isinstance(d.get("id"), str)
+                and _SAFE_ID.fullmatch(d["id"]) is not None
+                and type(d.get("seq")) is int
+                and isinstance(d.get("title"), str)
+                and isinstance(d.get("sources"), list)
+                and all(isinstance(s, str) for s in d["sources"])
+                and isinstance(d.get("meta", {}), dict)
+                and type(d.get("n_sentences")) is int
+            )
+            if not ok or d["id"] in seen:
+                raise _corrupt(path, f"article record {doc_id} is malformed or duplicated")
+            seen.add(d["id"])
+            rows.append((int(doc_id), d))
+        for doc_id, d in sorted(rows, key=lambda r: r[1]["seq"]):
+            self._add_info(doc_id, d)
+        return scheme
+
+    def _add_info(self, doc_id: int, d: dict[str, Any]) -> None:
+        aid = d["id"]
+        self._infos[aid] = ArticleInfo(aid, d["seq"], d["title"], d["n_sentences"], tuple(d["sources"]))
+        self._meta[aid] = d.get("meta", {})
+        self._index_ids[aid] = doc_id
+
+    def _article(self, article_id: str) -> tuple[Article, frozenset[tuple[int, int]]]:
+        self._check_open()
+        info = self._infos.get(article_id)
+        if info is None:
+            raise KeyError(article_id)
+        hit = self._articles.get(article_id)
+        if hit is not None:
+            return hit
+        path = self._article_path(article_id)
+        raw = _read_bytes(path)
+        if raw is None:
+            raise DatabaseCorrupt(
+                f"{path} is missing, so article {article_id} cannot be shown; restore it from a backup"
+            )
+        docs = list(_parse(path, raw).get("article", {}).values())
+        d = docs[0] if len(docs) == 1 else {}
+        text, sents = d.get("text"), d.get("sentences")
+        spans: tuple[Span, ...] = ()
+        ok = isinstance(text, str) and isinstance(sents, list) and d.get("id") == article_id
+        if ok:
+            try:
+                spans = tuple(Span(s, e) for s, e in sents)
+            except (TypeError, ValueError):
+                ok = False
+            ok = ok and all(
+                type(s.start) is int and type(s.end) is int and 0 <= s.start < s.end <= len(str(text)) for s in spans
+            )
+        if not ok:
+            raise _corrupt(path, "the article record is malformed")
+        assert isinstance(text, str)
+        article = Article(article_id, info.title, text, spans, info.sources, dict(self._meta[article_id]))
+        hit = (article, frozenset((s.start, s.end) for s in spans))
+        self._articles.put(article_id, hit)
+        return hit
+
+    def _label_file(self, article_id: str) -> _LabelFile:
+        lf = self._label_files.get(article_id)
+        if lf is not None:
+            return lf
+        storage = OrjsonStorage(self._labels_path(article_id), readonly=self.readonly)
+        table = Table(storage, "labels")
+        labels: dict[_Key, Label] = {}
+        doc_ids: dict[_Key, int] = {}
+        for doc_id, doc in ((storage.read() or {}).get("labels") or {}).items():
+            lab = _label_from_doc(storage.path, article_id, doc)
+            key = _sort_key(lab)
+            if key in labels:
+                raise _corrupt(storage.path, f"two records for sentence {lab.start}-{lab.end} by {lab.annotator}")
+            labels[key], doc_ids[key] = lab, int(doc_id)
+        lf = _LabelFile(storage, table, labels, doc_ids)
+        self._label_files.put(article_id, lf)
+        return lf
+
+    def _label_ok(self, label: Label, sentences: frozenset[tuple[int, int]]) -> bool:
+        return (
+            (label.start, label.end) in sentences
+            and self._scheme.get(label.label) is not None
+            and isinstance(label.annotator, str)
+            and bool(label.annotator)
+            and isinstance(label.updated_at, str)
+        )
+
+    def _check_label(self, label: Label) -> None:
+        if label.article_id not in self._infos:
+            raise ValueError(f"no article {label.article_id!r} in {self.path}")
+        if not self._label_ok(label, self._article(label.article_id)[1]):
+            raise ValueError(
+                f"invalid label for article {label.article_id}: {label.label!r} by {label.annotator!r} "
+                f"on {label.start}-{label.end} (the label must be in the scheme and the span one of its sentences)"
+            )
+
+    def _all_counts(self) -> dict[str, dict[str, Counter[str]]]:
+        self._check_open()
+        if self._counts is None:
+            counts: dict[str, dict[str, Counter[str]]] = {aid: {} for aid in self._infos}
+            folder = self._folder / "labels"
+            try:
+                present = set(os.listdir(folder))
+            except FileNotFoundError:
+                present = set()
+            except OSError as e:
+                raise DatabaseError(f"cannot list {folder}: {e.strerror or e}; check its permissions") from None
+            for aid in self._infos:
+                # Read each file once without keeping it: 10,000 TinyDB objects would cost more than they save.
+                lf = self._label_files.get(aid)
+                if lf is not None:
+                    found: Iterable[Label] = lf.labels.values()
+                elif f"{aid}.json" in present:
+                    path = self._labels_path(aid)
+                    raw = _read_bytes(path)
+                    docs = ((_parse(path, raw).get("labels") or {}) if raw is not None else {}).values()
+                    found = [_label_from_doc(path, aid, d) for d in docs]
+                else:
+                    continue
+                per = counts[aid]
+                for lab in found:
+                    per.setdefault(lab.annotator, Counter())[lab.label] += 1
+            self._counts = counts
+        return self._counts
+
+    def _count(self, label: Label, delta: int) -> None:
+        if self._counts is not None:
+            self._counts.setdefault(label.article_id, {}).setdefault(label.annotator, Counter())[label.label] += delta
+
+
+# --------------------------------------------------------------------- creation and locking
+
+
+def _create_index(index: OrjsonStorage) -> None:
+    Table(index, "project").insert(
+        {"schema_version": SCHEMA_VERSION, "scheme": DEFAULT_SCHEME.to_json(), "created_at": now_iso()}
+    )
+
+
+def _info_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock.info")
+
+
+def _acquire_lock(path: Path, timeout: float) -> FileLock:
+    lock_path = str(path.with_name(path.name + ".lock"))
+    try:
+        # A soft (marker file) lock would outlive a killed holder; prefer failing on such file systems.
+        lock = FileLock(lock_path, timeout=timeout, thread_local=False, fallback_to_soft=False)
+    except TypeError:  # filelock < 4 has no fallback_to_soft and never falls back
+        lock = FileLock(lock_path, timeout=timeout, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise DatabaseLocked(_locked_message(path)) from None
+    except OSError as e:
+        raise DatabaseError(
+            f"cannot lock {path} for writing ({lock_path}: {e.strerror or e}); check the folder's permissions"
+        ) from None
+    info = {
+        "pid": os.getpid(),
+        "hostname": socket.gethostname(),
+        "command": " ".join(sys.argv),
+        "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    try:
+        atomic_write_bytes(_info_path(path), orjson.dumps(info), sync=False)
+    except OSError:
+        pass  # only used to explain a refusal; the lock itself is what protects the data
+    return lock
+
+
+def _release_lock(path: Path, lock: FileLock) -> None:
+    try:
+        os.unlink(_info_path(path))  # before release: once released the file may be a new holder's
+    except OSError:
+        pass
+    lock.release()
+
+
+def _locked_message(path: Path) -> str:
+    try:
+        info = orjson.loads(_info_path(path).read_bytes())
+        pid = info["pid"]
+        host = info.get("hostname")
+        started = datetime.fromisoformat(info["started"]).astimezone()
+        when = started.strftime("%H:%M" if started.date() == datetime.now().date() else "%Y-%m-%d %H:%M")
+        where = f" on {host}" if host and host != socket.gethostname() else ""
+        who = f"pid {pid}{where}, started {when}"
+    except (OSError, ValueError, KeyError, TypeError):
+        who = "pid unknown"
+    return f"{path} is open in another annotator ({who}); close it or use --db to pick another database"

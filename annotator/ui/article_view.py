@@ -1,0 +1,207 @@
+"""The article view: one Line-API widget (``ScrollView`` + ``render_line``).
+
+Only the visible display lines are ever rendered.  The article is wrapped once per width
+into an index of ``(sentence, start, end)`` lines (``annotator.layout``); rendered
+``Strip``s are kept in an LRU cache keyed by everything that changes their look, so a
+label or cursor move re-renders just the lines of the sentences involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from annotator.layout import Layout, wrap_article
+from annotator.model import LabelScheme, Span
+from annotator.sanitize import sanitize
+
+LABEL_STYLES = 6  # label colours cycle through this many component classes
+
+
+class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
+    """Navigation keys belong to the screen, so they move the sentence cursor, not the scroll."""
+
+    COMPONENT_CLASSES = {
+        "article-view--cursor",
+        "article-view--cursor-bar",
+        "article-view--gutter",
+        *(f"article-view--label-{i}" for i in range(1, LABEL_STYLES + 1)),
+        *(f"article-view--marker-{i}" for i in range(1, LABEL_STYLES + 1)),
+    }
+
+    DEFAULT_CSS = """
+    ArticleView {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: scroll;
+        padding: 0 1;
+        & > .article-view--cursor { background: $accent 30%; }
+        & > .article-view--cursor-bar { color: $accent; text-style: bold; }
+        & > .article-view--gutter { color: $foreground-muted; }
+        & > .article-view--label-1 { color: $warning; }
+        & > .article-view--label-2 { color: $success; }
+        & > .article-view--label-3 { color: $primary; }
+        & > .article-view--label-4 { color: $error; }
+        & > .article-view--label-5 { color: $secondary; }
+        & > .article-view--label-6 { color: $accent; }
+        & > .article-view--marker-1 { color: $warning; text-style: bold; }
+        & > .article-view--marker-2 { color: $success; text-style: bold; }
+        & > .article-view--marker-3 { color: $primary; text-style: bold; }
+        & > .article-view--marker-4 { color: $error; text-style: bold; }
+        & > .article-view--marker-5 { color: $secondary; text-style: bold; }
+        & > .article-view--marker-6 { color: $accent; text-style: bold; }
+    }
+    """
+
+    class SentenceClicked(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, scheme: LabelScheme, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.scheme = scheme
+        self._label_class = {name: (i % LABEL_STYLES) + 1 for i, name in enumerate(scheme.names)}
+        self._gutter_width = min(max((len(n) for n in scheme.names), default=4), 12) + 3
+        self._text = ""
+        self._sentences: Sequence[Span] = ()
+        self._labels: list[str | None] = []
+        self._cursor = 0
+        self._layout = Layout(0, [], [], [])
+        self._cache: LRUCache[tuple[int, bool, str | None], Strip] = LRUCache(1024)
+
+    # -- content --------------------------------------------------------------------
+    def show_article(self, text: str, sentences: Sequence[Span], labels: list[str | None], cursor: int) -> None:
+        self._text = text
+        self._sentences = sentences
+        self._labels = list(labels)
+        self._cursor = cursor
+        self._layout = Layout(0, [], [], [])
+        self._cache.clear()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._rewrap()
+        self.refresh()
+        self.scroll_to_sentence(cursor, center=True)
+
+    @property
+    def wrap_width(self) -> int:
+        return max(self.scrollable_content_region.width - self._gutter_width, 10)
+
+    def _rewrap(self) -> None:
+        width = self.wrap_width
+        if width == self._layout.width or not self.size.width:
+            return
+        self._layout = wrap_article(self._text, self._sentences, width)
+        self._cache.clear()
+        self.virtual_size = Size(width + self._gutter_width, len(self._layout.lines))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.wrap_width != self._layout.width:
+            self._rewrap()
+            self.scroll_to_sentence(self._cursor)
+            self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()  # theme change: every colour may differ
+
+    # -- state changes (refresh only the sentences involved) ---------------------------
+    def set_label(self, index: int, label: str | None) -> None:
+        if 0 <= index < len(self._labels):
+            self._labels[index] = label
+            self._refresh_sentence(index)
+
+    def set_cursor(self, index: int, *, center: bool = False) -> None:
+        if not self._sentences:
+            return
+        index = max(0, min(index, len(self._sentences) - 1))
+        old, self._cursor = self._cursor, index
+        self._refresh_sentence(old)
+        self._refresh_sentence(index)
+        self.scroll_to_sentence(index, center=center)
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    def _refresh_sentence(self, index: int) -> None:
+        if 0 <= index < len(self._layout.first_line):
+            first = self._layout.first_line[index]
+            self.refresh_lines(first - int(self.scroll_offset.y), self._layout.line_count[index])
+
+    def scroll_to_sentence(self, index: int, *, center: bool = False) -> None:
+        if not (0 <= index < len(self._layout.first_line)):
+            return
+        first = self._layout.first_line[index]
+        height = self._layout.line_count[index]
+        self.scroll_to_region(
+            Region(0, first, 1, height), animate=False, center=center, immediate=True, force=True
+        )
+
+    def sentence_page(self, direction: int) -> int:
+        """The sentence one screen up (-1) or down (+1) from the cursor."""
+        if not self._layout.first_line:
+            return 0
+        y = self._layout.first_line[self._cursor] + direction * max(self.scrollable_content_region.height - 1, 1)
+        return self._layout.sentence_at(y)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or not self._layout.lines:
+            return
+        y = offset.y + int(self.scroll_offset.y)
+        if 0 <= y < len(self._layout.lines) and self._layout.lines[y][0] >= 0:
+            self.post_message(self.SentenceClicked(self._layout.lines[y][0]))
+
+    # -- rendering ------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_y = int(self.scroll_offset.y)
+        width = self.scrollable_content_region.width
+        line_no = scroll_y + y
+        base = self.rich_style
+        if line_no >= len(self._layout.lines) or width <= 0:
+            return Strip.blank(width, base)
+        sid = self._layout.lines[line_no][0]
+        if sid < 0:
+            return Strip.blank(width, base).apply_offsets(0, line_no)
+        label = self._labels[sid] if sid < len(self._labels) else None
+        key = (line_no, sid == self._cursor, label)
+        strip = self._cache.get(key)
+        if strip is None or strip.cell_length != width:
+            strip = self._render_display_line(line_no, sid, label, width, base)
+            self._cache[key] = strip
+        return strip.apply_offsets(0, line_no)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def _render_display_line(self, line_no: int, sid: int, label: str | None, width: int, base: Style) -> Strip:
+        _, start, end = self._layout.lines[line_no]
+        is_cursor = sid == self._cursor
+        is_first = self._layout.first_line[sid] == line_no
+        gutter = self._gutter_width
+        text_style = base
+        if label is not None:
+            text_style += self._style(f"article-view--label-{self._label_class.get(label, 1)}")
+        if is_cursor:
+            text_style += self._style("article-view--cursor")
+        bar = Segment("▌" if is_cursor else " ", base + self._style("article-view--cursor-bar") if is_cursor else base)
+        if is_first and label is not None:
+            # The label's name in the gutter: a text marker, so the label never rests on colour alone.
+            name = sanitize(label)[: gutter - 3].ljust(gutter - 3)
+            marker = Segment(name, base + self._style(f"article-view--marker-{self._label_class.get(label, 1)}"))
+        else:
+            marker = Segment(" " * (gutter - 3), base + self._style("article-view--gutter"))
+        body = sanitize(self._text[start:end]).rstrip()
+        segments = [bar, marker, Segment("  ", base), Segment(body, text_style)]
+        strip = Strip(segments).crop_extend(0, width, text_style if is_cursor else base)
+        return strip

@@ -1,0 +1,55 @@
+"""Help built from the real bindings, so it is right after any key remap."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 64; height: auto; max-height: 90%;
+        border: round $accent; background: $panel; padding: 1 2;
+    }
+    HelpScreen .help-title { text-style: bold; margin-bottom: 1; }
+    """
+
+    def __init__(self, rows: list[tuple[str, str]], intro: str) -> None:
+        super().__init__()
+        self.rows = rows
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        width = max((len(k) for k, _ in self.rows), default=4) + 2
+        body = Content("\n").join(
+            Content.assemble(Content.styled(keys.ljust(width), "bold $accent"), Content(desc)) for keys, desc in self.rows
+        )
+        with VerticalScroll():
+            yield Static(Content("annotator: keys"), classes="help-title")
+            yield Static(Content(self.intro))
+            yield Static(body)
+            yield Static(Content("\nesc closes this help."))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)
+
+
+def rows_from_bindings(app_bindings: list[Binding], screen_bindings: list[Binding], key_display: object) -> list[tuple[str, str]]:
+    """One row per action: every key bound to it, and its description."""
+    by_action: dict[str, tuple[list[str], str]] = {}
+    for binding in [*screen_bindings, *app_bindings]:
+        if not binding.description and not binding.tooltip:
+            continue
+        keys, desc = by_action.setdefault(binding.action, ([], binding.tooltip or binding.description))
+        shown = key_display(binding)  # type: ignore[operator]
+        if shown not in keys:
+            keys.append(shown)
+    return [(" ".join(keys), desc) for keys, desc in by_action.values()]
