@@ -169,7 +169,7 @@ def _labels_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label
     return labels
 
 
-def _article_from_text(text: str, source: str, language: str, title: str | None = None,
+def _article_from_text(text: str, sources: tuple[str, ...], language: str, title: str | None = None,
                        meta: dict[str, Any] | None = None, sentences: tuple[Span, ...] | None = None) -> Article:
     spans = sentences if sentences is not None else tuple(Span(s, e) for s, e in segment(text, language))
     return Article(
@@ -177,7 +177,7 @@ def _article_from_text(text: str, source: str, language: str, title: str | None 
         title=title if title is not None else detect_title(text),
         text=text,
         sentences=spans,
-        sources=(source,),
+        sources=sources,
         meta=meta or {},
     )
 
@@ -201,8 +201,11 @@ def read_jsonl(path: Path, text: str, language: str) -> list[ImportItem]:
         if "id" in obj and "schema_version" not in obj and "id" not in meta:
             meta = {**meta, "id": obj["id"]}  # another tool's id, kept; our own id is the content hash
         title = obj.get("title") if isinstance(obj.get("title"), str) else None
+        sources: tuple[str, ...] = (f"{path}:{lineno}",)
+        if "schema_version" in obj and isinstance(obj.get("sources"), list) and obj["sources"]:
+            sources = tuple(str(x) for x in obj["sources"])  # our own export: restore it as it was
         art = _article_from_text(
-            body, f"{path}:{lineno}", language, title=title, meta=meta,
+            body, sources, language, title=title, meta=meta,
             sentences=_sentences_from_export(obj, body, where),
         )
         items.append(ImportItem(art, _labels_from_export(obj, art.id, where)))
@@ -240,7 +243,7 @@ def plan_import(
             if suffix in JSONL_SUFFIXES:
                 new_items = read_jsonl(path, text, language)
             else:
-                new_items = [ImportItem(_article_from_text(text, str(path), language))]
+                new_items = [ImportItem(_article_from_text(text, (str(path),), language))]
         except InputError as exc:
             plan.skipped.append(Skipped(quote_path(path), exc.message.removeprefix(f"{quote_path(path)}: "), error=True))
             continue

@@ -21,6 +21,7 @@ switch sentencex to that language's own rules.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -110,14 +111,23 @@ def _segment_line(line: str, language: str) -> Iterator[tuple[int, int]]:
     pieces = [p for p in (_trim(line, a, b) for a, b in _pieces(line, language)) if p]
     if not pieces:
         return
-    quotes = _quotations(line)
+    quotes = sorted(_quotations(line))
+    next_quote = 0
+    reach = -1  # the furthest closing mark of the quotations opened so far
     start, end = pieces[0]
+    wordy = _has_alnum(line, start, end)
     for nstart, nend in pieces[1:]:
-        if _joined(line, start, end, nstart, nend, quotes):
+        while next_quote < len(quotes) and quotes[next_quote][0] < end:
+            reach = max(reach, quotes[next_quote][1])
+            next_quote += 1
+        right = line[nstart:nend]
+        right_wordy = _has_alnum(line, nstart, nend)
+        if not wordy or not right_wordy or reach >= nstart or _continues(line, start, end, right):
             end = nend
+            wordy = wordy or right_wordy
         else:
             yield start, end
-            start, end = nstart, nend
+            start, end, wordy = nstart, nend, right_wordy
     yield start, end
 
 
@@ -187,18 +197,19 @@ def _quotations(line: str) -> list[tuple[int, int]]:
     return pairs
 
 
-def _joined(
-    line: str, start: int, end: int, nstart: int, nend: int, quotes: list[tuple[int, int]]
-) -> bool:
-    """Whether the split sentencex made between two pieces of `line` should go."""
-    left, right = line[start:end], line[nstart:nend]
-    if not any(c.isalnum() for c in right) or not any(c.isalnum() for c in left):
-        return True  # a lone "”" or "..." belongs to its neighbour
-    if any(o < end and c >= nstart for o, c in quotes):
-        return True  # inside a quotation
+def _has_alnum(line: str, start: int, end: int) -> bool:
+    # A piece with no letter or digit (a lone "”", "...", an emoji) is no sentence.
+    return any(line[i].isalnum() for i in range(start, end))
+
+
+def _continues(line: str, start: int, end: int, right: str) -> bool:
+    """Whether `right` goes on the sentence line[start:end] rather than starting one."""
     if right[0].islower():
         return True  # "...?” tanya dia", "approx. five": a sentence starts upper-case
-    words = left.split()
+    # Only the tail of the left side matters; slicing all of it would be quadratic on a
+    # long line that merges piece after piece.
+    tail = line[max(start, end - 200) : end]
+    words = tail.split()
     last = words[-1].lstrip(_LEADING)
     if last.endswith("."):
         token = last[:-1]
@@ -207,23 +218,23 @@ def _joined(
         if token in _TIME_ABBREVIATIONS:
             first = _WORD.search(right)
             return first is not None and first.group() in _TIME_CONTINUATIONS
-        if _is_initial(token, words[:-1]):
+        if _is_initial(token, words[-2] if len(words) > 1 else None):
             return True
-    if left[0] in _MARKS and left[-1] in _MARKS and left[:-1].rstrip()[-1:] in (".", "?", "!", "…"):
+    if line[start] in _MARKS and tail[-1] in _MARKS and tail[:-1].rstrip()[-1:] in (".", "?", "!", "…"):
         # Only for a piece that is all quotation: in 'called it “a disaster.” Trump
         # said ...' the quote ends a sentence of its own.
-        head = _WORD.findall(right)[:_ATTRIBUTION_WINDOW]
-        return any(w.lower() in _ATTRIBUTION_VERBS for w in head)
+        head = itertools.islice(_WORD.finditer(right), _ATTRIBUTION_WINDOW)
+        return any(w.group().lower() in _ATTRIBUTION_VERBS for w in head)
     return False
 
 
-def _is_initial(token: str, before: list[str]) -> bool:
+def _is_initial(token: str, before: str | None) -> bool:
     """"J." in "Donald J. Trump" or "J. K. Rowling", not "C." in "vitamin C."."""
     if not re.fullmatch(r"(?:[^\W\d_]\.)*[^\W\d_]", token) or not token[0].isupper():
         return False
-    if not before:
+    if before is None:
         return True
-    prev = before[-1].lstrip(_LEADING)
+    prev = before.lstrip(_LEADING)
     if re.fullmatch(r"[^\W\d_]\.", prev):
         return True  # a run of initials
     return prev[:1].isupper() and not prev.endswith((".", "?", "!", ",", ":", ";"))
