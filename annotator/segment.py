@@ -49,6 +49,10 @@ _MASK: dict[int, str] = {ord(c): " " for c in _DOUBLE_QUOTES + _SINGLE_QUOTES + 
 _MASK[ord("…")] = "."
 _MASK.update({cp: "\ufffd" for cp in range(0xD800, 0xE000)})
 
+# Windows that sentencex sees at a time; see _sentencex_cuts.
+_WINDOW = 4000
+_MARGIN = 200
+
 # A quotation longer than this is taken for a mis-pairing (stray marks), not a quote.
 _MAX_QUOTE = 1000
 
@@ -134,8 +138,7 @@ def _segment_line(line: str, language: str) -> Iterator[tuple[int, int]]:
 def _pieces(line: str, language: str) -> list[tuple[int, int]]:
     """sentencex's split of `line` as a partition of range(len(line))."""
     try:
-        bounds = sentencex.get_sentence_boundaries(language, line.translate(_MASK))
-        cuts = sorted({int(b["start_index"]) for b in bounds} - {0})
+        cuts = _sentencex_cuts(line.translate(_MASK), language)
     except Exception:  # a segmenter bug must not lose the user's import
         cuts = []
     edges = [0]
@@ -153,6 +156,34 @@ def _pieces(line: str, language: str) -> list[tuple[int, int]]:
             edges.append(cut)
     edges.append(len(line))
     return list(zip(edges, edges[1:]))
+
+
+def _sentencex_cuts(masked: str, language: str) -> list[int]:
+    """Where sentencex starts a new sentence in `masked`, fed to it window by window.
+
+    sentencex is quadratic on some long lines (CJK full stops with no space after),
+    so it never sees more than _WINDOW characters.  A window keeps the cuts that have
+    _MARGIN characters of context on both sides and the next one starts at the last
+    of them, or, if there was none, _MARGIN before the first unjudged character.
+    """
+    cuts: list[int] = []
+    pos = trusted = 0
+    while True:
+        stop = min(len(masked), pos + _WINDOW)
+        final = stop == len(masked)
+        bounds = sentencex.get_sentence_boundaries(language, masked[pos:stop])
+        kept = sorted(
+            c
+            for c in (pos + int(b["start_index"]) for b in bounds)
+            if trusted < c < stop and (final or c <= stop - _MARGIN)
+        )
+        cuts.extend(kept)
+        if final:
+            return cuts
+        if kept:
+            pos = trusted = kept[-1]
+        else:
+            pos, trusted = stop - 2 * _MARGIN, stop - _MARGIN
 
 
 def _trim(line: str, start: int, end: int) -> tuple[int, int] | None:

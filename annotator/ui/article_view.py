@@ -44,8 +44,8 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         overflow-x: hidden;
         overflow-y: scroll;
         padding: 0 1;
-        & > .article-view--cursor { background: $accent 30%; }
-        & > .article-view--cursor-bar { color: $accent; text-style: bold; }
+        & > .article-view--cursor { background: $foreground 18%; text-style: bold; }
+        & > .article-view--cursor-bar { color: $foreground; text-style: bold; }
         & > .article-view--gutter { color: $foreground-muted; }
         & > .article-view--label-1 { color: $warning; }
         & > .article-view--label-2 { color: $success; }
@@ -184,6 +184,11 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
 
+    def _cursor_style(self) -> Style:
+        # Taken un-partial so a translucent background is blended with ours, as CSS would.
+        full = self.get_component_rich_style("article-view--cursor")
+        return Style(bgcolor=full.bgcolor, bold=full.bold)
+
     def _render_display_line(self, line_no: int, sid: int, label: str | None, width: int, base: Style) -> Strip:
         _, start, end = self._layout.lines[line_no]
         is_cursor = sid == self._cursor
@@ -193,7 +198,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         if label is not None:
             text_style += self._style(f"article-view--label-{self._label_class.get(label, 1)}")
         if is_cursor:
-            text_style += self._style("article-view--cursor")
+            text_style += self._cursor_style()
         bar = Segment("▌" if is_cursor else " ", base + self._style("article-view--cursor-bar") if is_cursor else base)
         if is_first and label is not None:
             # The label's name in the gutter: a text marker, so the label never rests on colour alone.
