@@ -25,7 +25,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-import sentencex
+import sentencex  # type: ignore[import-untyped]  # ships no py.typed
 
 __all__ = ["segment"]
 
@@ -41,13 +41,18 @@ _QUOTES = re.compile(f"[{re.escape(_DOUBLE_QUOTES + _SINGLE_QUOTES)}]")
 _MARKS = frozenset(_DOUBLE_QUOTES + _SINGLE_QUOTES + "'")
 _LEADING = _DOUBLE_QUOTES + _SINGLE_QUOTES + "'([{"
 
-# What sentencex sees instead of the text: quote marks (and the straight apostrophe,
-# which it would pair across sentences) become spaces; the ellipsis character becomes
-# "." so that "…" splits like "..." does; lone surrogates, which cannot cross into
-# sentencex, become U+FFFD.  Every replacement is one code point, so offsets hold.
+# What sentencex sees instead of the text, one code point for one so offsets hold:
+# quote marks (and the straight apostrophe, which it would pair across sentences)
+# become spaces; "…" becomes "." so that it splits like "..." does; lone surrogates,
+# which cannot cross into Rust, become U+FFFD; and non-ASCII whitespace becomes a
+# space, because sentencex 1.0.32 panics on "A\u00a0." (a byte-slicing bug).
 _MASK: dict[int, str] = {ord(c): " " for c in _DOUBLE_QUOTES + _SINGLE_QUOTES + "'"}
 _MASK[ord("…")] = "."
 _MASK.update({cp: "\ufffd" for cp in range(0xD800, 0xE000)})
+_MASK.update({cp: " " for cp in range(0x80, 0x3001) if chr(cp).isspace()})
+
+# Where to cut if sentencex fails: after terminal punctuation and space.
+_FALLBACK_CUT = re.compile(r"[.?!。！？]+\s+(?=\S)")
 
 # Windows that sentencex sees at a time; see _sentencex_cuts.
 _WINDOW = 4000
@@ -63,8 +68,8 @@ _MAX_QUOTE = 1000
 _ABBREVIATIONS = frozenset(
     """
     Mr Mrs Ms Mx Messrs Dr dr drg Prof St Sen Rep Gov Gen Lt Col Capt Sgt Cpl Maj Adm
-    Cmdr Rev Hon Pres Supt Det Fr Mt Ft Ave Blvd Rd No Nos Nr vs etc e.g i.e cf approx
-    Jan Feb Aug Sep Sept Oct Nov Dec U.S U.K U.N D.C Ph.D
+    Cmdr Rev Hon Pres Supt Det Fr Mt Ft Ave Blvd Rd No Nos Nr vs e.g i.e cf approx
+    Jan Feb Aug Sep Sept Oct Nov Dec Ph.D
     Tn Ny Nn Sdr Sdri Bpk Bp Yth H Hj KH Drs Dra Ir Jl Jln Gg Kp Ds Kel Kec Kab Prov
     Tbk Rp Jend Letjen Mayjen Brigjen Kol Letkol Mayor Kapt Komjen Irjen Kombes AKBP
     AKP Laksma Laksda Laksdya Marsma Marsda Marsdya Pol
@@ -72,6 +77,17 @@ _ABBREVIATIONS = frozenset(
     hlm Hlm Vol
     """.split()
 )
+# These hold on too, except before a word that only starts a sentence ("moved to the
+# U.S. The next year"); sentencex never cuts after them, so those cuts are added here.
+_FINAL_ABBREVIATIONS = frozenset({"U.S", "U.K", "U.N", "D.C", "etc"})
+_STARTERS = frozenset(
+    """
+    The A An He She It They We I You His Her Its Their Our This That These Those There
+    But And Yet So However Meanwhile In On At For If When While After Before Since
+    """.split()
+)
+_FINAL_CUT = re.compile(r"(?<![\w.])(?:U\.S|U\.K|U\.N|D\.C|etc)\.\s+(?=(?:%s)\b)" % "|".join(_STARTERS))
+
 # "a.m."/"p.m." end sentences as often as not ("at 9 a.m. Police said"), so they only
 # hold on before a word that continues a time.
 _TIME_ABBREVIATIONS = frozenset({"a.m", "p.m", "A.M", "P.M"})
@@ -137,10 +153,16 @@ def _segment_line(line: str, language: str) -> Iterator[tuple[int, int]]:
 
 def _pieces(line: str, language: str) -> list[tuple[int, int]]:
     """sentencex's split of `line` as a partition of range(len(line))."""
+    masked = line.translate(_MASK)
     try:
-        cuts = _sentencex_cuts(line.translate(_MASK), language)
-    except Exception:  # a segmenter bug must not lose the user's import
-        cuts = []
+        cuts = _sentencex_cuts(masked, language)
+    except BaseException as exc:
+        # A sentencex bug must not lose the user's import; a Rust panic arrives as
+        # pyo3's PanicException, which is not an Exception.
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
+        cuts = [m.end() for m in _FALLBACK_CUT.finditer(masked)]
+    cuts = sorted({*cuts, *(m.end() for m in _FINAL_CUT.finditer(masked))})
     edges = [0]
     for cut in cuts:
         if not edges[-1] < cut < len(line):
@@ -246,9 +268,12 @@ def _continues(line: str, start: int, end: int, right: str) -> bool:
         token = last[:-1]
         if token in _ABBREVIATIONS:
             return True
+        if token in _FINAL_ABBREVIATIONS:
+            first = _WORD.search(right)
+            return first is None or first.group() not in _STARTERS
         if token in _TIME_ABBREVIATIONS:
             first = _WORD.search(right)
-            return first is not None and first.group() in _TIME_CONTINUATIONS
+            return right[0] == "(" or (first is not None and first.group() in _TIME_CONTINUATIONS)
         if _is_initial(token, words[-2] if len(words) > 1 else None):
             return True
     if line[start] in _MARKS and tail[-1] in _MARKS and tail[:-1].rstrip()[-1:] in (".", "?", "!", "…"):
