@@ -7,6 +7,7 @@ fsync the folder so the rename itself is durable.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -19,8 +20,11 @@ def fsync_dir(folder: Path) -> None:
         return  # some platforms cannot open folders; the rename is still atomic
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as exc:
+        # Some file systems cannot fsync a folder at all; any other failure means the
+        # rename may not survive a power cut, so the caller must not report success.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
     finally:
         os.close(fd)
 

@@ -21,7 +21,7 @@ import os
 import re
 import socket
 import sys
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +35,7 @@ from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from annotator.atomicio import atomic_write_bytes
+from annotator.atomicio import atomic_write_bytes, fsync_dir
 from annotator.errors import DatabaseCorrupt, DatabaseError, DatabaseLocked, SaveError
 from annotator.model import (
     DEFAULT_SCHEME,
@@ -120,8 +120,8 @@ class OrjsonStorage(Storage):
         self.readonly = readonly
         self.sync = sync
         self._raw: bytes | None = None if fresh else _read_bytes(self.path)
-        if self._raw is not None:
-            _parse(self.path, self._raw)
+        # The validated decode serves the first read, so opening a file parses it once.
+        self._first = None if self._raw is None else _parse(self.path, self._raw)
         self._batching = False
         self._pending: _Data | None = None
 
@@ -132,6 +132,9 @@ class OrjsonStorage(Storage):
     def read(self) -> _Data | None:
         if self._pending is not None:
             return self._pending
+        if self._first is not None:
+            data, self._first = self._first, None
+            return data
         # A fresh decode each time: TinyDB mutates what it reads, and a failed write must
         # leave nothing changed in memory.
         return None if self._raw is None else orjson.loads(self._raw)
@@ -159,6 +162,7 @@ class OrjsonStorage(Storage):
     def _commit(self, data: _Data) -> None:
         raw = orjson.dumps(data)
         try:
+            self._first = None
             atomic_write_bytes(self.path, raw, sync=self.sync)
         except OSError as e:
             raise SaveError(
@@ -206,18 +210,20 @@ class _LabelFile:
     doc_ids: dict[_Key, int]
 
 
-def _label_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Label:
-    start, end = doc.get("start"), doc.get("end")
-    label, annotator, updated_at = doc.get("label"), doc.get("annotator"), doc.get("updated_at")
-    if (
-        type(start) is not int
-        or type(end) is not int
-        or not isinstance(label, str)
-        or not isinstance(annotator, str)
-        or not isinstance(updated_at, str)
+def _check_label_doc(path: Path, doc: dict[str, Any]) -> None:
+    if not (
+        type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and isinstance(doc.get("label"), str)
+        and isinstance(doc.get("annotator"), str)
+        and isinstance(doc.get("updated_at"), str)
     ):
         raise _corrupt(path, f"a label record is malformed: {orjson.dumps(doc).decode()[:80]}")
-    return Label(article_id, start, end, label, annotator, updated_at)
+
+
+def _label_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Label:
+    _check_label_doc(path, doc)
+    return Label(article_id, doc["start"], doc["end"], doc["label"], doc["annotator"], doc["updated_at"])
 
 
 def _label_doc(label: Label) -> dict[str, Any]:
@@ -247,14 +253,16 @@ class Database:
         self._index = index
         self._articles_table = Table(index, "articles")
         self._folder = path.with_name(path.stem + ".d")
+        if self._folder == path:  # --db x.d
+            self._folder = path.with_name(path.name + ".d")
         self._infos: dict[str, ArticleInfo] = {}
         self._meta: dict[str, dict[str, Any]] = {}
         self._index_ids: dict[str, int] = {}
         self._scheme = self._load_index()
         self._articles: _LRU[str, tuple[Article, frozenset[tuple[int, int]]]] = _LRU(_ARTICLE_CACHE)
         self._label_files: _LRU[str, _LabelFile] = _LRU(_LABEL_FILE_CACHE)
-        # article -> annotator -> label -> count; built on first use, then kept current.
-        self._counts: dict[str, dict[str, Counter[str]]] | None = None
+        # article -> annotator -> label -> count (no zeros); built on first use, then kept current.
+        self._counts: dict[str, dict[str, dict[str, int]]] | None = None
 
     # ----------------------------------------------------------------- open / close
 
@@ -278,7 +286,8 @@ class Database:
         lock = None if readonly else _acquire_lock(path, lock_timeout)
         try:
             index = OrjsonStorage(path, readonly=readonly)
-            if not index.exists:
+            new = not index.exists
+            if new:
                 if readonly or not create:
                     raise DatabaseError(f"no database at {path}; import articles first or check --db")
                 _create_index(index)
@@ -291,6 +300,9 @@ class Database:
                         raise DatabaseError(
                             f"cannot create folder {db._folder / sub}: {e.strerror or e}; check --db and permissions"
                         ) from None
+                if new:  # make the new folders' own names durable, not only the files later put in them
+                    for folder in (db._folder, path.parent):
+                        fsync_dir(folder)
             return db
         except BaseException:
             if lock is not None:
@@ -356,9 +368,9 @@ class Database:
             if a.id in self._infos or a.id in new_docs:
                 present.append(a.id)
                 doc = new_docs.get(a.id)
-                sources = doc["sources"] if doc else merged.get(a.id, list(self._infos[a.id].sources))
+                sources = doc["sources"] if doc is not None else merged.get(a.id, list(self._infos[a.id].sources))
                 extra = [s for s in dict.fromkeys(a.sources) if s not in sources]
-                if extra and doc:
+                if extra and doc is not None:
                     doc["sources"] = sources + extra
                 elif extra:
                     merged[a.id] = sources + extra
@@ -396,6 +408,7 @@ class Database:
         for aid, sources in merged.items():
             i = self._infos[aid]
             self._infos[aid] = ArticleInfo(i.id, i.seq, i.title, i.n_sentences, tuple(sources))
+            self._articles.pop(aid)  # its cached Article has the old sources
         for doc_id, doc in zip(new_ids, new_docs.values()):
             self._add_info(doc_id, doc)
             if self._counts is not None:
@@ -511,21 +524,22 @@ class Database:
     def label_counts(self, annotator: str | None = None) -> dict[str, dict[str, int]]:
         """article id -> {label name: count} for every article (empty dict if unlabelled)."""
         counts = self._all_counts()
+        if annotator is not None:
+            return {aid: dict(per.get(annotator, {})) for aid, per in counts.items()}
         out: dict[str, dict[str, int]] = {}
         for aid, per in counts.items():
-            if annotator is not None:
-                c = per.get(annotator)
-                out[aid] = {k: v for k, v in c.items() if v} if c else {}
-            else:
-                total: Counter[str] = Counter()
-                for c in per.values():
-                    total.update(c)
-                out[aid] = {k: v for k, v in total.items() if v}
+            if len(per) <= 1:  # the common case: one annotator per project
+                out[aid] = dict(next(iter(per.values()), {}))
+                continue
+            total: dict[str, int] = {}
+            for c in per.values():
+                for name, n in c.items():
+                    total[name] = total.get(name, 0) + n
+            out[aid] = total
         return out
 
     def annotators(self) -> list[str]:
-        names = {a for per in self._all_counts().values() for a, c in per.items() if any(c.values())}
-        return sorted(names)
+        return sorted({a for per in self._all_counts().values() for a in per})
 
     # ----------------------------------------------------------------- internals
 
@@ -562,7 +576,9 @@ class Database:
         try:
             scheme = LabelScheme.from_json(p["scheme"])
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise _corrupt(path, "the project record has no valid label scheme") from None
+            scheme = LabelScheme(())
+        if not scheme.labels:
+            raise _corrupt(path, "the project record has no valid label scheme")
         rows = []
         seen: set[str] = set()
         for doc_id, d in data.get("articles", {}).items():
@@ -580,8 +596,8 @@ class Database:
                 raise _corrupt(path, f"article record {doc_id} is malformed or duplicated")
             seen.add(d["id"])
             rows.append((int(doc_id), d))
-        for doc_id, d in sorted(rows, key=lambda r: r[1]["seq"]):
-            self._add_info(doc_id, d)
+        for num, d in sorted(rows, key=lambda r: r[1]["seq"]):
+            self._add_info(num, d)
         return scheme
 
     def _add_info(self, doc_id: int, d: dict[str, Any]) -> None:
@@ -609,7 +625,7 @@ class Database:
         text, sents = d.get("text"), d.get("sentences")
         spans: tuple[Span, ...] = ()
         ok = isinstance(text, str) and isinstance(sents, list) and d.get("id") == article_id
-        if ok:
+        if ok and sents is not None:
             try:
                 spans = tuple(Span(s, e) for s, e in sents)
             except (TypeError, ValueError):
@@ -661,10 +677,10 @@ class Database:
                 f"on {label.start}-{label.end} (the label must be in the scheme and the span one of its sentences)"
             )
 
-    def _all_counts(self) -> dict[str, dict[str, Counter[str]]]:
+    def _all_counts(self) -> dict[str, dict[str, dict[str, int]]]:
         self._check_open()
         if self._counts is None:
-            counts: dict[str, dict[str, Counter[str]]] = {aid: {} for aid in self._infos}
+            counts: dict[str, dict[str, dict[str, int]]] = {aid: {} for aid in self._infos}
             folder = self._folder / "labels"
             try:
                 present = set(os.listdir(folder))
@@ -672,27 +688,40 @@ class Database:
                 present = set()
             except OSError as e:
                 raise DatabaseError(f"cannot list {folder}: {e.strerror or e}; check its permissions") from None
-            for aid in self._infos:
+            for aid, per in counts.items():
                 # Read each file once without keeping it: 10,000 TinyDB objects would cost more than they save.
                 lf = self._label_files.get(aid)
                 if lf is not None:
-                    found: Iterable[Label] = lf.labels.values()
+                    pairs: Iterable[tuple[str, str]] = ((x.annotator, x.label) for x in lf.labels.values())
                 elif f"{aid}.json" in present:
                     path = self._labels_path(aid)
                     raw = _read_bytes(path)
-                    docs = ((_parse(path, raw).get("labels") or {}) if raw is not None else {}).values()
-                    found = [_label_from_doc(path, aid, d) for d in docs]
+                    docs = list(((_parse(path, raw).get("labels") or {}) if raw is not None else {}).values())
+                    for d in docs:
+                        _check_label_doc(path, d)
+                    pairs = ((d["annotator"], d["label"]) for d in docs)
                 else:
                     continue
-                per = counts[aid]
-                for lab in found:
-                    per.setdefault(lab.annotator, Counter())[lab.label] += 1
+                for who, name in pairs:
+                    c = per.get(who)
+                    if c is None:
+                        c = per[who] = {}
+                    c[name] = c.get(name, 0) + 1
             self._counts = counts
         return self._counts
 
     def _count(self, label: Label, delta: int) -> None:
-        if self._counts is not None:
-            self._counts.setdefault(label.article_id, {}).setdefault(label.annotator, Counter())[label.label] += delta
+        if self._counts is None:
+            return
+        per = self._counts.setdefault(label.article_id, {})
+        c = per.setdefault(label.annotator, {})
+        n = c.get(label.label, 0) + delta
+        if n:
+            c[label.label] = n
+        else:
+            del c[label.label]
+            if not c:
+                del per[label.annotator]
 
 
 # --------------------------------------------------------------------- creation and locking

@@ -2,8 +2,11 @@
 
     python bench/bench_storage.py [--quick] [--samples N] [--dir PATH]
 
-Prints one JSON object.  Every save is timed end to end, fsync included, on an
-article picked at random (so the per-article caches are mostly cold for big projects).
+Prints one JSON object.  Every save is timed end to end, fsync included.  Each round
+picks a random article and saves in it like a reviewer: the first save there
+(``first_save_in_article``: in a big project it also reads the article's files), then a
+re-label, a new label and a clear.  The sizes and the disk floor are sampled round-robin so
+that a shared disk's drifting speed hits them all alike.
 Datasets are written directly in the storage's file format, then synced, so that
 building 100,000 labels takes seconds and does not disturb the measurements.
 """
@@ -106,30 +109,46 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def bench_ours(path: Path, n_articles: int, samples: int, rnd: random.Random) -> dict[str, Any]:
-    t = time.perf_counter()
-    db = Database.open(path)
-    open_ms = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
-    counts = db.label_counts()
-    counts_ms = (time.perf_counter() - t) * 1000
-    assert sum(sum(c.values()) for c in counts.values()) == n_articles * LABELS_PER_ARTICLE
-    new, relabel, clear = [], [], []
-    for i in range(samples):
-        n = rnd.randrange(n_articles)
+class OursCase:
+    """One open database of a given size and the save timings taken on it."""
+
+    def __init__(self, path: Path, n_articles: int) -> None:
+        self.n_articles = n_articles
+        t = time.perf_counter()
+        self.db = Database.open(path)
+        self.open_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        counts = self.db.label_counts()
+        self.counts_ms = (time.perf_counter() - t) * 1000
+        assert sum(sum(c.values()) for c in counts.values()) == n_articles * LABELS_PER_ARTICLE
+        self.times: dict[str, list[float]] = {"label": [], "relabel": [], "clear": [], "first_save_in_article": []}
+
+    def sample(self, i: int, rnd: random.Random) -> None:
+        """Open a random article and save in it the way a reviewer does."""
+        db, n = self.db, rnd.randrange(self.n_articles)
         spans = article_text(n)[1]
         k = rnd.randrange(LABELS_PER_ARTICLE)
-        s, e = spans[k]
-        # A different name each time, so every re-label really changes the file.
-        relabel.append(timed(lambda: db.set_label(Label(aid(n), s, e, NAMES[i % 3], "ann", STAMP))))
+
+        def relabel(k: int) -> float:
+            s, e = spans[k]
+            # A different name each time, so every re-label really changes the file.
+            return timed(lambda: db.set_label(Label(aid(n), s, e, NAMES[(i + k) % 3], "ann", STAMP)))
+
+        # Beyond the caches (64 articles) this one also reads the article's two files.
+        self.times["first_save_in_article"].append(relabel(k))
+        self.times["relabel"].append(relabel((k + 1) % LABELS_PER_ARTICLE))
         s, e = spans[LABELS_PER_ARTICLE + i % 2]
-        new.append(timed(lambda: db.set_label(Label(aid(n), s, e, "claim", "ann", STAMP))))
-        clear.append(timed(lambda: db.clear_label(aid(n), s, e, "ann")))  # keeps the data set the same size
-    db.close()
-    return {
-        "label": pct(new), "relabel": pct(relabel), "clear": pct(clear),
-        "open_ms": round(open_ms, 1), "label_counts_first_call_ms": round(counts_ms, 1),
-    }
+        self.times["label"].append(timed(lambda: db.set_label(Label(aid(n), s, e, "claim", "ann", STAMP))))
+        # Timed too, and it keeps the data set the same size.
+        self.times["clear"].append(timed(lambda: db.clear_label(aid(n), s, e, "ann")))
+
+    def report(self) -> dict[str, Any]:
+        self.db.close()
+        return {
+            **{k: pct(v) for k, v in self.times.items()},
+            "open_ms": round(self.open_ms, 1),
+            "label_counts_first_call_ms": round(self.counts_ms, 1),
+        }
 
 
 def bench_stock(path: Path, n_articles: int, samples: int, rnd: random.Random) -> dict[str, Any]:
@@ -156,22 +175,19 @@ def bench_stock(path: Path, n_articles: int, samples: int, rnd: random.Random) -
     return {"label": pct(new), "relabel": pct(relabel)}
 
 
-def bench_floor(folder: Path, samples: int) -> dict[str, float]:
+def floor_once(folder: Path) -> float:
     """write + fsync + rename + fsync(folder) of 1 KB: what any durable save must pay."""
     target, tmp, data = folder / "floor.json", folder / ".floor.tmp", os.urandom(1024)
-    out = []
-    for _ in range(samples):
-        t = time.perf_counter()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(fd, data)
-        os.fsync(fd)
-        os.close(fd)
-        os.replace(tmp, target)
-        dfd = os.open(folder, os.O_RDONLY)
-        os.fsync(dfd)
-        os.close(dfd)
-        out.append(time.perf_counter() - t)
-    return pct(out)
+    t = time.perf_counter()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, data)
+    os.fsync(fd)
+    os.close(fd)
+    os.replace(tmp, target)
+    dfd = os.open(folder, os.O_RDONLY)
+    os.fsync(dfd)
+    os.close(dfd)
+    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -182,36 +198,46 @@ def main() -> None:
     args = ap.parse_args()
     rnd = random.Random(7)
     root = Path(tempfile.mkdtemp(prefix="bench-storage-", dir=args.dir))
-    result: dict[str, Any] = {"disk": str(root), "labels_per_article": LABELS_PER_ARTICLE}
+    result: dict[str, Any] = {"disk": str(root), "unit": "ms", "labels_per_article": LABELS_PER_ARTICLE}
     try:
-        result["floor_1kb_atomic_write_ms"] = bench_floor(root, args.samples)
-        ours: dict[str, Any] = {}
+        sizes = (100, 10_000, 100_000)
+        t = time.perf_counter()
+        for n_labels in sizes:
+            (root / str(n_labels)).mkdir()
+            build_ours(root / str(n_labels) / "annotations.json", n_labels // LABELS_PER_ARTICLE)
+        os.sync()  # the writeback of the fresh data sets must not land inside the timings
+        result["build_s"] = round(time.perf_counter() - t, 1)
+        cases = {n: OursCase(root / str(n) / "annotations.json", n // LABELS_PER_ARTICLE) for n in sizes}
+        floor = []
+        # A shared disk's speed drifts 2-3x within a minute; sizes measured one after the
+        # other would mostly compare that drift.
+        for i in range(args.samples):
+            floor.append(floor_once(root))
+            for n in sizes[i % 3:] + sizes[: i % 3]:
+                cases[n].sample(i, rnd)
+        result["floor_1kb_atomic_write"] = pct(floor)
+        ours = {str(n): c.report() for n, c in cases.items()}
+        result["annotator"] = ours
         stock: dict[str, Any] = {}
-        for n_labels in (100, 10_000, 100_000):
-            n_articles = n_labels // LABELS_PER_ARTICLE
-            case = root / str(n_labels)
-            case.mkdir()
-            t = time.perf_counter()
-            build_ours(case / "annotations.json", n_articles)
-            build_stock(case / "stock.json", n_articles)
-            os.sync()  # the writeback of the fresh data set must not land inside the timings
-            build_s = time.perf_counter() - t
-            ours[str(n_labels)] = {**bench_ours(case / "annotations.json", n_articles, args.samples, rnd),
-                                   "build_s": round(build_s, 1)}
+        for n_labels in sizes:
             if n_labels == 100_000 and args.quick:
                 stock[str(n_labels)] = "skipped (--quick)"
-            else:
-                stock_samples = {100: args.samples, 10_000: 40, 100_000: 5}[n_labels]
-                stock[str(n_labels)] = bench_stock(case / "stock.json", n_articles, stock_samples, rnd)
-            shutil.rmtree(case)
-        result["annotator"] = ours
+                continue
+            path = root / str(n_labels) / "stock.json"
+            build_stock(path, n_labels // LABELS_PER_ARTICLE)
+            os.sync()
+            stock_samples = {100: args.samples, 10_000: 30, 100_000: 5}[n_labels]
+            stock[str(n_labels)] = bench_stock(path, n_labels // LABELS_PER_ARTICLE, stock_samples, rnd)
         result["stock_tinydb_jsonstorage"] = stock
-        p95_small, p95_big = ours["100"]["label"]["p95"], ours["100000"]["label"]["p95"]
-        rp95_small, rp95_big = ours["100"]["relabel"]["p95"], ours["100000"]["relabel"]["p95"]
+        p95 = {n: max(ours[str(n)][op]["p95"] for op in ("label", "relabel", "clear")) for n in sizes}
+        first = {n: ours[str(n)]["first_save_in_article"]["p95"] for n in sizes}
         result["goals"] = {
-            "p95_at_100k_under_2ms": p95_big < 2 and rp95_big < 2,
-            "label_p95_ratio_100k_vs_100": round(p95_big / p95_small, 2),
-            "relabel_p95_ratio_100k_vs_100": round(rp95_big / rp95_small, 2),
+            "save_p95_at_100k_under_2ms": p95[100_000] < 2,
+            "save_p95_ratio_100k_vs_100 (goal <= 1.2)": round(p95[100_000] / p95[100], 2),
+            "first_save_in_article_p95_ratio_100k_vs_100": round(first[100_000] / first[100], 2),
+            "save_p50_over_floor_p50_at_100k_ms": round(
+                ours["100000"]["relabel"]["p50"] - result["floor_1kb_atomic_write"]["p50"], 3
+            ),
         }
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -13,7 +13,7 @@ import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
 from annotator import storage as storage_mod
+from annotator.atomicio import atomic_write_bytes
 from annotator.errors import DatabaseCorrupt, DatabaseError, DatabaseLocked, SaveError
 from annotator.model import DEFAULT_SCHEME, Article, Label, Span, now_iso
 from annotator.storage import Database, OrjsonStorage
@@ -107,9 +108,11 @@ def test_add_and_get_articles(dbpath: Path) -> None:
         added, present = d.add_articles(ARTICLES, progress=seen.append)
         assert added == [a.id for a in ARTICLES] and present == []
         assert seen == [1, 2, 3]
+        d.get_article(ARTICLES[1].id)  # cached now; the merge below must not leave it stale
         again = Article(ARTICLES[1].id, "other title", "other", (), ("new.txt", "src1.txt", "new.txt"))
         assert d.add_articles([again, ARTICLES[0]]) == ([], [ARTICLES[1].id, ARTICLES[0].id])
         assert d.has_article(ARTICLES[2].id) and not d.has_article("nope")
+        assert d.get_article(ARTICLES[1].id).sources == ("src1.txt", "new.txt")
     with Database.open(dbpath, readonly=True) as d:
         infos = d.article_infos()
         assert [i.id for i in infos] == [a.id for a in ARTICLES]
@@ -124,8 +127,13 @@ def test_add_and_get_articles(dbpath: Path) -> None:
 
 def test_add_articles_writes_index_last(db: Database, dbpath: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     order: list[str] = []
-    real = storage_mod.atomic_write_bytes
-    monkeypatch.setattr(storage_mod, "atomic_write_bytes", lambda p, *a, **k: (order.append(p.name), real(p, *a, **k)))
+    real = atomic_write_bytes
+
+    def write(path: Path, data: bytes, **kw: Any) -> None:
+        order.append(path.name)
+        real(path, data, **kw)
+
+    monkeypatch.setattr(storage_mod, "atomic_write_bytes", write)
     db.add_articles([make_article(10), make_article(11)])
     assert order == ["a00a.json", "a00b.json", "annotations.json"]
 
@@ -252,7 +260,8 @@ def test_second_writer_refused_from_subprocess(db: Database, dbpath: Path) -> No
         """,
         str(dbpath),
     )
-    out, _ = child.communicate(timeout=30)
+    with child:
+        out, _ = child.communicate(timeout=30)
     assert f"locked: {dbpath} is open in another annotator (pid {os.getpid()}, started " in out
     assert "labels: ['quote']" in out
 
@@ -270,12 +279,13 @@ def test_dead_holder_releases_lock(db: Database, dbpath: Path) -> None:
         """,
         str(dbpath),
     )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    with pytest.raises(DatabaseLocked, match=f"pid {child.pid},"):
-        Database.open(dbpath)
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=10)
+    with child:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        with pytest.raises(DatabaseLocked, match=f"pid {child.pid},"):
+            Database.open(dbpath)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
     with Database.open(dbpath) as d:
         assert len(d.article_infos()) == 3
 
@@ -318,6 +328,7 @@ BAD_INDEXES = {
     "bad doc id": orjson.dumps({"project": {"x": GOOD_PROJECT}}),
     "doc not object": b'{"project": {"1": 5}}',
     "no scheme": b'{"project": {"1": {"schema_version": 1}}}',
+    "empty scheme": orjson.dumps({"project": {"1": {**GOOD_PROJECT, "scheme": []}}}),
     "two projects": orjson.dumps({"project": {"1": GOOD_PROJECT, "2": GOOD_PROJECT}}),
     "bad article": orjson.dumps({"project": {"1": GOOD_PROJECT}, "articles": {"1": {"id": "../x", "seq": 1}}}),
 }
@@ -441,7 +452,7 @@ def inject_failure(mp: pytest.MonkeyPatch, step: str) -> None:
 
 def inject_failure_for(mp: pytest.MonkeyPatch, step: str, target: Path) -> None:
     """Fail only the write of ``target``: other files in the same call succeed."""
-    real = storage_mod.atomic_write_bytes
+    real = atomic_write_bytes
 
     def write(path: Path, data: bytes, **kw: Any) -> None:
         if path != target:
@@ -466,7 +477,7 @@ def test_failed_save_changes_nothing(db: Database, dbpath: Path, step: str, op: 
         db.set_label(lab(0, 1, "claim", "bob"))
     before_bytes = f.read_bytes() if f.exists() else None
     before, counts = db.labels(a), db.label_counts()
-    action = {
+    action: Callable[[], object] = {
         "insert": lambda: db.set_label(lab(0, 2)),
         "first": lambda: db.set_label(lab(0, 2)),
         "update": lambda: db.set_label(lab(0, 0, "background")),
@@ -516,8 +527,13 @@ def test_put_labels_merge_rule(db: Database, dbpath: Path, monkeypatch: pytest.M
     db.set_label(lab(0, 0, "claim", at=t2))
     db.set_label(lab(0, 1, "claim", at=t2))
     writes: list[Path] = []
-    real = storage_mod.atomic_write_bytes
-    monkeypatch.setattr(storage_mod, "atomic_write_bytes", lambda p, *a, **k: (writes.append(p), real(p, *a, **k)))
+    real = atomic_write_bytes
+
+    def write(path: Path, data: bytes, **kw: Any) -> None:
+        writes.append(path)
+        real(path, data, **kw)
+
+    monkeypatch.setattr(storage_mod, "atomic_write_bytes", write)
     result = db.put_labels(
         [
             lab(0, 0, "quote", at=t1),  # older than what is stored: unchanged
@@ -609,13 +625,13 @@ def test_sigkill_at_random_instants_loses_no_saved_label(db: Database, dbpath: P
         ops = make_ops(rounds, who)
         ops_file = dbpath.with_name(f"ops{rounds}.json")
         ops_file.write_bytes(orjson.dumps(ops))
-        child = run_py(WRITER, str(dbpath), str(ops_file))
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rnd.uniform(0, 0.08))
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
-        out = child.stdout.read()  # not communicate(): it would skip what readline() buffered
+        with run_py(WRITER, str(dbpath), str(ops_file)) as child:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+            time.sleep(rnd.uniform(0, 0.08))
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=10)
+            out = child.stdout.read()  # not communicate(): it would skip what readline() buffered
         done = len(out.split())  # every printed op had returned from set_label/clear_label
         assert done < len(ops), "the writer finished before it was killed; make the op list longer"
         with Database.open(dbpath) as d:
