@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     from annotator.storage import Database
 
 
+EMPTY_HELP = (
+    "No articles in this database yet.\n\n"
+    "Quit with ctrl+q and open some, for example:\n\n"
+    "    annotator label samples/\n\n"
+    "(.txt, .md and .jsonl files; folders are read recursively)"
+)
+
+
 def label_bindings(session: Session) -> list[Binding]:
     """Label keys come from the project's label scheme, each with an id so it can be remapped."""
     out: list[Binding] = []
@@ -53,7 +61,7 @@ class LabelScreen(Screen[None]):
     DEFAULT_CSS = """
     LabelScreen #article-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     LabelScreen #status { height: 1; padding: 0 1; background: $panel; color: $foreground; }
-    LabelScreen #empty { padding: 2 4; color: $foreground-muted; }
+    LabelScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
     """
 
     def __init__(self, session: Session) -> None:
@@ -68,6 +76,7 @@ class LabelScreen(Screen[None]):
             with Vertical():
                 yield Static("", id="article-title")
                 yield ArticleView(self.session.scheme, id="article")
+                yield Static(Content(EMPTY_HELP), id="empty")
         yield Static("", id="status")
         yield Footer()
 
@@ -87,10 +96,8 @@ class LabelScreen(Screen[None]):
         self.view.focus()
         if not s.infos:
             self.query_one("#article-title", Static).update(Content("No articles yet"))
-            self.view.show_article(
-                "No articles in this database yet.\n\nQuit with ctrl+q and open some: annotator label samples/",
-                (), [], 0,
-            )
+            self.view.display = False
+            self.query_one("#empty").display = True
             self._update_status()
             return
         article, sentence = s.resume_position()
@@ -148,7 +155,7 @@ class LabelScreen(Screen[None]):
         self._update_status()
 
     def _report(self, exc: AnnotatorError) -> None:
-        self.notify(sanitize_line(exc.message), title=exc.title, severity="error", timeout=10)
+        self.notify(sanitize_line(exc.message), title=exc.title, severity="error", timeout=10, markup=False)
 
     # -- actions --------------------------------------------------------------------
     def action_label(self, name: str) -> None:
@@ -165,7 +172,7 @@ class LabelScreen(Screen[None]):
         if s.cursor < s.article_total - 1:
             self._move_to(s.cursor + 1)
         elif s.article_labeled >= s.article_total:
-            self.notify("Article complete. Press n for the next one.", timeout=4)
+            self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
 
     def action_clear(self) -> None:
         if not self._guard():
@@ -185,7 +192,7 @@ class LabelScreen(Screen[None]):
             self._report(exc)
             return
         if change is None:
-            self.notify("Nothing to undo.", timeout=2)
+            self.notify("Nothing to undo.", timeout=2, markup=False)
             return
         if change.article_index != before:
             self.open_article(change.article_index, change.sentence)
@@ -210,7 +217,7 @@ class LabelScreen(Screen[None]):
             return
         target = s.article_index + delta
         if not 0 <= target < len(s.infos):
-            self.notify("No more articles that way.", timeout=2)
+            self.notify("No more articles that way.", timeout=2, markup=False)
             return
         self._open_at_first_unlabeled(target)
 
@@ -251,4 +258,5 @@ class AnnotatorApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(LabelScreen(self.session))
         for text, severity in self.startup_messages:
-            self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8)
+            self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
+                        markup=False)

@@ -78,6 +78,8 @@ def wrap_piece(text: str, start: int, end: int, width: int) -> list[tuple[int, i
             out.append((line_start, ws))
             line_start, cells = ws, 0
         if w_cells > width:
+            if line_start < ws:  # whatever precedes the long word keeps its own line
+                out.append((line_start, ws))
             _hard_split(text, ws, ws + len(stripped), width, out)
             line_start = ws + len(stripped)
             cells = 0
@@ -91,8 +93,12 @@ def wrap_piece(text: str, start: int, end: int, width: int) -> list[tuple[int, i
     return [(s, e) for s, e in out if text[s:e].strip()] or [(start, end)]
 
 
-def wrap_article(text: str, sentences: Sequence[Span], width: int) -> Layout:
+def wrap_article(text: str, sentences: Sequence[Span], width: int, display: str | None = None) -> Layout:
+    """``display`` is the text as shown (same length, e.g. sanitised): widths are measured
+    on it, because an invisible character shown as a visible placeholder takes a cell."""
     width = max(width, 1)
+    shown = text if display is None else display
+    assert len(shown) == len(text)
     lines: list[DisplayLine] = []
     first_line: list[int] = []
     line_count: list[int] = []
@@ -104,10 +110,10 @@ def wrap_article(text: str, sentences: Sequence[Span], width: int) -> Layout:
         pos = span.start
         for m in _LINE_BREAK.finditer(text, span.start, span.end):
             if text[pos:m.start()].strip():
-                lines.extend((sid, s, e) for s, e in wrap_piece(text, pos, m.start(), width))
+                lines.extend((sid, s, e) for s, e in wrap_piece(shown, pos, m.start(), width))
             pos = m.end()
         if text[pos:span.end].strip() or len(lines) == first_line[-1]:
-            lines.extend((sid, s, e) for s, e in wrap_piece(text, pos, span.end, width))
+            lines.extend((sid, s, e) for s, e in wrap_piece(shown, pos, span.end, width))
         line_count.append(len(lines) - first_line[-1])
         prev_end = span.end
     return Layout(width, lines, first_line, line_count)

@@ -118,15 +118,16 @@ class Session:
         if not self.undo_stack:
             return None
         change = self.undo_stack[-1]
-        if change.article_index != self.article_index:
-            self.open_article(change.article_index)
-        self.cursor = change.sentence
+        # Write first: if the disk refuses, neither the session nor the screen moves.
         if change.before is None:
             assert change.after is not None
             a = change.after
             self.db.clear_label(a.article_id, a.start, a.end, a.annotator)
         else:
             self.db.set_label(change.before)  # restores the earlier decision with its own time
+        if change.article_index != self.article_index:
+            self.open_article(change.article_index)
+        self.cursor = change.sentence
         self.undo_stack.pop()
         self._store(change.article_index, change.sentence, change.after, change.before)
         return change

@@ -73,6 +73,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._label_class = {name: (i % LABEL_STYLES) + 1 for i, name in enumerate(scheme.names)}
         self._gutter_width = min(max((len(n) for n in scheme.names), default=4), 12) + 3
         self._text = ""
+        self._display = ""
         self._sentences: Sequence[Span] = ()
         self._labels: list[str | None] = []
         self._cursor = 0
@@ -82,6 +83,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
     # -- content --------------------------------------------------------------------
     def show_article(self, text: str, sentences: Sequence[Span], labels: list[str | None], cursor: int) -> None:
         self._text = text
+        self._display = sanitize(text)  # same length as text: offsets index both
         self._sentences = sentences
         self._labels = list(labels)
         self._cursor = cursor
@@ -100,7 +102,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.wrap_width
         if width == self._layout.width or not self.size.width:
             return
-        self._layout = wrap_article(self._text, self._sentences, width)
+        self._layout = wrap_article(self._text, self._sentences, width, self._display)
         self._cache.clear()
         self.virtual_size = Size(width + self._gutter_width, len(self._layout.lines))
 
@@ -206,7 +208,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             marker = Segment(name, base + self._style(f"article-view--marker-{self._label_class.get(label, 1)}"))
         else:
             marker = Segment(" " * (gutter - 3), base + self._style("article-view--gutter"))
-        body = sanitize(self._text[start:end]).rstrip()
+        body = self._display[start:end].rstrip()
         segments = [bar, marker, Segment("  ", base), Segment(body, text_style)]
         strip = Strip(segments).crop_extend(0, width, text_style if is_cursor else base)
         return strip
