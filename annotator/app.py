@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult
@@ -22,6 +23,8 @@ from annotator.ui.help import HelpScreen, rows_from_bindings
 if TYPE_CHECKING:
     from annotator.storage import Database
 
+
+RETRY_SECONDS = 1.0
 
 EMPTY_HELP = (
     "No articles in this database yet.\n\n"
@@ -90,6 +93,7 @@ class LabelScreen(Screen[None]):
 
     def on_mount(self) -> None:
         s = self.session
+        self._retry_timer = self.set_interval(RETRY_SECONDS, self.retry_pending, pause=True)
         self.article_list.set_articles(
             [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
         )
@@ -114,7 +118,11 @@ class LabelScreen(Screen[None]):
         s = self.session
         s.open_article(index, cursor)
         assert s.article is not None
-        self.view.show_article(s.article.text, s.article.sentences, [lab.label if lab else None for lab in s.labels], s.cursor)
+        shown = [s.shown_label(i) for i in range(s.article_total)]
+        self.view.show_article(
+            s.article.text, s.article.sentences, [lab.label if lab else None for lab, _ in shown], s.cursor,
+            pending={i for i, (_, waiting) in enumerate(shown) if waiting},
+        )
         title = display_title(s.article.title, s.article.text, 200)
         self.query_one("#article-title", Static).update(
             Content(f"{index + 1}/{len(s.infos)}  ") + Content(sanitize_line(title))
@@ -133,17 +141,41 @@ class LabelScreen(Screen[None]):
             f"  ·  sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}"
             f"  ·  {sanitize_line(s.annotator)}"
         )
+        if s.pending:
+            text += f"  ·  ⚠ {len(s.pending)} not saved yet, retrying"
         self.query_one("#status", Static).update(Content(text))
 
     def _after_change(self, article_index: int, sentence: int) -> None:
         s = self.session
         if article_index == s.article_index:
-            lab = s.labels[sentence]
-            self.view.set_label(sentence, lab.label if lab else None)
+            lab, pending = s.shown_label(sentence)
+            self.view.set_label(sentence, lab.label if lab else None, pending=pending)
         self.article_list.update_article(
             article_index, self._title(article_index), s.labeled[article_index], s.infos[article_index].n_sentences
         )
         self._update_status()
+
+    def _went_pending(self, had_pending: bool) -> None:
+        """A decision the disk refused: shown as pending, retried every second, never counted early."""
+        s = self.session
+        self._after_change(s.article_index, s.cursor)
+        if not had_pending and s.save_error is not None:
+            self.notify(
+                f"{sanitize_line(s.save_error.message)}. Your decision is kept and retried every second.",
+                title=s.save_error.title, severity="error", timeout=10, markup=False,
+            )
+        self._retry_timer.resume()
+
+    def retry_pending(self) -> None:
+        s = self.session
+        if not s.pending:
+            self._retry_timer.pause()
+            return
+        s.retry_pending()
+        n = self._redraw_drained()
+        if not s.pending:
+            self._retry_timer.pause()
+            self.notify(f"Saved {n} decision(s) that were waiting.", timeout=4, markup=False)
 
     def _guard(self) -> bool:
         return self.session.article is not None and self.session.article_total > 0
@@ -162,12 +194,12 @@ class LabelScreen(Screen[None]):
         if not self._guard():
             return
         s = self.session
-        sentence = s.cursor
-        try:
-            s.set_label(name)
-        except AnnotatorError as exc:
-            self._report(exc)
+        sentence, had_pending = s.cursor, bool(s.pending)
+        outcome = s.set_label(name)
+        if outcome == "pending":
+            self._went_pending(had_pending)
             return
+        self._redraw_drained()
         self._after_change(s.article_index, sentence)
         if s.cursor < s.article_total - 1:
             self._move_to(s.cursor + 1)
@@ -177,11 +209,20 @@ class LabelScreen(Screen[None]):
     def action_clear(self) -> None:
         if not self._guard():
             return
-        try:
-            if self.session.clear_label():
-                self._after_change(self.session.article_index, self.session.cursor)
-        except AnnotatorError as exc:
-            self._report(exc)
+        s = self.session
+        had_pending = bool(s.pending)
+        outcome = s.clear_label()
+        if outcome == "pending":
+            self._went_pending(had_pending)
+        elif outcome == "saved":
+            self._redraw_drained()
+            self._after_change(s.article_index, s.cursor)
+
+    def _redraw_drained(self) -> int:
+        drained = self.session.take_drained()
+        for p in drained:
+            self._after_change(p.article_index, p.sentence)
+        return len(drained)
 
     def action_undo(self) -> None:
         s = self.session
@@ -246,6 +287,9 @@ class LabelScreen(Screen[None]):
         self.view.focus()
 
 
+QUIT_CONFIRM_SECONDS = 5.0
+
+
 class AnnotatorApp(App[None]):
     TITLE = "annotator"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every label is already saved)")]
@@ -255,8 +299,24 @@ class AnnotatorApp(App[None]):
         self.session = Session(db, annotator)
         self.startup_messages = startup_messages or []
 
+    _quit_armed_at = 0.0
+
     def on_mount(self) -> None:
         self.push_screen(LabelScreen(self.session))
         for text, severity in self.startup_messages:
             self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
                         markup=False)
+
+    async def action_quit(self) -> None:
+        """Quit at once, unless decisions are still waiting for the disk: then ask for a second ctrl+q."""
+        pending = len(self.session.pending)
+        now = time.monotonic()
+        if pending and now - self._quit_armed_at > QUIT_CONFIRM_SECONDS:
+            self._quit_armed_at = now
+            self.notify(
+                f"{pending} decision(s) are not saved yet (the disk refuses them). Free space or fix the folder;"
+                " press ctrl+q again to quit without them.",
+                title="Not saved", severity="warning", timeout=QUIT_CONFIRM_SECONDS, markup=False,
+            )
+            return
+        self.exit()

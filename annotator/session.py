@@ -2,8 +2,8 @@
 
 Textual-free, so every rule of labeling (save before counting, undo, resume) is tested
 without a terminal.  Each change is written through ``Database`` (durable on return)
-*before* the in-memory state and the counts change: if the write fails, nothing here
-changes and the caller shows the error.
+*before* the in-memory state and the counts change.  If the disk refuses (full, read-only),
+the decision is kept *pending*, in order, and retried; it is counted only once saved.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from typing import Literal
+
+from annotator.errors import SaveError
 from annotator.model import Article, ArticleInfo, Label, now_iso
 
 if TYPE_CHECKING:
@@ -27,6 +30,21 @@ class Change:
     after: Label | None
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A decision the disk has not taken yet: the label to store, or None to clear."""
+
+    article_index: int
+    sentence: int
+    article_id: str
+    start: int
+    end: int
+    target: Label | None
+
+
+Outcome = Literal["saved", "unchanged", "pending"]
+
+
 class Session:
     def __init__(self, db: Database, annotator: str) -> None:
         self.db = db
@@ -40,6 +58,9 @@ class Session:
         self.total_sentences = sum(info.n_sentences for info in self.infos)
         self.total_labeled = sum(self.labeled)
         self.undo_stack: list[Change] = []
+        self.pending: list[Pending] = []
+        self.save_error: SaveError | None = None
+        self._drained: list[Pending] = []  # saved by a retry since the caller last asked
         self.article_index = -1
         self.article: Article | None = None
         self.labels: list[Label | None] = []
@@ -91,30 +112,104 @@ class Session:
         return n > 0 and self.labeled[index] >= n
 
     # -- changes --------------------------------------------------------------------
-    def set_label(self, name: str) -> bool:
-        """Label the cursor's sentence; returns False if it already had that label."""
-        if self.article is None or not self.labels:
-            return False
-        current = self.labels[self.cursor]
-        if current is not None and current.label == name:
-            return False
-        span = self.article.sentences[self.cursor]
-        new = Label(self.article.id, span.start, span.end, name, self.annotator, now_iso())
-        self.db.set_label(new)
-        self._apply(self.article_index, self.cursor, current, new)
-        return True
+    def shown_label(self, sentence: int) -> tuple[Label | None, bool]:
+        """What the screen shows for a sentence of the open article: (label, is_pending)."""
+        for p in reversed(self.pending):
+            if p.article_index == self.article_index and p.sentence == sentence:
+                return p.target, True
+        return self.labels[sentence], False
 
-    def clear_label(self) -> bool:
-        if self.article is None or not self.labels or self.labels[self.cursor] is None:
-            return False
-        current = self.labels[self.cursor]
-        assert current is not None
-        self.db.clear_label(current.article_id, current.start, current.end, current.annotator)
-        self._apply(self.article_index, self.cursor, current, None)
-        return True
+    def set_label(self, name: str) -> Outcome:
+        """Label the cursor's sentence."""
+        if self.article is None or not self.labels:
+            return "unchanged"
+        if self.pending:
+            self.retry_pending()
+        current, _ = self.shown_label(self.cursor)
+        if current is not None and current.label == name:
+            return "unchanged"
+        span = self.article.sentences[self.cursor]
+        return self._decide(Label(self.article.id, span.start, span.end, name, self.annotator, now_iso()))
+
+    def clear_label(self) -> Outcome:
+        if self.pending:
+            self.retry_pending()
+        if self.article is None or not self.labels or self.shown_label(self.cursor)[0] is None:
+            return "unchanged"
+        return self._decide(None)
+
+    def _decide(self, target: Label | None) -> Outcome:
+        assert self.article is not None
+        span = self.article.sentences[self.cursor]
+        p = Pending(self.article_index, self.cursor, self.article.id, span.start, span.end, target)
+        if self.pending:  # still refused: queue behind, so decisions reach the disk in order
+            self._queue(p)
+            return "pending"
+        try:
+            self._write(p)
+        except SaveError as exc:
+            self.save_error = exc
+            self._queue(p)
+            return "pending"
+        self._apply(p.article_index, p.sentence, self.labels[p.sentence], target)
+        return "saved"
+
+    def _queue(self, p: Pending) -> None:
+        # A newer decision on the same sentence replaces the waiting one.
+        self.pending = [q for q in self.pending if (q.article_id, q.start, q.end) != (p.article_id, p.start, p.end)]
+        self.pending.append(p)
+
+    def _write(self, p: Pending) -> None:
+        if p.target is None:
+            self.db.clear_label(p.article_id, p.start, p.end, self.annotator)
+        else:
+            self.db.set_label(p.target)
+
+    def retry_pending(self) -> list[Pending]:
+        """Try the waiting decisions in order; returns those now saved (and counted)."""
+        saved: list[Pending] = []
+        while self.pending:
+            p = self.pending[0]
+            before = self._saved_label(p)
+            if before is None and p.target is None:  # a clear of what never got saved
+                self.pending.pop(0)
+                continue
+            try:
+                self._write(p)
+            except SaveError as exc:
+                self.save_error = exc
+                break
+            self.pending.pop(0)
+            self._apply(p.article_index, p.sentence, before, p.target)
+            saved.append(p)
+        if not self.pending:
+            self.save_error = None
+        self._drained.extend(saved)
+        return saved
+
+    def take_drained(self) -> list[Pending]:
+        """Pending decisions saved since the last call, so a screen can redraw just those."""
+        drained, self._drained = self._drained, []
+        return drained
+
+    def _saved_label(self, p: Pending) -> Label | None:
+        if p.article_index == self.article_index:
+            return self.labels[p.sentence]
+        for lab in self.db.labels(p.article_id, self.annotator):
+            if (lab.start, lab.end) == (p.start, p.end):
+                return lab
+        return None
 
     def undo(self) -> Change | None:
-        """Take back the last change (in whatever article) and put the cursor on it."""
+        """Take back the last decision (in whatever article) and put the cursor on it."""
+        if self.pending:  # the newest decision never reached the disk: just drop it
+            p = self.pending.pop()
+            if not self.pending:
+                self.save_error = None
+            if p.article_index != self.article_index:
+                self.open_article(p.article_index)
+            self.cursor = p.sentence
+            return Change(p.article_index, p.sentence, p.target, None)
         if not self.undo_stack:
             return None
         change = self.undo_stack[-1]

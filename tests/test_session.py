@@ -36,9 +36,9 @@ def test_clear_and_undo_of_clear(sample_db: Database) -> None:
     s = Session(sample_db, "ana")
     s.open_article(1, cursor=3)
     s.set_label("background")
-    assert s.clear_label() is True
+    assert s.clear_label() == "saved"
     assert s.labels[3] is None and s.article_labeled == 0
-    assert s.clear_label() is False  # nothing to clear: no change, nothing on the undo stack
+    assert s.clear_label() == "unchanged"  # nothing to clear: no change, nothing on the undo stack
     s.undo()
     assert s.labels[3] is not None and s.labels[3].label == "background"
 
@@ -68,14 +68,70 @@ def test_resume_is_per_annotator(sample_db: Database) -> None:
     assert Session(sample_db, "ana").resume_position() == (1, 0)
 
 
-def test_failed_save_changes_nothing(sample_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+class FlakyDisk:
+    """Stands in for the database's writes: refuses while `full`, like a full disk."""
+
+    def __init__(self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.full = True
+        self.db = db
+        real_set, real_clear = db.set_label, db.clear_label
+
+        def set_label(label: object) -> None:
+            if self.full:
+                raise SaveError("annotations.d/labels/x.json: cannot write (No space left on device)")
+            real_set(label)  # type: ignore[arg-type]
+
+        def clear_label(*args: object) -> object:
+            if self.full:
+                raise SaveError("annotations.d/labels/x.json: cannot write (No space left on device)")
+            return real_clear(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(db, "set_label", set_label)
+        monkeypatch.setattr(db, "clear_label", clear_label)
+
+
+def test_refused_save_is_pending_not_counted_then_saved_in_order(sample_db: Database,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = FlakyDisk(sample_db, monkeypatch)
     s = Session(sample_db, "ana")
     s.open_article(0)
-
-    def fail(*args: object) -> None:
-        raise SaveError("annotations.json: disk full")
-
-    monkeypatch.setattr(sample_db, "set_label", fail)
-    with pytest.raises(SaveError):
-        s.set_label("claim")
+    assert s.set_label("claim") == "pending"
     assert s.labels[0] is None and s.total_labeled == 0 and s.undo_stack == []
+    assert s.shown_label(0)[0] is not None and s.shown_label(0)[1] is True
+    assert s.save_error is not None and "No space" in s.save_error.message
+    s.cursor = 1
+    assert s.set_label("quote") == "pending"
+    assert s.set_label("background") == "pending"  # replaces the waiting decision on the same sentence
+    assert [p.target.label for p in s.pending if p.target] == ["claim", "background"]
+    assert s.retry_pending() == [] and len(s.pending) == 2  # still full
+
+    disk.full = False
+    saved = s.retry_pending()
+    assert [p.sentence for p in saved] == [0, 1] and s.pending == [] and s.save_error is None
+    assert s.total_labeled == 2 and [lab.label for lab in sample_db.labels(s.article.id, "ana")] == ["claim", "background"]  # type: ignore[union-attr]
+    assert [p.sentence for p in s.take_drained()] == [0, 1] and s.take_drained() == []
+
+
+def test_undo_drops_a_pending_decision_without_writing(sample_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = FlakyDisk(sample_db, monkeypatch)
+    s = Session(sample_db, "ana")
+    s.open_article(0, cursor=2)
+    s.set_label("claim")
+    s.cursor = 7
+    change = s.undo()
+    assert change is not None and change.sentence == 2 and s.cursor == 2
+    assert s.pending == [] and s.save_error is None
+    disk.full = False
+    assert s.retry_pending() == [] and sample_db.labels(s.article.id) == []  # type: ignore[union-attr]
+
+
+def test_a_new_key_first_drains_the_queue(sample_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = FlakyDisk(sample_db, monkeypatch)
+    s = Session(sample_db, "ana")
+    s.open_article(0)
+    s.set_label("claim")
+    disk.full = False
+    s.cursor = 1
+    assert s.set_label("quote") == "saved"
+    assert s.total_labeled == 2 and s.pending == []
+    assert [lab.label for lab in s.labels[:2] if lab] == ["claim", "quote"]

@@ -33,6 +33,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         "article-view--cursor",
         "article-view--cursor-bar",
         "article-view--gutter",
+        "article-view--pending",
         *(f"article-view--label-{i}" for i in range(1, LABEL_STYLES + 1)),
         *(f"article-view--marker-{i}" for i in range(1, LABEL_STYLES + 1)),
     }
@@ -47,6 +48,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         & > .article-view--cursor { background: $foreground 18%; text-style: bold; }
         & > .article-view--cursor-bar { color: $foreground; text-style: bold; }
         & > .article-view--gutter { color: $foreground-muted; }
+        & > .article-view--pending { color: $error; text-style: italic; }
         & > .article-view--label-1 { color: $warning; }
         & > .article-view--label-2 { color: $success; }
         & > .article-view--label-3 { color: $primary; }
@@ -76,12 +78,15 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._display = ""
         self._sentences: Sequence[Span] = ()
         self._labels: list[str | None] = []
+        self._pending: set[int] = set()  # sentences whose decision the disk has not taken yet
         self._cursor = 0
         self._layout = Layout(0, [], [], [])
-        self._cache: LRUCache[tuple[int, bool, str | None], Strip] = LRUCache(1024)
+        self._cache: LRUCache[tuple[int, bool, str | None, bool], Strip] = LRUCache(1024)
 
     # -- content --------------------------------------------------------------------
-    def show_article(self, text: str, sentences: Sequence[Span], labels: list[str | None], cursor: int) -> None:
+    def show_article(self, text: str, sentences: Sequence[Span], labels: list[str | None], cursor: int,
+                     pending: set[int] | None = None) -> None:
+        self._pending = set(pending or ())
         self._text = text
         self._display = sanitize(text)  # same length as text: offsets index both
         self._sentences = sentences
@@ -117,9 +122,13 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._cache.clear()  # theme change: every colour may differ
 
     # -- state changes (refresh only the sentences involved) ---------------------------
-    def set_label(self, index: int, label: str | None) -> None:
+    def set_label(self, index: int, label: str | None, *, pending: bool = False) -> None:
         if 0 <= index < len(self._labels):
             self._labels[index] = label
+            if pending:
+                self._pending.add(index)
+            else:
+                self._pending.discard(index)
             self._refresh_sentence(index)
 
     def set_cursor(self, index: int, *, center: bool = False) -> None:
@@ -176,10 +185,10 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         if sid < 0:
             return Strip.blank(width, base).apply_offsets(0, line_no)
         label = self._labels[sid] if sid < len(self._labels) else None
-        key = (line_no, sid == self._cursor, label)
+        key = (line_no, sid == self._cursor, label, sid in self._pending)
         strip = self._cache.get(key)
         if strip is None or strip.cell_length != width:
-            strip = self._render_display_line(line_no, sid, label, width, base)
+            strip = self._render_display_line(line_no, sid, label, width, base, sid in self._pending)
             self._cache[key] = strip
         return strip.apply_offsets(0, line_no)
 
@@ -191,7 +200,8 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         full = self.get_component_rich_style("article-view--cursor")
         return Style(bgcolor=full.bgcolor, bold=full.bold)
 
-    def _render_display_line(self, line_no: int, sid: int, label: str | None, width: int, base: Style) -> Strip:
+    def _render_display_line(self, line_no: int, sid: int, label: str | None, width: int, base: Style,
+                             pending: bool = False) -> Strip:
         _, start, end = self._layout.lines[line_no]
         is_cursor = sid == self._cursor
         is_first = self._layout.first_line[sid] == line_no
@@ -202,7 +212,12 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         if is_cursor:
             text_style += self._cursor_style()
         bar = Segment("▌" if is_cursor else " ", base + self._style("article-view--cursor-bar") if is_cursor else base)
-        if is_first and label is not None:
+        if is_first and pending:
+            # Not on disk yet: say so in words, not only by style.
+            shown = (sanitize(label) if label is not None else "clear")[: gutter - 4]
+            bar = Segment("!", base + self._style("article-view--pending"))
+            marker = Segment((shown + "?").ljust(gutter - 3), base + self._style("article-view--pending"))
+        elif is_first and label is not None:
             # The label's name in the gutter: a text marker, so the label never rests on colour alone.
             name = sanitize(label)[: gutter - 3].ljust(gutter - 3)
             marker = Segment(name, base + self._style(f"article-view--marker-{self._label_class.get(label, 1)}"))
