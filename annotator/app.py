@@ -18,6 +18,7 @@ from annotator.sanitize import sanitize_line
 from annotator.session import Session
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import ArticleView
+from annotator.ui.commands import ArticleCommands
 from annotator.ui.help import HelpScreen, rows_from_bindings
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def label_bindings(session: Session) -> list[Binding]:
 
 
 class LabelScreen(Screen[None]):
+    COMMANDS = {ArticleCommands}
     BINDINGS = [
         Binding("j,down", "move(1)", "Down", show=False, id="cursor.down", tooltip="Next sentence"),
         Binding("k,up", "move(-1)", "Up", show=False, id="cursor.up", tooltip="Previous sentence"),
@@ -261,6 +263,30 @@ class LabelScreen(Screen[None]):
             self.notify("No more articles that way.", timeout=2, markup=False)
             return
         self._open_at_first_unlabeled(target)
+
+    # -- command palette ------------------------------------------------------------
+    def article_title(self, index: int) -> str:
+        return self._title(index)
+
+    def goto_article(self, index: int) -> None:
+        self._open_at_first_unlabeled(index)
+
+    def goto_next_unfinished(self) -> None:
+        s = self.session
+        n = len(s.infos)
+        for step in range(1, n + 1):
+            i = (s.article_index + step) % n
+            if not s.is_done(i):
+                self._open_at_first_unlabeled(i)
+                return
+        self.notify("Every article is done.", timeout=3, markup=False)
+
+    def goto_first_unlabeled(self) -> None:
+        first = self.session.first_unlabeled()
+        if first is None:
+            self.notify("Every sentence of this article is labeled.", timeout=3, markup=False)
+        else:
+            self._move_to(first, center=True)
 
     def _open_at_first_unlabeled(self, index: int) -> None:
         self.open_article(index)

@@ -54,3 +54,4 @@ async def test_quit_with_pending_decisions_asks_twice(sample_db: Database, monke
         assert any("ctrl+q again" in n.message for n in app._notifications)
         await pilot.press("ctrl+q")
     assert not app.is_running
+
