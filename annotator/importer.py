@@ -197,7 +197,8 @@ def read_jsonl(path: Path, text: str, language: str) -> list[ImportItem]:
         body = obj.get("text")
         if not isinstance(body, str):
             raise InputError(f"{where}: missing \"text\" (a string); every line needs one")
-        meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+        raw_meta = obj.get("meta")
+        meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         if "id" in obj and "schema_version" not in obj and "id" not in meta:
             meta = {**meta, "id": obj["id"]}  # another tool's id, kept; our own id is the content hash
         title = obj.get("title") if isinstance(obj.get("title"), str) else None
@@ -259,10 +260,18 @@ def plan_import(
     return plan
 
 
+def import_steps(plan: ImportPlan) -> int:
+    """How many times ``apply_import`` calls ``progress``: per article, then per article with labels."""
+    return len(plan.items) + len({i.article.id for i in plan.items if i.labels})
+
+
 def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None] | None = None) -> ImportResult:
+    """``progress`` gets the steps done so far, up to ``import_steps(plan)``."""
     added, present = db.add_articles([i.article for i in plan.items], progress=progress)
     added_set = set(added)
     n_sent = sum(len(i.article.sentences) for i in plan.items if i.article.id in added_set)
     labels = [lab for i in plan.items for lab in i.labels]
-    counts = db.put_labels(labels) if labels else (0, 0, 0, 0)
+    first = len(plan.items)
+    on_labels = None if progress is None else (lambda n: progress(first + n))
+    counts = db.put_labels(labels, progress=on_labels) if labels else (0, 0, 0, 0)
     return ImportResult(added, present, n_sent, counts)

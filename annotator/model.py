@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 SCHEMA_VERSION = 1
+PREVIEW_CHARS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,21 @@ class ArticleInfo:
     title: str
     n_sentences: int
     sources: tuple[str, ...] = ()
+    # The text's opening words, so an untitled article can be listed without reading its
+    # file; "" for articles imported before previews were stored (load the text then).
+    preview: str = ""
+
+
+def text_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """The first ``limit`` characters of ``text`` with every whitespace run made one space."""
+    size = limit * 4
+    while True:
+        # Collapsing a prefix gives a prefix of the collapsed whole, so a long article is
+        # never split in full just to keep its first words.
+        words = " ".join(text[:size].split())
+        if len(words) >= limit or size >= len(text):
+            return words[:limit].rstrip()
+        size *= 4
 
 
 @dataclass(frozen=True, slots=True)

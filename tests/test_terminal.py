@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -103,3 +104,74 @@ def test_label_undo_quit_resume_export_in_a_real_terminal(tmux: Tmux, tmp_path: 
     for s, sentence in zip(spans, first["sentences"]):
         assert (s["start"], s["end"]) == (sentence["start"], sentence["end"])
         assert s["annotator"] == "ana"
+
+
+def holder_pid(tmp_path: Path) -> int:
+    """The app's pid, from the file that names the holder of the database lock."""
+    info = tmp_path / "annotations" / "annotations.json.lock.info"
+    deadline = time.monotonic() + 10
+    while not info.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return int(orjson.loads(info.read_bytes())["pid"])
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "annotator", *args], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "ANNOTATOR": "ana"}, timeout=60)
+
+
+def test_sigkill_loses_no_label_the_status_line_counted(tmux: Tmux, tmp_path: Path) -> None:
+    tmux.start(f"{annotator_cmd()} label samples/")
+    tmux.wait_for("0/19 labeled")
+    tmux.keys("1", "2", "3", "c")
+    tmux.wait_for("4/19 labeled")  # counted only once each save had reached the disk
+    os.kill(holder_pid(tmp_path), signal.SIGKILL)  # no chance to clean up or flush anything
+    tmux.wait_for("EXITED 137")
+    tmux.close()
+
+    again = Tmux(tmp_path)
+    try:
+        again.start(f"{annotator_cmd()} label")
+        screen = again.wait_for("4/19 labeled")
+        assert "sentence 5/19" in screen  # resumed at the first unlabeled sentence
+        again.keys("C-q")
+        again.wait_for("EXITED 0")
+    finally:
+        again.close()
+
+    out = run_cli(tmp_path, "export")
+    assert out.returncode == 0, out.stderr
+    first, second = (orjson.loads(line) for line in out.stdout.splitlines())
+    assert [s["label"] for s in first["spans"]] == ["claim", "quote", "background", "claim"]
+    assert [(s["start"], s["end"]) for s in first["spans"]] == [(s["start"], s["end"]) for s in first["sentences"][:4]]
+    assert {s["annotator"] for s in first["spans"]} == {"ana"} and second["spans"] == []
+    verdict = run_cli(tmp_path, "verify")
+    assert verdict.returncode == 0 and verdict.stdout.startswith("ok: 2 articles, 41 sentences, 4 labels checked")
+
+
+def test_second_app_is_refused_while_export_stats_and_verify_work(tmux: Tmux, tmp_path: Path) -> None:
+    tmux.start(f"{annotator_cmd()} label samples/")
+    tmux.wait_for("0/19 labeled")
+    tmux.keys("1", "2")
+    tmux.wait_for("2/19 labeled")
+    pid = holder_pid(tmp_path)
+
+    second = run_cli(tmp_path, "label")
+    assert second.returncode == 4, second
+    assert len(second.stderr.splitlines()) == 1 and f"pid {pid}" in second.stderr, second.stderr
+    assert "Traceback" not in second.stderr and second.stdout == ""
+
+    exported = run_cli(tmp_path, "export")
+    assert exported.returncode == 0, exported.stderr
+    assert [s["label"] for s in orjson.loads(exported.stdout.splitlines()[0])["spans"]] == ["claim", "quote"]
+    stats = run_cli(tmp_path, "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    assert orjson.loads(stats.stdout)["labels"] == 2
+    verdict = run_cli(tmp_path, "verify")
+    assert verdict.returncode == 0, verdict.stdout
+
+    tmux.keys("3")  # the first app is unaffected by all of that
+    tmux.wait_for("3/19 labeled")
+    tmux.keys("C-q")
+    tmux.wait_for("EXITED 0")
+    assert orjson.loads(run_cli(tmp_path, "stats", "--json").stdout)["labels"] == 3

@@ -1,0 +1,255 @@
+"""``annotator verify``: every problem in a database, one line each, nothing changed.
+
+It reads without the lock (like ``export``), so it runs while the app is open: each file
+is replaced atomically, so every file it reads is whole.  The checks are a superset of
+what ``storage`` refuses when it reads a file, plus what storage does not check on every
+read (the text hash, sentence order and edges, label names, times), so a database that
+passes here opens, labels and exports without a damaged-file error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from annotator.errors import AnnotatorError, DatabaseError
+from annotator.importer import article_id
+from annotator.model import LabelScheme
+from annotator.storage import Database, DamagedFile, read_tinydb
+
+ERROR = "error"
+WARNING = "warning"
+RESTORE_HINT = "restore the damaged files from a backup or an export (annotator import data.jsonl into a new --db)"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: str  # ERROR: data is wrong or unreadable; WARNING: harmless leftovers
+    path: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.severity}: {self.path}: {self.message}"
+
+
+@dataclass(slots=True)
+class Report:
+    db: Path
+    findings: list[Finding] = field(default_factory=list)
+    articles: int = 0
+    sentences: int = 0
+    labels: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def verdict(self) -> str:
+        if not self.ok:
+            n = self.errors
+            return f"{n} problem{'s' * (n != 1)} found in {self.db}; {RESTORE_HINT}"
+        n = self.warnings
+        note = f" ({n} warning{'s' * (n != 1)}, harmless)" if n else ""
+        return f"ok: {self.articles} articles, {self.sentences} sentences, {self.labels} labels checked{note}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "db": str(self.db),
+            "ok": self.ok,
+            "articles": self.articles,
+            "sentences": self.sentences,
+            "labels": self.labels,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [{"severity": f.severity, "path": f.path, "message": f.message} for f in self.findings],
+            "verdict": self.verdict(),
+        }
+
+    def add(self, severity: str, path: Path | str, message: str) -> None:
+        self.findings.append(Finding(severity, str(path), message))
+
+
+def _short(value: object) -> str:
+    """A value from a damaged file, short enough for one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+_Tables = dict[str, dict[str, dict[str, Any]]]
+
+
+def _read(report: Report, path: Path) -> tuple[_Tables | None, bool]:
+    """(tables, missing); tables is None, with a finding, when the file is damaged or unreadable."""
+    try:
+        data = read_tinydb(path)
+    except DamagedFile as e:
+        report.add(ERROR, e.path, e.why)
+        return None, False
+    except AnnotatorError as e:
+        report.add(ERROR, path, e.message)
+        return None, False
+    return data, data is None
+
+
+def _spans(report: Report, path: Path, aid: str, data: _Tables) -> list[tuple[int, int]] | None:
+    """The article's sentences if its file is sound; otherwise None, with a finding per problem."""
+    docs = list(data.get("article", {}).values())
+    if len(docs) != 1:
+        report.add(ERROR, path, f"holds {len(docs)} article records, not 1")
+        return None
+    d = docs[0]
+    text, sentences = d.get("text"), d.get("sentences")
+    if d.get("id") != aid:
+        report.add(ERROR, path, f"the record's id is {_short(d.get('id'))}, not {aid}")
+    if not isinstance(text, str):
+        report.add(ERROR, path, "the article has no text")
+        return None
+    if article_id(text) != aid:
+        report.add(ERROR, path, f"the text does not match id {aid} (its hash is {article_id(text)}): it was changed")
+    if not isinstance(sentences, list):
+        report.add(ERROR, path, "the article has no sentence list")
+        return None
+    spans: list[tuple[int, int]] = []
+    ok = True
+    prev_end = 0
+    for n, s in enumerate(sentences):
+        where = f"sentence {n}"
+        if not (isinstance(s, list) and len(s) == 2 and all(type(x) is int for x in s)):
+            report.add(ERROR, path, f"{where} is {_short(s)}, not a [start, end] pair of integers")
+            ok = False
+            continue
+        start, end = s
+        if not 0 <= start < end <= len(text):
+            report.add(ERROR, path, f"{where} ({start}-{end}) is empty or outside the text (length {len(text)})")
+            ok = False
+            continue
+        if start < prev_end:
+            report.add(ERROR, path, f"{where} ({start}-{end}) starts before the previous one ends ({prev_end})")
+            ok = False
+        piece = text[start:end]
+        if piece != piece.strip():
+            report.add(ERROR, path, f"{where} ({start}-{end}) begins or ends with whitespace")
+            ok = False
+        prev_end = end
+        spans.append((start, end))
+    return spans if ok else None
+
+
+def _valid_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_labels(
+    report: Report, path: Path, data: _Tables, spans: list[tuple[int, int]] | None,
+    scheme: LabelScheme,
+) -> None:
+    """``spans`` None: the article is damaged, so offsets cannot be checked (that is reported already)."""
+    sentences = set(spans) if spans is not None else None
+    seen: set[tuple[int, int, str]] = set()
+    names = ", ".join(scheme.names)
+    for doc_id, d in (data.get("labels") or {}).items():
+        report.labels += 1
+        where = f"label record {doc_id}"
+        start, end, name, who, at = (d.get(k) for k in ("start", "end", "label", "annotator", "updated_at"))
+        if not (type(start) is int and type(end) is int):
+            report.add(ERROR, path, f"{where}: start/end are {_short(start)}/{_short(end)}, not integers")
+            continue
+        if sentences is not None and (start, end) not in sentences:
+            report.add(ERROR, path, f"{where}: {start}-{end} is not a sentence of the article")
+        if not isinstance(name, str) or scheme.get(name) is None:
+            report.add(ERROR, path, f"{where}: label {_short(name)} is not in the label scheme ({names})")
+        if not isinstance(who, str) or not who.strip():
+            report.add(ERROR, path, f"{where}: the annotator is {_short(who)}, not a name")
+        elif (start, end, who) in seen:
+            report.add(ERROR, path, f"{where}: a second record for {start}-{end} by {_short(who)}")
+        else:
+            seen.add((start, end, who))
+        if not isinstance(at, str) or not _valid_time(at):
+            report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
+
+
+def _entries(report: Report, folder: Path) -> Iterator[str]:
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        report.add(ERROR, folder, f"cannot be listed ({e.strerror or e}); check its permissions")
+        return
+    yield from names
+
+
+def _check_leftovers(report: Report, folder: Path, kind: str, ids: set[str]) -> None:
+    for name in _entries(report, folder):
+        if name.endswith(".tmp"):
+            report.add(WARNING, folder / name, "a temp file left by an interrupted save; harmless, may be deleted")
+        elif not name.endswith(".json"):
+            report.add(WARNING, folder / name, "not an annotator file; it does not belong in this folder")
+        elif name[: -len(".json")] not in ids:
+            report.add(WARNING, folder / name, f"{kind} file of no listed article (left by an interrupted import); "
+                                               f"harmless, the next import replaces or ignores it")
+
+
+def _check_index_leftovers(report: Report, db_path: Path) -> None:
+    prefix = f".{db_path.name}."
+    for name in _entries(report, db_path.parent):
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            report.add(WARNING, db_path.parent / name, "a temp file left by an interrupted save; harmless, may be deleted")
+
+
+def verify(db_path: Path) -> Report:
+    """Check the whole database read-only; never raises for damage, only reports it."""
+    report = Report(db_path)
+    _check_index_leftovers(report, db_path)
+    if not db_path.is_file():
+        what = "is a folder, not a database file" if db_path.is_dir() else "does not exist"
+        report.add(ERROR, db_path, f"{what}; check --db")
+        return report
+    try:
+        db = Database.open(db_path, readonly=True, create=False)
+    except DamagedFile as e:
+        report.add(ERROR, e.path, e.why)
+        return report
+    except DatabaseError as e:
+        report.add(ERROR, db_path, e.message.removeprefix(f"{db_path} "))
+        return report
+    with db:
+        infos = db.article_infos()
+        report.articles = len(infos)
+        for info in infos:
+            path = db.article_path(info.id)
+            data, missing = _read(report, path)
+            spans: list[tuple[int, int]] | None = None
+            if missing:
+                report.add(ERROR, path, f"missing: article {info.id} is listed in the index but its file is gone")
+            elif data is not None:
+                spans = _spans(report, path, info.id, data)
+            if spans is not None:
+                report.sentences += len(spans)
+                if len(spans) != info.n_sentences:
+                    report.add(ERROR, db_path, f"article {info.id}: the index counts {info.n_sentences} sentences, "
+                                               f"its file holds {len(spans)}")
+            labels_path = db.labels_path(info.id)
+            labels = _read(report, labels_path)[0]  # no labels file: no labels yet
+            if labels is not None:
+                _check_labels(report, labels_path, labels, spans, db.scheme)
+        ids = {info.id for info in infos}
+        _check_leftovers(report, db.articles_folder, "an article", ids)
+        _check_leftovers(report, db.labels_folder, "a labels", ids)
+    return report
