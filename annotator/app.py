@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import TYPE_CHECKING
 
@@ -108,11 +109,16 @@ class LabelScreen(Screen[None]):
             return
         article, sentence = s.resume_position()
         self.open_article(article, sentence)
+        # Everything loaded so far lives for the whole session: keep the collector from
+        # walking it again and again (full collections otherwise stall keys at 10,000 articles).
+        self.call_after_refresh(gc.freeze)
 
     def _title(self, index: int) -> str:
         info = self.session.infos[index]
         if info.title:
             return info.title
+        if info.preview:  # stored at import, so startup never reads thousands of article files
+            return display_title("", info.preview, 60)
         return display_title("", self.session.db.get_article(info.id).text, 60) if info.n_sentences else "(empty)"
 
     # -- showing state --------------------------------------------------------------
@@ -134,7 +140,7 @@ class LabelScreen(Screen[None]):
 
     def _update_status(self) -> None:
         s = self.session
-        done = sum(1 for i in range(len(s.infos)) if s.is_done(i))
+        done = s.articles_done
         pct = 100 * s.total_labeled / s.total_sentences if s.total_sentences else 0
         text = (
             f"{s.article_labeled}/{s.article_total} labeled"

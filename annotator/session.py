@@ -57,6 +57,7 @@ class Session:
         self.labeled: list[int] = [sum(counts.get(info.id, {}).values()) for info in self.infos]
         self.total_sentences = sum(info.n_sentences for info in self.infos)
         self.total_labeled = sum(self.labeled)
+        self.articles_done = sum(1 for i in range(len(self.infos)) if self.is_done(i))
         self.undo_stack: list[Change] = []
         self.pending: list[Pending] = []
         self.save_error: SaveError | None = None
@@ -235,7 +236,9 @@ class Session:
 
     def _store(self, article_index: int, sentence: int, before: Label | None, after: Label | None) -> None:
         delta = (after is not None) - (before is not None)
+        was_done = self.is_done(article_index)
         self.labeled[article_index] += delta
+        self.articles_done += self.is_done(article_index) - was_done
         self.total_labeled += delta
         if article_index == self.article_index:
             self.labels[sentence] = after

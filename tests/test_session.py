@@ -135,3 +135,15 @@ def test_a_new_key_first_drains_the_queue(sample_db: Database, monkeypatch: pyte
     assert s.set_label("quote") == "saved"
     assert s.total_labeled == 2 and s.pending == []
     assert [lab.label for lab in s.labels[:2] if lab] == ["claim", "quote"]
+
+
+def test_finished_articles_are_counted_as_they_change(sample_db: Database) -> None:
+    s = Session(sample_db, "ana")
+    s.open_article(0)
+    for i in range(s.article_total):
+        s.cursor = i
+        s.set_label("background")
+    assert s.articles_done == 1
+    s.undo()
+    assert s.articles_done == 0
+    assert Session(sample_db, "ana").articles_done == 0
