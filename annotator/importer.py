@@ -113,6 +113,15 @@ def iter_files(paths: Sequence[Path], skipped: list[Skipped]) -> Iterator[Path]:
             yield path
 
 
+def guess_encoding(data: bytes) -> str:
+    """A hint only, never applied silently: cp1252 (Windows) when it decodes, else latin-1."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"
+
+
 def decode(path: Path, data: bytes, encoding: str | None) -> str:
     if encoding:
         try:
@@ -131,7 +140,8 @@ def decode(path: Path, data: bytes, encoding: str | None) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"{quote_path(path)}: not UTF-8 (line {line}); convert it, or re-run with --encoding latin-1 (or the file's encoding)"
+            f"{quote_path(path)}: not UTF-8 (line {line}); convert it, or re-run with --encoding {guess_encoding(data)}"
+            " (or the file's own encoding)"
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -246,7 +256,9 @@ def plan_import(
             else:
                 new_items = [ImportItem(_article_from_text(text, (str(path),), language))]
         except InputError as exc:
-            plan.skipped.append(Skipped(quote_path(path), exc.message.removeprefix(f"{quote_path(path)}: "), error=True))
+            # The message names the file already; the report puts the name first once.
+            reason = exc.message.removeprefix(f"{quote_path(path)}: ").removeprefix(f"{quote_path(path)} ")
+            plan.skipped.append(Skipped(quote_path(path), reason, error=True))
             continue
         for item in new_items:
             seen = by_id.get(item.article.id)

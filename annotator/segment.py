@@ -25,7 +25,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-import sentencex  # type: ignore[import-untyped]  # ships no py.typed
+import sentencex  # ships no py.typed
 
 __all__ = ["segment"]
 
