@@ -7,7 +7,9 @@ Textual is imported only by ``label``, so the other commands start fast.  Every
 from __future__ import annotations
 
 import functools
+import io
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,12 +19,14 @@ from typing import Any, TypeVar
 import click
 
 from annotator import __version__
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, InputError
 from annotator.sanitize import sanitize_line
 from annotator.settings import ENV_ANNOTATOR, ENV_DB, Settings, resolve
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_FILES = 50
+APP_MESSAGES = 8  # import summary lines shown as notifications when the app starts
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def common_options(func: F) -> F:
@@ -39,7 +43,13 @@ def common_options(func: F) -> F:
 
 def settings_from(ctx: click.Context, db: str | None, annotator: str | None) -> Settings:
     parent = ctx.find_root().params
-    return resolve(db or parent.get("db"), annotator or parent.get("annotator"))
+    settings = resolve(db or parent.get("db"), annotator or parent.get("annotator"))
+    if _SURROGATE.search(settings.annotator):
+        from annotator.importer import path_text
+
+        raise InputError(f"--annotator {sanitize_line(path_text(settings.annotator))}: the name is not valid UTF-8 "
+                         f"(check --annotator or {ENV_ANNOTATOR}); labels need a name that can be saved")
+    return settings
 
 
 @contextmanager
@@ -70,29 +80,68 @@ def cli(ctx: click.Context, db: str | None, annotator: str | None) -> None:
         ctx.invoke(label, paths=(), db=db, annotator=annotator)
 
 
-def _run_import(db: Any, paths: tuple[Path, ...], encoding: str | None, language: str, *, dry_run: bool = False,
-                quiet: bool = False) -> tuple[Any, Any]:
-    from annotator.importer import apply_import, import_steps, iter_files, plan_import
+def max_size_option(func: F) -> F:
+    return click.option(
+        "--max-size", "max_size", metavar="SIZE", default="10MB", show_default=True,
+        help="Largest article to import (file size; text size for .jsonl); 0 for no limit.",
+    )(func)
 
-    tty = sys.stderr.isatty() and not quiet
+
+def _import_args(encoding: str | None, max_size: str) -> int:
+    """Check the import options before anything is opened; the size limit in bytes (0: none)."""
+    from annotator.importer import check_encoding, parse_size
+
+    check_encoding(encoding)
+    return parse_size(max_size)
+
+
+def _plan(paths: tuple[Path, ...], encoding: str | None, language: str, max_bytes: int, *, progress: bool) -> Any:
+    from annotator.importer import list_files, plan_import
+
     # Listed first so that reading (sentence splitting: ~0.5 ms an article) has a bar of known length too.
-    files = list(iter_files(list(paths), []))
-    if tty and len(files) >= PROGRESS_MIN_FILES:
-        with click.progressbar(length=len(files), label="Reading", file=sys.stderr) as bar:
-            plan = plan_import(files, encoding=encoding, language=language, on_file=lambda _: bar.update(1))
-    else:
-        plan = plan_import(files, encoding=encoding, language=language)
-    result = None
-    if not dry_run:
-        if tty and len(plan.items) >= PROGRESS_MIN_FILES:
-            with click.progressbar(length=import_steps(plan), label="Importing", file=sys.stderr) as bar:
-                result = apply_import(db, plan, progress=lambda n: bar.update(n - bar.pos))
-        else:
-            result = apply_import(db, plan)
-    return plan, result
+    listed = list_files(list(paths))
+    if progress and sys.stderr.isatty() and len(listed.files) >= PROGRESS_MIN_FILES:
+        with click.progressbar(length=len(listed.files), label="Reading", file=sys.stderr) as bar:
+            return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes,
+                               on_file=lambda _: bar.update(1))
+    return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes)
 
 
-def import_summary(plan: Any, result: Any, dry_run: bool = False) -> list[str]:
+def _apply(db: Any, plan: Any, *, progress: bool) -> Any:
+    from annotator.importer import apply_import, import_steps
+
+    if progress and sys.stderr.isatty() and len(plan.items) >= PROGRESS_MIN_FILES:
+        with click.progressbar(length=import_steps(plan), label="Importing", file=sys.stderr) as bar:
+            return apply_import(db, plan, progress=lambda n: bar.update(n - bar.pos))
+    return apply_import(db, plan)
+
+
+def _dry_labels(settings: Settings, plan: Any) -> dict[str, int]:
+    """Why labels would be skipped, checked against the database when there is one."""
+    from annotator.importer import check_labels
+    from annotator.model import DEFAULT_SCHEME
+
+    if not any(i.labels for i in plan.items):
+        return {}
+    if not settings.db_path.is_file():
+        return dict(check_labels(plan, DEFAULT_SCHEME)[1])
+    with open_db(settings, readonly=True) as db:
+        return dict(check_labels(plan, db.scheme, lambda aid: db.get_article(aid) if db.has_article(aid) else None)[1])
+
+
+def _skip_reasons(why: dict[str, int]) -> str:
+    return ", ".join(f"{n} {sanitize_line(reason)}" for reason, n in sorted(why.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: dict[str, int] | None = None,
+                   notes_shown: int | None = None) -> list[str]:
+    """The import's report, one line each: counts, then every error, then notes.
+
+    Lines starting ``error:`` or ``skipped:`` belong on stderr; every name and reason in
+    them has been made safe to print.  More than ``notes_shown`` notes are summed up.
+    """
+    from annotator.importer import NOTES_SHOWN
+
     lines: list[str] = []
     if result is not None:
         lines.append(
@@ -101,12 +150,29 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False) -> list[str]:
         )
         added, updated, unchanged, skipped = result.labels
         if added or updated or unchanged or skipped:
-            lines.append(f"labels: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped (no such sentence)")
+            lines.append(f"labels: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped")
+        label_skips = result.label_skips
     else:
         n_sent = sum(len(i.article.sentences) for i in plan.items)
-        lines.append(f"dry run: {len(plan.items)} article(s) with {n_sent} sentence(s) would be imported")
+        n_labels = sum(len(i.labels) for i in plan.items) - sum((label_skips or {}).values())
+        more = f" and {n_labels} label(s)" if n_labels else ""
+        lines.append(f"dry run: {len(plan.items)} article(s) with {n_sent} sentence(s){more} would be imported")
+    if label_skips:
+        n = sum(label_skips.values())
+        lines.append(f"error: {n} label(s) {'would be ' if dry_run else ''}skipped: {_skip_reasons(label_skips)}; "
+                     f"fix them in the file and import it again")
     for s in plan.skipped:
-        lines.append(f"{'error' if s.error else 'skipped'}: {s.path}: {sanitize_line(s.reason)}")
+        if s.error:
+            lines.append(f"error: {s.path}: {sanitize_line(s.reason)}")
+    notes = [s for s in plan.skipped if not s.error]
+    limit = NOTES_SHOWN if notes_shown is None else notes_shown
+    for s in notes[:limit]:
+        lines.append(f"skipped: {s.path}: {sanitize_line(s.reason)}")
+    if len(notes) > limit:
+        rest: dict[str, int] = {}
+        for s in notes[limit:]:
+            rest[s.reason] = rest.get(s.reason, 0) + 1
+        lines.append(f"skipped: {len(notes) - limit} more file(s): {_skip_reasons(rest)}")
     return lines
 
 
@@ -114,22 +180,30 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False) -> list[str]:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--encoding", default=None, help="Text encoding of the files to import (default: UTF-8).")
 @click.option("--lang", "language", default="id", show_default=True, help="Language for sentence splitting.")
+@max_size_option
 @common_options
 @click.pass_context
 def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator: str | None,
-          encoding: str | None = None, language: str = "id") -> None:
+          encoding: str | None = None, language: str = "id", max_size: str = "10MB") -> None:
     """Open the labeling app; PATHS (files or folders) are imported first."""
     settings = settings_from(ctx, db, annotator)
+    max_bytes = _import_args(encoding, max_size)
     from annotator.storage import Database
 
     database = Database.open(settings.db_path)
     try:
         messages: list[tuple[str, str]] = []
         if paths:
-            plan, result = _run_import(database, paths, encoding, language, quiet=True)
-            for line in import_summary(plan, result):
-                severity = "error" if line.startswith("error:") else "information"
-                messages.append((line, severity))
+            plan = _plan(paths, encoding, language, max_bytes, progress=True)
+            result = _apply(database, plan, progress=True)
+            lines = import_summary(plan, result, notes_shown=3)
+            if len(lines) > APP_MESSAGES:
+                hidden = len(lines) - APP_MESSAGES + 1
+                lines = lines[: APP_MESSAGES - 1] + [
+                    f"error: {hidden} more line(s) of the import report; `annotator import --dry-run PATH...` lists them"
+                ]
+            for line in lines:
+                messages.append((line, "error" if line.startswith("error:") else "information"))
         from annotator.app import AnnotatorApp  # Textual's import cost is paid only here
 
         app = AnnotatorApp(database, settings.annotator, startup_messages=messages)
@@ -145,19 +219,38 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
 @click.option("--encoding", default=None, help="Text encoding of the files (default: UTF-8; UTF-16 with BOM is detected).")
 @click.option("--lang", "language", default="id", show_default=True, help="Language for sentence splitting (e.g. id, en).")
 @click.option("--dry-run", is_flag=True, help="Read and check the files; write nothing.")
+@max_size_option
 @common_options
 @click.pass_context
 def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None, language: str, dry_run: bool,
-               db: str | None, annotator: str | None) -> None:
-    """Import .txt, .md and .jsonl files (folders recursively), or an `annotator export` file."""
+               max_size: str, db: str | None, annotator: str | None) -> None:
+    """Import .txt, .md and .jsonl files (folders recursively), or an `annotator export` file.
+
+    Every file is read and checked first; a bad file is reported (with the line, for
+    .jsonl) and left out, the rest is imported.  Exit status 2 if anything was left out.
+    """
     settings = settings_from(ctx, db, annotator)
-    with open_db(settings, readonly=dry_run, lock_timeout=3.0) as database:
-        plan, result = _run_import(database, paths, encoding, language, dry_run=dry_run)
-    for line in import_summary(plan, result, dry_run):
+    max_bytes = _import_args(encoding, max_size)
+    label_skips: dict[str, int] | None = None
+    if dry_run:
+        plan, result = _plan(paths, encoding, language, max_bytes, progress=True), None
+        label_skips = _dry_labels(settings, plan)
+    else:
+        plan = _plan(paths, encoding, language, max_bytes, progress=True)  # before the lock: reading may be long
+        with open_db(settings, lock_timeout=3.0) as database:
+            result = _apply(database, plan, progress=True)
+            label_skips = result.label_skips
+    for line in import_summary(plan, result, dry_run, label_skips):
         (echo_err if line.startswith(("error:", "skipped:")) else click.echo)(line)
+    failed = []
     if plan.errors:
-        echo_err(f"{len(plan.errors)} file(s) not imported; fix them and import again (the rest was imported)"
-                 if not dry_run else f"{len(plan.errors)} file(s) would not be imported")
+        failed.append(f"{len(plan.errors)} file(s)")
+    if label_skips:
+        failed.append(f"{sum(label_skips.values())} label(s)")
+    if failed:
+        what = " and ".join(failed)
+        rest = " (the rest was imported)" if plan.items else ""
+        echo_err(f"{what} not imported; fix them and import again{rest}" if not dry_run else f"{what} would not be imported")
         sys.exit(2)
 
 
@@ -176,20 +269,49 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
     from annotator.export import render, write_file
 
     settings = settings_from(ctx, db, annotator)
+    _require_db(settings)
+    with open_db(settings, readonly=True) as database:
+        # Made whole before a byte is written: a damaged file stops the export with nothing out.
+        data = b"".join(render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only))
+    if output is None:
+        out = sys.stdout.buffer
+        out.write(data)
+        out.flush()
+    else:
+        size = write_file(output, [data])
+        echo_err(f"wrote {_quote(output)} ({size} bytes, format {fmt})")
+
+
+def _quote(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
+    from annotator.importer import quote_path
+
+    return quote_path(path)
+
+
+def _require_db(settings: Settings) -> None:
     if not settings.db_path.exists():
         from annotator.errors import DatabaseError
 
-        raise DatabaseError(f"{sanitize_line(str(settings.db_path))}: no database here; import articles first or pass --db")
-    with open_db(settings, readonly=True) as database:
-        chunks = render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only)
-        if output is None:
-            out = sys.stdout.buffer
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-        else:
-            size = write_file(output, chunks)
-            echo_err(f"wrote {sanitize_line(str(output))} ({size} bytes, format {fmt})")
+        raise DatabaseError(f"{_quote(settings.db_path)}: no database here; import articles first or pass --db")
+
+
+def _json_out(value: Any) -> None:
+    """Print JSON that is safe on a terminal: names that are not UTF-8 escaped as stored, C1 escaped."""
+    import orjson
+
+    from annotator.export import json_escape_unsafe
+    from annotator.importer import path_text
+
+    def safe(v: Any) -> Any:
+        if isinstance(v, str):
+            return path_text(v) if _SURROGATE.search(v) else v
+        if isinstance(v, dict):
+            return {safe(k): safe(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [safe(x) for x in v]
+        return v
+
+    click.echo(json_escape_unsafe(orjson.dumps(safe(value), option=orjson.OPT_INDENT_2)).decode())
 
 
 @cli.command("stats")
@@ -201,18 +323,15 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
     from annotator.stats import compute, format_text
 
     settings = settings_from(ctx, db, annotator)
-    if not settings.db_path.exists():
-        from annotator.errors import DatabaseError
-
-        raise DatabaseError(f"{sanitize_line(str(settings.db_path))}: no database here; import articles first or pass --db")
+    _require_db(settings)
     with open_db(settings, readonly=True) as database:
         stats = compute(database, settings.annotator)
     if as_json:
-        import orjson
-
-        click.echo(orjson.dumps(stats.to_json(), option=orjson.OPT_INDENT_2).decode())
+        _json_out(stats.to_json())
     else:
-        click.echo(format_text(stats, str(settings.db_path)))
+        from annotator.importer import path_text
+
+        click.echo(format_text(stats, path_text(settings.db_path)))
 
 
 @cli.command("verify")
@@ -231,9 +350,7 @@ def verify_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str
     settings = settings_from(ctx, db, annotator)
     report = verify(settings.db_path)
     if as_json:
-        import orjson
-
-        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+        _json_out(report.to_json())
     else:
         for finding in report.findings:
             click.echo(sanitize_line(finding.line()))
@@ -242,7 +359,29 @@ def verify_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str
         sys.exit(DatabaseError.exit_code)
 
 
+def _safe_streams() -> None:
+    """Nothing printed can fail to encode (a terminal set to a legacy charset): escape instead."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _show_click_error(exc: click.ClickException) -> None:
+    """Click's own message (usage errors quote what was typed), made safe line by line."""
+    buf = io.StringIO()
+    exc.show(file=buf)
+    text = buf.getvalue()
+    if isinstance(exc, click.exceptions.NoSuchOption) and exc.option_name.startswith("-") and len(exc.option_name) > 1:
+        text = text.rstrip("\n") + (f"\n(a file name that starts with '-': write ./{exc.option_name} or put -- before it)\n")
+    for line in text.splitlines():
+        echo_err(sanitize_line(line))
+
+
 def main(argv: list[str] | None = None) -> None:
+    _safe_streams()
     try:
         cli.main(args=argv, prog_name="annotator", standalone_mode=False)
     except AnnotatorError as exc:
@@ -252,14 +391,22 @@ def main(argv: list[str] | None = None) -> None:
         echo_err("annotator: aborted")
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        _show_click_error(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`annotator export | head`): not an error of ours, nothing to say.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so that the exit's own flush cannot complain
+        except (OSError, ValueError, AttributeError):
+            pass
+        sys.exit(1)
     except OSError as exc:
-        # A failure the code did not foresee (e.g. a stdout pipe closed early): one line, no traceback.
+        # A failure the code did not foresee: one line, no traceback.
         if os.environ.get("ANNOTATOR_DEBUG"):
             raise
-        where = f"{sanitize_line(str(exc.filename))}: " if exc.filename else ""
-        echo_err(f"annotator: {where}{exc.strerror or exc}")
+        where = f"{_quote(exc.filename)}: " if isinstance(exc.filename, (str, bytes, os.PathLike)) else ""
+        echo_err(f"annotator: {where}{sanitize_line(exc.strerror or str(exc))}")
         sys.exit(1)

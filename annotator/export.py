@@ -3,18 +3,27 @@
 ``jsonl``: one article per line with its sentences and labeled spans (spaCy/Prodigy span
 shape).  ``sentences``: one labeled sentence per line, ready for
 ``datasets.load_dataset("json", ...)``.  ``json``: one document holding every article.
+
+The output is safe to print: orjson escapes C0 controls (ESC is ``\u001b``), and
+``json_escape_unsafe`` escapes what it leaves raw that a terminal obeys or that breaks
+lines: C1 controls (U+0080-U+009F, e.g. CSI U+009B), U+2028/U+2029 and the bidi controls.
+Escaping changes bytes, never data: every JSON parser reads back the same strings.
 """
 
 from __future__ import annotations
 
 import errno
+import os
+import re
+import stat
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from annotator.atomicio import atomic_write_bytes
+from annotator.atomicio import fsync_dir
 from annotator.errors import ExportError
 from annotator.importer import quote_path
 from annotator.model import SCHEMA_VERSION, Article, Label
@@ -23,6 +32,21 @@ if TYPE_CHECKING:
     from annotator.storage import Database
 
 FORMATS = ("jsonl", "sentences", "json")
+
+
+# UTF-8 of U+0080-U+009F, U+061C, U+200E/F, U+2028-U+202E, U+2066-U+2069: always inside a
+# JSON string (JSON's own syntax is ASCII); C2, D8 and E2 are lead bytes, never inside
+# another character, so a match is always one whole character.
+_UNSAFE_UTF8 = re.compile(rb"\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def _escape_match(m: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(m.group().decode("utf-8"))
+
+
+def json_escape_unsafe(data: bytes) -> bytes:
+    """JSON bytes with every character a terminal could obey written as a ``\\uXXXX`` escape."""
+    return _UNSAFE_UTF8.sub(_escape_match, data)
 
 
 def _span(lab: Label) -> dict[str, Any]:
@@ -60,12 +84,12 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
     rows = _selected(db, annotators, labeled_only or fmt == "sentences")
     if fmt == "jsonl":
         for article, labels in rows:
-            yield orjson.dumps(article_record(article, labels)) + b"\n"
+            yield json_escape_unsafe(orjson.dumps(article_record(article, labels))) + b"\n"
     elif fmt == "sentences":
         for article, labels in rows:
             index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
             for lab in labels:
-                yield orjson.dumps({
+                yield json_escape_unsafe(orjson.dumps({
                     "schema_version": SCHEMA_VERSION,
                     "article_id": article.id,
                     "sentence": index.get((lab.start, lab.end)),
@@ -75,7 +99,7 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
                     "label": lab.label,
                     "annotator": lab.annotator,
                     "updated_at": lab.updated_at,
-                }) + b"\n"
+                })) + b"\n"
     else:
         doc = {
             "schema_version": SCHEMA_VERSION,
@@ -84,19 +108,80 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
                 {k: v for k, v in article_record(a, labs).items() if k != "schema_version"} for a, labs in rows
             ],
         }
-        yield orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+        yield json_escape_unsafe(orjson.dumps(doc, option=orjson.OPT_INDENT_2)) + b"\n"
+
+
+def _write_error(path: Path, exc: OSError) -> ExportError:
+    if exc.errno == errno.ENOSPC:
+        hint = "free some space and export again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "choose a folder you can write to with -o"
+    else:
+        hint = "choose another -o path"
+    return ExportError(f"{quote_path(path)}: cannot write ({exc.strerror or exc}); {hint}; nothing was written")
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode a plain ``open(path, "w")`` would give: the old file's, or 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _atomic_export(path: Path, data: bytes) -> None:
+    """``atomic_write_bytes``, but the file gets a normal file's mode (mkstemp's is 0600):
+    an export is for sharing."""
+    mode = _new_file_mode(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(path.parent)
 
 
 def write_file(path: Path, chunks: Iterable[bytes]) -> int:
-    """Write atomically: the file is complete or absent (an old file stays as it was)."""
-    if path.is_dir():
+    """Write atomically: the file is complete or absent (an old file stays as it was).
+
+    The whole export is made first, so a damaged database stops it before any byte is
+    written.  A link is followed (its target is replaced, the link kept); a FIFO or a
+    device (``-o /dev/stdout``) is written straight into, never replaced.
+    """
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise ExportError(f"{quote_path(path)}: a part of the path is a file, not a folder; choose another -o path") from None
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
         raise ExportError(f"{quote_path(path)}: is a folder; give a file name with -o")
-    if not path.parent.exists():
-        raise ExportError(f"{quote_path(path.parent)}: no such folder; create it or choose another -o path")
+    target = Path(os.path.realpath(path)) if st is not None and path.is_symlink() else path
+    if st is None and not target.parent.is_dir():
+        if target.parent.exists():
+            raise ExportError(f"{quote_path(target.parent)}: not a folder; choose another -o path")
+        raise ExportError(f"{quote_path(target.parent)}: no such folder; create it or choose another -o path")
     data = b"".join(chunks)
     try:
-        atomic_write_bytes(path, data)
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            with open(path, "wb") as f:  # a FIFO, a device: not ours to replace
+                f.write(data)
+        else:
+            _atomic_export(target, data)
     except OSError as exc:
-        hint = "free some space" if exc.errno == errno.ENOSPC else "choose a folder you can write to"
-        raise ExportError(f"{quote_path(path)}: cannot write ({exc.strerror}); {hint}") from None
+        raise _write_error(path, exc) from None
     return len(data)

@@ -66,6 +66,61 @@ def wrap_piece(text: str, start: int, end: int, width: int) -> list[tuple[int, i
     piece = text[start:end]
     if len(piece) <= width and (piece.isascii() or cell_len(piece) <= width):
         return [(start, end)]
+    if (piece.isprintable() if piece.isascii() else _single_cells(piece)):  # printable ASCII: " " is its only space
+        fast = _wrap_simple(text, start, end, start + len(piece.rstrip()), width)
+        if fast is not None:
+            return fast
+    return _wrap_words(text, start, end, width)
+
+
+# Characters known to take exactly one cell and not to be whitespace (" " aside): with only
+# these, a character count is a cell count and words are split by " " alone.
+_ONE_CELL: set[str] = {chr(c) for c in range(0x20, 0x7F)}
+_NOT_ONE_CELL: set[str] = set()
+
+
+def _single_cells(piece: str) -> bool:
+    if _ONE_CELL.issuperset(piece):
+        return True
+    for ch in set(piece).difference(_ONE_CELL):
+        if ch in _NOT_ONE_CELL:
+            return False
+        if ch.isspace() or cell_len(ch) != 1:
+            _NOT_ONE_CELL.add(ch)
+            return False
+        if len(_ONE_CELL) < 65_536:
+            _ONE_CELL.add(ch)
+    return True
+
+
+def _wrap_simple(text: str, start: int, end: int, stripped_end: int, width: int) -> list[tuple[int, int]] | None:
+    """The common case, a line at a time instead of a word at a time: every character one
+    cell wide and the only whitespace " ".  Gives exactly what ``_wrap_words`` gives; None if
+    a word is wider than the line (that needs its hard split)."""
+    if stripped_end == start:
+        return None
+    origin = start  # where the line's counted cells start: its first word
+    while text[origin] == " ":
+        origin += 1
+    out: list[tuple[int, int]] = []
+    line_start = start
+    find_space = text.rfind
+    while stripped_end - origin > width:
+        cut = find_space(" ", origin, origin + width + 1)  # the last space within the width
+        if cut < 0:
+            return None  # the line's first word alone is too wide
+        nxt = cut + 1
+        while text[nxt] == " ":
+            nxt += 1
+        out.append((line_start, nxt))
+        line_start = origin = nxt
+    out.append((line_start, end))
+    return out
+
+
+def _wrap_words(text: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
+    """The general case: any characters, widths in cells, words wider than the line cut."""
+    piece = text[start:end]
     out: list[tuple[int, int]] = []
     line_start = start
     cells = 0
@@ -103,10 +158,31 @@ def wrap_article(text: str, sentences: Sequence[Span], width: int, display: str 
     first_line: list[int] = []
     line_count: list[int] = []
     prev_end = 0
+    find_break = _LINE_BREAK.search
+    same = shown is text
     for sid, span in enumerate(sentences):
-        if sid and _LINE_BREAK.search(text, prev_end, span.start):
+        start, end = span.start, span.end
+        if sid and find_break(text, prev_end, start):
             lines.append((-1, prev_end, prev_end))
-        first_line.append(len(lines))
+        first = len(lines)
+        first_line.append(first)
+        prev_end = end
+        piece = text[start:end]
+        # The common case, tested at C speed: printable ASCII holds no line break, takes one
+        # cell a character and has " " as its only space.
+        if piece.isascii() and piece.isprintable() and (same or shown[start:end] == piece):
+            if end - start <= width:
+                lines.append((sid, start, end))
+                line_count.append(1)
+                continue
+            wrapped = _wrap_simple(text, start, end, start + len(piece.rstrip()), width)
+            lines += [(sid, s, e) for s, e in wrapped or wrap_piece(shown, start, end, width)]
+            line_count.append(len(lines) - first)
+            continue
+        if find_break(text, start, end) is None:
+            lines += [(sid, s, e) for s, e in wrap_piece(shown, start, end, width)]
+            line_count.append(len(lines) - first)
+            continue
         pos = span.start
         for m in _LINE_BREAK.finditer(text, span.start, span.end):
             if text[pos:m.start()].strip():
@@ -115,5 +191,4 @@ def wrap_article(text: str, sentences: Sequence[Span], width: int, display: str 
         if text[pos:span.end].strip() or len(lines) == first_line[-1]:
             lines.extend((sid, s, e) for s, e in wrap_piece(shown, pos, span.end, width))
         line_count.append(len(lines) - first_line[-1])
-        prev_end = span.end
     return Layout(width, lines, first_line, line_count)

@@ -915,7 +915,8 @@ def _acquire_lock(path: Path, timeout: float) -> FileLock:
     info = {
         "pid": os.getpid(),
         "hostname": socket.gethostname(),
-        "command": " ".join(sys.argv),
+        # argv holds file names that may not be UTF-8 (surrogates): orjson would refuse them.
+        "command": " ".join(sys.argv).encode("utf-8", "backslashreplace").decode("utf-8"),
         "started": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     try:

@@ -6,6 +6,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from annotator.sanitize import sanitize_line
 
@@ -13,6 +15,18 @@ if TYPE_CHECKING:
     from annotator.session import Session
 
 MAX_HITS = 200  # the palette shows a screenful; scoring every title is cheap, drawing 10,000 is not
+
+
+def highlight(matcher: Matcher, text: str) -> Content:
+    """``Matcher.highlight`` without its markup parsing: a title such as ``[/]`` or
+    ``[@click=app.quit]`` is text (Textual's own parses it, and crashes or runs it)."""
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class LabelingScreen(Protocol):
@@ -43,7 +57,8 @@ class ArticleCommands(Provider):
         if not hasattr(self.screen, "session"):
             return
         for text, help_text, callback in self._commands()[:MAX_HITS]:
-            yield DiscoveryHit(text, callback, help=help_text)  # type: ignore[arg-type]
+            # Content, not str: the palette parses a str prompt as markup.
+            yield DiscoveryHit(Content(text), callback, text=text, help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         if not hasattr(self.screen, "session"):
@@ -52,4 +67,4 @@ class ArticleCommands(Provider):
         scored = [(matcher.match(text), text, help_text, cb) for text, help_text, cb in self._commands()]
         scored = sorted((x for x in scored if x[0] > 0), key=lambda x: -x[0])[:MAX_HITS]
         for score, text, help_text, callback in scored:
-            yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)  # type: ignore[arg-type]
+            yield Hit(score, highlight(matcher, text), callback, text=text, help=help_text)  # type: ignore[arg-type]
