@@ -63,6 +63,16 @@ def open_db(settings: Settings, *, readonly: bool = False, lock_timeout: float =
         db.close()
 
 
+def shown(message: str) -> str:
+    """A message for one output line: a file name byte that is not UTF-8 (a surrogate) as
+    ``\\xNN``, as import stores it, and every control as its placeholder."""
+    if _SURROGATE.search(message):
+        message = _SURROGATE.sub(
+            lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}" if "\udc80" <= m.group() <= "\udcff"
+            else f"\\u{ord(m.group()):04x}", message)
+    return sanitize_line(message)
+
+
 def echo_err(msg: str) -> None:
     click.echo(msg, err=True)
 
@@ -95,11 +105,17 @@ def _import_args(encoding: str | None, max_size: str) -> int:
     return parse_size(max_size)
 
 
-def _plan(paths: tuple[Path, ...], encoding: str | None, language: str, max_bytes: int, *, progress: bool) -> Any:
-    from annotator.importer import list_files, plan_import
+def _list(paths: tuple[Path, ...]) -> Any:
+    """The files to read; a path that does not exist stops here, before any database is opened."""
+    from annotator.importer import list_files
+
+    return list_files(list(paths))
+
+
+def _plan(listed: Any, encoding: str | None, language: str, max_bytes: int, *, progress: bool) -> Any:
+    from annotator.importer import plan_import
 
     # Listed first so that reading (sentence splitting: ~0.5 ms an article) has a bar of known length too.
-    listed = list_files(list(paths))
     if progress and sys.stderr.isatty() and len(listed.files) >= PROGRESS_MIN_FILES:
         with click.progressbar(length=len(listed.files), label="Reading", file=sys.stderr) as bar:
             return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes,
@@ -163,11 +179,11 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
                      f"fix them in the file and import it again")
     for s in plan.skipped:
         if s.error:
-            lines.append(f"error: {s.path}: {sanitize_line(s.reason)}")
+            lines.append(f"error: {s.path}: {shown(s.reason)}")
     notes = [s for s in plan.skipped if not s.error]
     limit = NOTES_SHOWN if notes_shown is None else notes_shown
     for s in notes[:limit]:
-        lines.append(f"skipped: {s.path}: {sanitize_line(s.reason)}")
+        lines.append(f"skipped: {s.path}: {shown(s.reason)}")
     if len(notes) > limit:
         rest: dict[str, int] = {}
         for s in notes[limit:]:
@@ -188,13 +204,14 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
     """Open the labeling app; PATHS (files or folders) are imported first."""
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
+    listed = _list(paths) if paths else None
     from annotator.storage import Database
 
     database = Database.open(settings.db_path)
     try:
         messages: list[tuple[str, str]] = []
-        if paths:
-            plan = _plan(paths, encoding, language, max_bytes, progress=True)
+        if listed is not None:
+            plan = _plan(listed, encoding, language, max_bytes, progress=True)
             result = _apply(database, plan, progress=True)
             lines = import_summary(plan, result, notes_shown=3)
             if len(lines) > APP_MESSAGES:
@@ -232,12 +249,14 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
     label_skips: dict[str, int] | None = None
+    listed = _list(paths)
     if dry_run:
-        plan, result = _plan(paths, encoding, language, max_bytes, progress=True), None
+        plan, result = _plan(listed, encoding, language, max_bytes, progress=True), None
         label_skips = _dry_labels(settings, plan)
     else:
-        plan = _plan(paths, encoding, language, max_bytes, progress=True)  # before the lock: reading may be long
+        # Opened before reading: a database in use or damaged is reported at once, not after the files.
         with open_db(settings, lock_timeout=3.0) as database:
+            plan = _plan(listed, encoding, language, max_bytes, progress=True)
             result = _apply(database, plan, progress=True)
             label_skips = result.label_skips
     for line in import_summary(plan, result, dry_run, label_skips):
@@ -353,8 +372,8 @@ def verify_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str
         _json_out(report.to_json())
     else:
         for finding in report.findings:
-            click.echo(sanitize_line(finding.line()))
-        click.echo(sanitize_line(report.verdict()))
+            click.echo(shown(finding.line()))
+        click.echo(shown(report.verdict()))
     if not report.ok:
         sys.exit(DatabaseError.exit_code)
 
@@ -369,13 +388,16 @@ def _safe_streams() -> None:
                 pass
 
 
-def _show_click_error(exc: click.ClickException) -> None:
+def _show_click_error(exc: click.ClickException, argv: list[str]) -> None:
     """Click's own message (usage errors quote what was typed), made safe line by line."""
     buf = io.StringIO()
     exc.show(file=buf)
     text = buf.getvalue()
-    if isinstance(exc, click.exceptions.NoSuchOption) and exc.option_name.startswith("-") and len(exc.option_name) > 1:
-        text = text.rstrip("\n") + (f"\n(a file name that starts with '-': write ./{exc.option_name} or put -- before it)\n")
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        # Click reads a file name such as "-dash.txt" as options ("-d ..."): say how to pass it.
+        named = [a for a in argv if a.startswith("-") and len(a) > 1 and os.path.lexists(a)]
+        if named:
+            text = text.rstrip("\n") + f"\n(to import a file whose name starts with '-', write ./{named[0]} or put -- before it)"
     for line in text.splitlines():
         echo_err(sanitize_line(line))
 
@@ -385,13 +407,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="annotator", standalone_mode=False)
     except AnnotatorError as exc:
-        echo_err(f"annotator: {exc.title.lower()}: {sanitize_line(exc.message)}")
+        echo_err(f"annotator: {exc.title.lower()}: {shown(exc.message)}")
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         echo_err("annotator: aborted")
         sys.exit(130)
     except click.ClickException as exc:
-        _show_click_error(exc)
+        _show_click_error(exc, sys.argv[1:] if argv is None else argv)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 TEXT_SUFFIXES = {".txt", ".md"}
 JSONL_SUFFIXES = {".jsonl"}
+_SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES)
 TITLE_MAX_CHARS = 160
 TITLE_MAX_WORDS = 25
 _FINAL_PUNCT = tuple(".,;:!?…")
@@ -315,7 +316,11 @@ def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         if max_bytes and size > max_bytes:
             raise _too_big(path, size, max_bytes)
         try:
-            data = f.read(max_bytes + 1) if max_bytes else f.read()
+            # Sized to the file: read(n) allocates n bytes up front, 10 MB for every small file.
+            want = (min(size, max_bytes) if max_bytes else size) + 1
+            data = f.read(want)
+            if len(data) == want:  # it grew since the stat (or its size is not its length)
+                data += f.read(max_bytes + 1 - len(data)) if max_bytes else f.read()
         except OSError as exc:
             raise InputError(f"{quote_path(path)}: {_stat_reason(exc, path)}") from None
     if max_bytes and len(data) > max_bytes:  # it grew after the stat
@@ -633,7 +638,7 @@ def plan_import(
         if on_file is not None:
             on_file(path)
         suffix = path.suffix.lower()
-        if suffix not in TEXT_SUFFIXES | JSONL_SUFFIXES:
+        if suffix not in _SUFFIXES:
             plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md or .jsonl file", error=False))
             continue
         plan.files_read += 1

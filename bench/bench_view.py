@@ -2,8 +2,8 @@
 
     python bench/bench_view.py [--quick] [--presses N] [--sizes 20,2000,10000]
 
-Prints one JSON object (progress goes to stderr).  ``--quick`` skips the naive view at
-10,000 sentences (about 40 s instead of 2-3 minutes).
+Prints one JSON object (progress goes to stderr).  Takes 4-5 minutes; ``--quick`` skips
+the naive view at 10,000 sentences (about 2.5 minutes).
 
 Articles of 20, 2,000 and 10,000 sentences of generated news-like copy (a title, then
 paragraphs of 2-8 sentences of 10-35 words, about one in twelve a quotation with its
@@ -72,7 +72,9 @@ METHOD = {
               "does it in a wrapper of App._display, so both views pay what a real terminal costs); it leaves "
               "out only the wait for Textual's 60 fps frame tick. `wall_*` is the plain wall time to the last "
               "frame, tick wait included; `handler_*` is the action method alone. pilot.press is not used "
-              "because it waits for idle (~85 ms) and walks every widget of the screen, which is not app work",
+              "because it waits for idle (~85 ms) and walks every widget of the screen, which is not app work. "
+              "Time the CPU spends on other processes counts as busy: see `load_average` for how quiet the "
+              "machine was",
     "move": "`j` from the first sentence; at the last sentence the direction flips to `k`. `scrolling_*` are the "
             "moves after which the view's scroll offset had changed",
     "label": "`1` (claim; saves with fsync, then moves to the next sentence) from where the moves ended; at the "
@@ -516,6 +518,7 @@ def main() -> None:
     import textual
 
     started = time.perf_counter()
+    load_start = os.getloadavg()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     work = Path(tempfile.mkdtemp(prefix="bench-view-"))
     try:
@@ -548,6 +551,7 @@ def main() -> None:
             "python": platform.python_version(),
             "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cpus",
             "screen": f"{SCREEN[0]}x{SCREEN[1]}",
+            "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]},
             "method": METHOD,
             "articles": articles,
             "results": results,

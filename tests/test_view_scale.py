@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from textual import events
 from textual.color import Color
 from textual.widgets import Static
 
+from annotator import layout
 from annotator.app import AnnotatorApp
 from annotator.importer import apply_import, plan_import
 from annotator.model import Label, now_iso
@@ -309,3 +312,21 @@ def test_article_view_has_no_colour_literals() -> None:
     assert not re.search(r"\b(rgba?|hsla?)\(", source)
     assert not re.search(r"\bansi_\w+", source)
     assert "$" in article_view.ArticleView.DEFAULT_CSS
+
+
+# One-cell characters and " " (the fast path's domain), words short and long.
+_PIECES = ["a", "bc", "Word", "sentence", " ", " ", "  ", ".", "\u00e9", "\u201c", "x" * 14]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join), st.integers(min_value=1, max_value=30))
+def test_the_fast_wrap_gives_what_the_general_wrap_gives(text: str, width: int) -> None:
+    """layout wraps a line at a time when every character takes one cell and " " is the
+    only space (what makes a 10,000-sentence article wrap in tens of milliseconds); it must
+    cut exactly where the word-by-word wrap cuts."""
+    if not text.strip():
+        return
+    assert (text.isascii() and text.isprintable()) or layout._single_cells(text)
+    fast = layout._wrap_simple(text, 0, len(text), len(text.rstrip()), width)
+    if fast is not None:  # None: a word wider than the line, left to the general wrap
+        assert fast == layout._wrap_words(text, 0, len(text), width)

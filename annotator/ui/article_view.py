@@ -46,10 +46,10 @@ def display_text(text: str) -> str:
 class QuietScrollBar(ScrollBar):
     """A vertical scrollbar that repaints only when its thumb moves on screen.
 
-    Textual's repaints (a Rich render of every cell, ~2 ms) on any change of ``position``;
-    scrolling a 30,000-line article by one sentence moves the thumb by a fraction of its
-    smallest step (1/8 of a cell) nearly every time.  The thumb is placed with
-    ``ScrollBarRender.render_bar``'s own arithmetic.
+    Textual's ScrollBar repaints (a Rich render of every cell, ~2 ms) on any change of its
+    ``position``, but scrolling a 30,000-line article by one sentence moves the thumb by
+    less than its smallest step (1/8 of a cell) nearly every time.  The thumb is placed
+    with ``ScrollBarRender.render_bar``'s own arithmetic.
     """
 
     position: Reactive[float] = Reactive(0.0, repaint=False)
@@ -195,6 +195,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         # equals ours (the article's display lines), so ScrollView took every screen layout (a
         # status-line update on each key) for a new virtual size and refreshed the scrollbar: a
         # second frame per key.  Report a change only when our virtual size really changed.
+        self._frame = None  # a new size may mean a new line width
         changed = self.virtual_size != self._scrollbars_for
         self._scrollbars_for = self.virtual_size
         return super()._size_updated(size, virtual_size if changed else self.virtual_size, container_size, layout)
