@@ -73,6 +73,7 @@ class LabelScreen(Screen[None]):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self._status_text = ""
         for binding in Binding.make_bindings(label_bindings(session)):
             self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
 
@@ -151,7 +152,10 @@ class LabelScreen(Screen[None]):
         )
         if s.pending:
             text += f"  ·  ⚠ {len(s.pending)} not saved yet, retrying"
-        self.query_one("#status", Static).update(Content(text))
+        if text != self._status_text:
+            self._status_text = text
+            # One row of fixed height: a repaint is enough, a layout of the whole screen is not needed.
+            self.query_one("#status", Static).update(Content(text), layout=False)
 
     def _after_change(self, article_index: int, sentence: int) -> None:
         s = self.session
