@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import Footer, Static
 
 from annotator.errors import AnnotatorError
 from annotator.importer import display_title
@@ -317,9 +317,9 @@ class LabelScreen(Screen[None]):
         if self._guard():
             self._move_to(message.index)
 
-    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
-        if message.option_index != self.session.article_index:
-            self._open_at_first_unlabeled(message.option_index)
+    def on_article_list_selected(self, message: ArticleList.Selected) -> None:
+        if message.index != self.session.article_index:
+            self._open_at_first_unlabeled(message.index)
         self.view.focus()
 
 

@@ -168,7 +168,7 @@ async def test_label_keys_save_and_move_on(db: Database) -> None:
         assert "sentence 7/19" in status(app)
         assert f"overall 6/{N0 + N1}" in status(app)
         assert [lab.label if lab else None for lab in app.session.labels[:7]] == [*names, None]
-        assert label_screen(app).article_list.get_option_at_index(0).prompt.plain.rstrip().endswith(f"6/{N0}")
+        assert label_screen(app).article_list.row_text(0).rstrip().endswith(f"6/{N0}")
     assert sorted(db_labels(db, 0)) == list(range(6))
     for i, name in enumerate(names):
         assert_saved(db, 0, i, name)

@@ -31,7 +31,7 @@ class Tmux:
         env = "ANNOTATOR=ana TERM=xterm-256color COLORTERM=truecolor"
         subprocess.run(
             ["tmux", *self.socket, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40",
-             f"cd {shlex.quote(str(self.cwd))} && env {env} {command}; echo EXITED $?; sleep 60"],
+             f"cd {shlex.quote(str(self.cwd))} && env -u COLUMNS -u LINES {env} {command}; echo EXITED $?; sleep 60"],
             check=True,
         )
 

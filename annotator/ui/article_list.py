@@ -1,16 +1,27 @@
-"""The list of articles: one line each with a done mark, the title (or first words) and ``n/m``."""
+"""The list of articles: one line each with a done mark, the title (or first words) and ``n/m``.
+
+A Line-API widget like the article view: rows are plain tuples, and a row is rendered
+only when it is on screen, so 10,000 articles cost nothing at startup and a label
+repaints one row.
+"""
 
 from __future__ import annotations
 
 from rich.cells import cell_len, set_cell_size
-from textual.content import Content
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from annotator.sanitize import sanitize_line
 
 DONE_MARK = "✓"
 LIST_WIDTH = 34
+
+Row = tuple[str, int, int]  # title, labeled, total
 
 
 def fit(text: str, cells: int) -> str:
@@ -20,55 +31,100 @@ def fit(text: str, cells: int) -> str:
     return set_cell_size(text, max(cells - 1, 0)) + "…"
 
 
-def article_prompt(title: str, labeled: int, total: int, width: int = LIST_WIDTH - 2) -> Content:
-    done = total > 0 and labeled >= total
-    count = f"{labeled}/{total}"
-    mark = Content.styled(f"{DONE_MARK} ", "$success bold") if done else Content("  ")
-    title_cells = max(width - 2 - len(count) - 1, 4)
-    return Content.assemble(
-        mark,
-        Content(fit(" ".join(sanitize_line(title).split()), title_cells)),
-        " ",
-        Content.styled(count, "$success" if done else "$foreground-muted"),
-    )
-
-
-class ArticleList(OptionList, can_focus=False):
-    """Built on OptionList (a Line-API widget), so thousands of articles scroll smoothly."""
+class ArticleList(ScrollView, can_focus=False):
+    COMPONENT_CLASSES = {"article-list--highlight", "article-list--done", "article-list--count"}
 
     DEFAULT_CSS = f"""
     ArticleList {{
         width: {LIST_WIDTH};
-        border: none;
         border-right: vkey $foreground 20%;
         background: $surface-darken-1;
-        padding: 0;
+        overflow-x: hidden;
+        overflow-y: auto;
         scrollbar-size-vertical: 1;
+        & > .article-list--highlight {{ background: $foreground 18%; text-style: bold; }}
+        & > .article-list--done {{ color: $text-success; text-style: bold; }}
+        & > .article-list--count {{ color: $foreground-muted; }}
     }}
     """
 
-    def set_articles(self, rows: list[tuple[str, int, int]]) -> None:
-        self.clear_options()
-        self.add_options([Option(article_prompt(t, n, m)) for t, n, m in rows])
+    class Selected(Message):
+        """The reader clicked an article."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows: list[Row] = []
+        self._highlighted: int | None = None
+
+    def set_articles(self, rows: list[Row]) -> None:
+        self._rows = list(rows)
+        self.virtual_size = Size(LIST_WIDTH - 1, len(self._rows))
+        self.refresh()
 
     def update_article(self, index: int, title: str, labeled: int, total: int) -> None:
-        """Replace one row, repainting just that row.
+        if 0 <= index < len(self._rows):
+            self._rows[index] = (title, labeled, total)
+            self.refresh_line(index - int(self.scroll_offset.y))
 
-        ``OptionList.replace_option_prompt_at_index`` drops every cached row and re-measures
-        every option: 40 ms a label with 3,000 articles.  A row here is always one line
-        (``article_prompt`` fits the width), so the line index stays valid and only this
-        option's rendered strips need to go.  Relies on OptionList internals (Textual is
-        pinned); a prompt that would not fit one line takes the general path.
-        """
-        prompt = article_prompt(title, labeled, total)
-        option = self.get_option_at_index(index)
-        line = self._index_to_line.get(index)
-        width = self.scrollable_content_region.width - self._get_left_gutter_width()
-        if line is None or self._heights.get(index) != 1 or prompt.cell_length > width:
-            self.replace_option_prompt_at_index(index, prompt)
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def highlighted(self) -> int | None:
+        return self._highlighted
+
+    @highlighted.setter
+    def highlighted(self, index: int | None) -> None:
+        old, self._highlighted = self._highlighted, index
+        for row in (old, index):
+            if row is not None:
+                self.refresh_line(row - int(self.scroll_offset.y))
+        if index is not None:
+            self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True)
+
+    def row_text(self, index: int) -> str:
+        """The row as it reads on screen (without colours)."""
+        return "".join(seg.text for seg in self._render_row(index, self.scrollable_content_region.width or LIST_WIDTH - 1))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
             return
-        option._set_prompt(prompt)
-        cache = self._option_render_cache
-        for key in [key for key in cache.keys() if key[0] is option]:
-            cache.discard(key)
-        self.refresh_line(line)
+        index = offset.y + int(self.scroll_offset.y)
+        if 0 <= index < len(self._rows):
+            self.post_message(self.Selected(index))
+
+    def _row_style(self, name: str, base: Style) -> Style:
+        if name == "article-list--highlight":
+            # Un-partial, so a translucent background is blended with ours as CSS would.
+            full = self.get_component_rich_style(name)
+            return base + Style(bgcolor=full.bgcolor, bold=full.bold)
+        part = self.get_component_rich_style(name, partial=True)
+        return base + Style(color=part.color, bold=part.bold)
+
+    def render_line(self, y: int) -> Strip:
+        index = y + int(self.scroll_offset.y)
+        width = self.scrollable_content_region.width
+        if not 0 <= index < len(self._rows) or width <= 0:
+            return Strip.blank(width, self.rich_style)
+        return self._render_row(index, width)
+
+    def _render_row(self, index: int, width: int) -> Strip:
+        base = self.rich_style
+        title, labeled, total = self._rows[index]
+        if index == self._highlighted:
+            base = self._row_style("article-list--highlight", base)
+        done = total > 0 and labeled >= total
+        count = f"{labeled}/{total}"
+        title_cells = max(width - 2 - len(count) - 1, 4)
+        segments = [
+            Segment(f"{DONE_MARK} ", self._row_style("article-list--done", base)) if done else Segment("  ", base),
+            Segment(fit(" ".join(sanitize_line(title).split()), title_cells) + " ", base),
+            Segment(count, self._row_style("article-list--done" if done else "article-list--count", base)),
+        ]
+        return Strip(segments).crop_extend(0, width, base)
