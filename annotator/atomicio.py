@@ -29,12 +29,17 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Replace ``path`` with ``data``; on any error the old file is untouched and the temp file removed."""
+def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data``; on any error the old file is untouched and the temp file removed.
+
+    ``mode`` sets the new file's permissions (the temp file starts as 0600).
+    """
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             if sync:

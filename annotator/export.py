@@ -16,14 +16,13 @@ import errno
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from annotator.atomicio import fsync_dir
+from annotator.atomicio import atomic_write_bytes
 from annotator.errors import ExportError
 from annotator.importer import quote_path
 from annotator.model import SCHEMA_VERSION, Article, Label
@@ -132,25 +131,8 @@ def _new_file_mode(path: Path) -> int:
 
 
 def _atomic_export(path: Path, data: bytes) -> None:
-    """``atomic_write_bytes``, but the file gets a normal file's mode (mkstemp's is 0600):
-    an export is for sharing."""
-    mode = _new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)
+    # An export is for sharing: it gets a normal file's mode, not mkstemp's 0600.
+    atomic_write_bytes(path, data, mode=_new_file_mode(path))
 
 
 def write_file(path: Path, chunks: Iterable[bytes]) -> int:

@@ -22,14 +22,13 @@ import stat
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
 from annotator.errors import InputError
-from annotator.model import Article, Label, LabelScheme, Span
+from annotator.model import Article, Label, LabelScheme, Span, is_iso_time
 from annotator.sanitize import sanitize_line
 from annotator.segment import segment
 
@@ -676,14 +675,6 @@ def import_steps(plan: ImportPlan) -> int:
     return len(plan.items) + len({i.article.id for i in plan.items if i.labels})
 
 
-def _valid_time(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
 def check_labels(
     plan: ImportPlan, scheme: LabelScheme, stored: Callable[[str], Article | None] = lambda aid: None
 ) -> tuple[list[Label], Counter[str]]:
@@ -709,7 +700,7 @@ def check_labels(
                 why[f"unknown label \"{lab.label}\""] += 1
             elif not lab.annotator.strip():
                 why["no annotator name"] += 1
-            elif not _valid_time(lab.updated_at):
+            elif not is_iso_time(lab.updated_at):
                 why["updated_at is not an ISO time"] += 1
             else:
                 ok.append(lab)

@@ -120,3 +120,12 @@ DEFAULT_SCHEME = LabelScheme(
 def now_iso() -> str:
     """UTC time with milliseconds, sortable as text (``2026-11-22T14:39:14.123Z``)."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_iso_time(value: str) -> bool:
+    """Whether ``value`` reads as an ISO 8601 time, as every ``updated_at`` must."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

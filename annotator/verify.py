@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator.importer import article_id
-from annotator.model import LabelScheme
+from annotator.model import LabelScheme, is_iso_time
 from annotator.storage import Database, DamagedFile, read_tinydb
 
 ERROR = "error"
@@ -147,14 +146,6 @@ def _spans(report: Report, path: Path, aid: str, data: _Tables) -> list[tuple[in
     return spans if ok else None
 
 
-def _valid_time(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _check_labels(
     report: Report, path: Path, data: _Tables, spans: list[tuple[int, int]] | None,
     scheme: LabelScheme,
@@ -180,7 +171,7 @@ def _check_labels(
             report.add(ERROR, path, f"{where}: a second record for {start}-{end} by {_short(who)}")
         else:
             seen.add((start, end, who))
-        if not isinstance(at, str) or not _valid_time(at):
+        if not isinstance(at, str) or not is_iso_time(at):
             report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+import annotator.atomicio
 import annotator.export
 import annotator.importer
 from annotator.cli import main
@@ -519,7 +520,7 @@ def test_export_to_a_folder_that_refuses_writes(capsys: pytest.CaptureFixture[st
     def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
         raise OSError(error, os.strerror(error))
 
-    monkeypatch.setattr(annotator.export.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(annotator.atomicio.tempfile, "mkstemp", refuse)
     for target in ("old.jsonl", "new.jsonl"):
         code, out, err = run(capsys, "export", "-o", target)
         assert code == 1 and out == ""
