@@ -248,8 +248,13 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             return
         first = self._layout.first_line[index]
         height = self._layout.line_count[index]
+        top = int(self.scroll_offset.y)
+        if not center and top <= first and first + height <= top + self.scrollable_content_region.height:
+            return  # already in view: no scroll, so only the changed lines repaint
+        # Out of view: bring it to the middle, not the edge, so the reader sees what comes
+        # next and the following moves need no scroll (a scroll repaints the whole view).
         self.scroll_to_region(
-            Region(0, first, 1, height), animate=False, center=center, immediate=True, force=True
+            Region(0, first, 1, height), animate=False, center=True, immediate=True, force=True
         )
 
     def sentence_page(self, direction: int) -> int:
