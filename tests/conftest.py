@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,3 +28,21 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def sample_db(db: Database) -> Database:
     apply_import(db, plan_import([SAMPLES]))
     return db
+
+
+class FullDiskFile:
+    """Wraps an open file: accepts a few bytes, then reports a full disk, like a real short write."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+
+    def __enter__(self) -> FullDiskFile:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.f.close()
+
+    def write(self, data: bytes) -> int:
+        self.f.write(data[:5])
+        self.f.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +33,7 @@ from annotator.importer import apply_import, article_id, display_title, plan_imp
 from annotator.model import DEFAULT_SCHEME, PREVIEW_CHARS, Article, Label, Span, text_preview
 from annotator.storage import Database
 from annotator.verify import verify
-from conftest import SAMPLES
+from conftest import SAMPLES, FullDiskFile
 
 ROOT = Path(__file__).resolve().parents[1]
 N_ARTICLES = 40  # more than storage._GROUP_COMMIT_MIN: put_labels writes them together
@@ -177,21 +176,6 @@ def _fail_at(k: int, real: Callable[..., Any]) -> Callable[..., Any]:
     return fake
 
 
-class _FullDisk:
-    def __init__(self, f: Any) -> None:
-        self.f = f
-
-    def __enter__(self) -> _FullDisk:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.f.close()
-
-    def write(self, data: bytes) -> int:
-        self.f.write(data[:7])
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-
 @pytest.mark.parametrize("step", ["mkstemp", "write", "sync", "replace", "fsync_dir"])
 def test_failed_group_commit(db: Database, dbpath: Path, step: str) -> None:
     db.put_labels(labels_for(N_ARTICLES, "ana", "2026-01-01T00:00:00.000Z"))
@@ -207,7 +191,7 @@ def test_failed_group_commit(db: Database, dbpath: Path, step: str) -> None:
             def fdopen(fd: int, *a: Any, **kw: Any) -> Any:
                 calls[0] += 1
                 f = real_fdopen(fd, *a, **kw)
-                return _FullDisk(f) if calls[0] == 17 else f
+                return FullDiskFile(f) if calls[0] == 17 else f
 
             mp.setattr(os, "fdopen", fdopen)
         elif step == "sync":

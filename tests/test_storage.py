@@ -27,6 +27,7 @@ from annotator.atomicio import atomic_write_bytes
 from annotator.errors import DatabaseCorrupt, DatabaseError, DatabaseLocked, SaveError
 from annotator.model import DEFAULT_SCHEME, Article, Label, Span, now_iso
 from annotator.storage import Database, OrjsonStorage
+from conftest import FullDiskFile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -420,30 +421,12 @@ def _raise(*_a: Any, **_k: Any) -> Any:
     raise ENOSPC
 
 
-class _FullDiskFile:
-    """Accepts a few bytes, then reports a full disk, like a real short write."""
-
-    def __init__(self, f: Any) -> None:
-        self.f = f
-
-    def __enter__(self) -> _FullDiskFile:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.f.close()
-
-    def write(self, data: bytes) -> int:
-        self.f.write(data[:5])
-        self.f.flush()
-        raise ENOSPC
-
-
 def inject_failure(mp: pytest.MonkeyPatch, step: str) -> None:
     if step == "mkstemp":
         mp.setattr(tempfile, "mkstemp", _raise)
     elif step == "write":
         real = os.fdopen
-        mp.setattr(os, "fdopen", lambda fd, *a, **k: _FullDiskFile(real(fd, *a, **k)))
+        mp.setattr(os, "fdopen", lambda fd, *a, **k: FullDiskFile(real(fd, *a, **k)))
     elif step == "fsync":
         mp.setattr(os, "fsync", _raise)
     elif step == "replace":
