@@ -67,6 +67,7 @@ class LabelScreen(Screen[None]):
     DEFAULT_CSS = """
     LabelScreen #article-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     LabelScreen #status { height: 1; padding: 0 1; background: $panel; color: $foreground; }
+    LabelScreen #others { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; display: none; }
     LabelScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
     """
 
@@ -74,6 +75,7 @@ class LabelScreen(Screen[None]):
         super().__init__()
         self.session = session
         self._status_text = ""
+        self._others_text = ""
         for binding in Binding.make_bindings(label_bindings(session)):
             self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
 
@@ -84,6 +86,7 @@ class LabelScreen(Screen[None]):
                 yield Static("", id="article-title")
                 yield ArticleView(self.session.scheme, id="article")
                 yield Static(Content(EMPTY_HELP), id="empty")
+        yield Static("", id="others")
         yield Static("", id="status")
         yield Footer()
 
@@ -102,6 +105,7 @@ class LabelScreen(Screen[None]):
             [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
         )
         self.view.focus()
+        self.query_one("#others").display = s.show_others
         if not s.infos:
             self.query_one("#article-title", Static).update(Content("No articles yet"))
             self.view.display = False
@@ -150,12 +154,26 @@ class LabelScreen(Screen[None]):
             f"  ·  sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}"
             f"  ·  {sanitize_line(s.annotator)}"
         )
+        if s.queue_size:
+            text += f"  ·  your queue {s.queue_done}/{s.queue_size} done"
         if s.pending:
             text += f"  ·  ⚠ {len(s.pending)} not saved yet, retrying"
+        if s.show_others:
+            self._update_others()
         if text != self._status_text:
             self._status_text = text
             # One row of fixed height: a repaint is enough, a layout of the whole screen is not needed.
             self.query_one("#status", Static).update(Content(text), layout=False)
+
+    def _update_others(self) -> None:
+        """With --show-others: the other reviewers' labels of the cursor's sentence."""
+        s = self.session
+        votes = s.others.get(s.cursor, []) if s.article_total else []
+        text = ("others: " + "  ·  ".join(f"{sanitize_line(who)} {label}" for who, label in votes)) if votes \
+            else "others: no other reviewer has labeled this sentence"
+        if text != self._others_text:
+            self._others_text = text
+            self.query_one("#others", Static).update(Content(text), layout=False)
 
     def _after_change(self, article_index: int, sentence: int) -> None:
         s = self.session
@@ -330,9 +348,10 @@ class AnnotatorApp(App[None]):
     TITLE = "annotator"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every label is already saved)")]
 
-    def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None,
+                 *, show_others: bool = False) -> None:
         super().__init__()
-        self.session = Session(db, annotator)
+        self.session = Session(db, annotator, show_others=show_others)
         self.startup_messages = startup_messages or []
 
     _quit_armed_at = 0.0

@@ -1,4 +1,4 @@
-"""Command line: ``annotator [label|import|export|stats|verify]``.
+"""Command line: ``annotator [label|import|export|stats|agree|verify]``.
 
 Textual is imported only by ``label``, so the other commands start fast.  Every
 ``AnnotatorError`` becomes one line on stderr and its exit code, never a traceback.
@@ -167,6 +167,14 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
         added, updated, unchanged, skipped = result.labels
         if added or updated or unchanged or skipped:
             lines.append(f"labels: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped")
+        if result.merge is not None:
+            from annotator.merge import conflict_lines
+
+            m = result.merge
+            if m.decisions_added or m.decisions_updated or m.decisions_skipped:
+                lines.append(f"final labels: {m.decisions_added} added, {m.decisions_updated} updated, "
+                             f"{m.decisions_unchanged} unchanged, {m.decisions_skipped} skipped")
+            lines.extend(shown(x) for x in conflict_lines(m))
         label_skips = result.label_skips
     else:
         n_sent = sum(len(i.article.sentences) for i in plan.items)
@@ -196,11 +204,14 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--encoding", default=None, help="Text encoding of the files to import (default: UTF-8).")
 @click.option("--lang", "language", default="id", show_default=True, help="Language for sentence splitting.")
+@click.option("--show-others", is_flag=True,
+              help="Show other reviewers' labels of the current sentence (default: blind, only your own).")
 @max_size_option
 @common_options
 @click.pass_context
 def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator: str | None,
-          encoding: str | None = None, language: str = "id", max_size: str = "10MB") -> None:
+          encoding: str | None = None, language: str = "id", max_size: str = "10MB",
+          show_others: bool = False) -> None:
     """Open the labeling app; PATHS (files or folders) are imported first."""
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
@@ -223,12 +234,32 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
                 messages.append((line, "error" if line.startswith("error:") else "information"))
         from annotator.app import AnnotatorApp  # Textual's import cost is paid only here
 
-        app = AnnotatorApp(database, settings.annotator, startup_messages=messages)
+        app = AnnotatorApp(database, settings.annotator, startup_messages=messages, show_others=show_others)
         app.run()
         if app.return_code:
             sys.exit(app.return_code)
     finally:
         database.close()
+
+
+@cli.command("review")
+@common_options
+@click.pass_context
+def review_cmd(ctx: click.Context, db: str | None, annotator: str | None) -> None:
+    """Adjudicate: choose the final label where reviewers disagree (unanimous labels stand).
+
+    Opens a queue of the disputed sentences, each in its article with every reviewer's
+    label; the final label, who chose it (--annotator) and why are saved at once.
+    """
+    settings = settings_from(ctx, db, annotator)
+    _require_db(settings)
+    with open_db(settings) as database:  # writable: a second writer is refused, as in `label`
+        from annotator.ui.review import ReviewApp  # Textual's import cost is paid only here
+
+        app = ReviewApp(database, settings.annotator)
+        app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 @cli.command("import")
@@ -280,25 +311,38 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
 @click.option("--labeled-only", is_flag=True, help="Leave out articles with no labels.")
 @click.option("--only", "only", multiple=True, metavar="NAME",
               help="Only these annotators' labels (repeatable). Default: everyone's.")
+@click.option("--gold", is_flag=True,
+              help="One final label per sentence: unanimous or adjudicated (`annotator review`); "
+                   "sentences still in dispute are left out and counted.")
 @common_options
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: bool, only: tuple[str, ...],
-               db: str | None, annotator: str | None) -> None:
+               gold: bool, db: str | None, annotator: str | None) -> None:
     """Export the labels as a JSON dataset (schema in the README)."""
-    from annotator.export import render, write_file
+    from annotator.export import GoldTally, render, write_file
 
     settings = settings_from(ctx, db, annotator)
+    if gold and only:
+        raise InputError("--gold and --only cannot be combined: gold labels come from every reviewer; "
+                         "drop --only, or export one reviewer's labels without --gold")
     _require_db(settings)
+    tally = GoldTally() if gold else None
     with open_db(settings, readonly=True) as database:
         # Made whole before a byte is written: a damaged file stops the export with nothing out.
-        data = b"".join(render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only))
+        data = b"".join(render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only, gold=tally))
     if output is None:
         out = sys.stdout.buffer
         out.write(data)
         out.flush()
     else:
         size = write_file(output, [data])
-        echo_err(f"wrote {_quote(output)} ({size} bytes, format {fmt})")
+        echo_err(f"wrote {_quote(output)} ({size} bytes, format {fmt}{', gold' if gold else ''})")
+    if tally is not None:
+        echo_err(f"gold: {tally.unanimous + tally.adjudicated} sentence(s): {tally.unanimous} unanimous, "
+                 f"{tally.adjudicated} adjudicated")
+        if tally.disputed:
+            echo_err(f"gold: {tally.disputed} sentence(s) in dispute left out (in {tally.articles_with_disputes} "
+                     f"article(s)); decide them with `annotator review`")
 
 
 def _quote(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
@@ -353,6 +397,29 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
         click.echo(format_text(stats, path_text(settings.db_path)))
 
 
+@cli.command("agree")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@common_options
+@click.pass_context
+def agree_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None) -> None:
+    """Agreement between reviewers on the sentences two or more of them labeled.
+
+    Percent agreement, Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha and
+    Gwet's AC1, overall and per label, and the confusion matrices.
+    """
+    from annotator.agreement import collect_units, compute, format_text
+
+    settings = settings_from(ctx, db, annotator)
+    _require_db(settings)
+    with open_db(settings, readonly=True) as database:
+        units, categories = collect_units(database)
+    report = compute(units, categories)
+    if as_json:
+        _json_out(report.to_json())
+    else:
+        click.echo(format_text(report))
+
+
 @cli.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @common_options
@@ -376,6 +443,70 @@ def verify_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str
         click.echo(shown(report.verdict()))
     if not report.ok:
         sys.exit(DatabaseError.exit_code)
+
+
+@cli.command("assign")
+@click.option("--annotators", "names", required=True, metavar="NAMES",
+              help="The reviewers, separated by commas: --annotators ana,budi,citra.")
+@click.option("--overlap", type=float, default=0.0, show_default=True, metavar="SHARE",
+              help="Share of articles (0-1) dealt to two reviewers, for agreement: 0.2 is 20%.")
+@click.option("--redo", is_flag=True, help="Deal every article again (default: articles already assigned keep theirs).")
+@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+@common_options
+@click.pass_context
+def assign_cmd(ctx: click.Context, names: str, overlap: float, redo: bool, dry_run: bool,
+               db: str | None, annotator: str | None) -> None:
+    """Deal the articles out to reviewers: one each, a share to two.
+
+    The same database and options always give the same plan.  Each reviewer's app then
+    opens on their own articles first; `annotator stats` shows each one's progress.
+    """
+    from annotator.assign import format_plan, parse_annotators, plan
+
+    settings = settings_from(ctx, db, annotator)
+    _require_db(settings)
+    who = parse_annotators(names)
+    from annotator.assign import check_overlap
+
+    check_overlap(overlap, who)
+    with open_db(settings, readonly=dry_run, lock_timeout=3.0) as database:
+        infos = database.article_infos()
+        p = plan(infos, who, overlap, redo=redo)
+        if not dry_run and p.assigned:
+            database.set_assignments(p.assigned, p.record())
+    for line in format_plan(p, len(infos), dry_run):
+        click.echo(shown(line))
+
+
+@cli.command("merge")
+@click.argument("others", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="OTHER_DB...")
+@common_options
+@click.pass_context
+def merge_cmd(ctx: click.Context, others: tuple[Path, ...], db: str | None, annotator: str | None) -> None:
+    """Bring in other reviewers' databases (their annotations.json files); they are only read.
+
+    Nothing here is overwritten: each reviewer's labels are kept apart.  If the same
+    reviewer labeled a sentence differently in two places, the later decision wins and
+    is listed.  Safe to run again: merging twice changes nothing.
+    """
+    from annotator.merge import format_report, merge_database
+
+    settings = settings_from(ctx, db, annotator)
+    failed = 0
+    with open_db(settings, lock_timeout=3.0) as database:
+        for other in others:
+            try:
+                report = merge_database(database, other)
+            except AnnotatorError as e:
+                # One unreadable database must not stop the others from coming in.
+                echo_err(shown(f"error: {e.message}"))
+                failed += 1
+                continue
+            for line in format_report(report):
+                click.echo(shown(line))
+    if failed:
+        echo_err(f"{failed} database(s) not merged; fix them and run merge again (merging twice changes nothing)")
+        sys.exit(InputError.exit_code)
 
 
 def _safe_streams() -> None:

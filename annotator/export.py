@@ -17,6 +17,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,8 @@ import orjson
 from annotator.atomicio import atomic_write_bytes
 from annotator.errors import ExportError
 from annotator.importer import quote_path
-from annotator.model import SCHEMA_VERSION, Article, Label
+from annotator.adjudicate import resolutions
+from annotator.model import SCHEMA_VERSION, Article, Decision, Label
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -52,7 +54,47 @@ def _span(lab: Label) -> dict[str, Any]:
     return {"start": lab.start, "end": lab.end, "label": lab.label, "annotator": lab.annotator, "updated_at": lab.updated_at}
 
 
-def article_record(article: Article, labels: list[Label]) -> dict[str, Any]:
+def _final(d: Decision) -> dict[str, Any]:
+    return {"start": d.start, "end": d.end, "label": d.label, "by": d.by, "reason": d.reason,
+            "updated_at": d.updated_at, "votes": [list(v) for v in d.votes]}
+
+
+@dataclass(slots=True)
+class GoldTally:
+    """What ``--gold`` kept and left out, for the report after the export."""
+
+    unanimous: int = 0
+    adjudicated: int = 0
+    disputed: int = 0  # labeled by reviewers who disagree, not decided yet: left out
+    articles_with_disputes: int = 0
+
+
+def gold_spans(article: Article, labels: list[Label], decisions: list[Decision], tally: GoldTally) -> list[dict[str, Any]]:
+    """One final label per sentence: the adjudicated one, else the reviewers' if they all agree."""
+    spans: list[dict[str, Any]] = []
+    disputed = 0
+    for r in resolutions(article, labels, decisions):
+        final = r.final
+        if final is None:
+            disputed += 1
+            continue
+        label, source = final
+        span: dict[str, Any] = {"start": r.span.start, "end": r.span.end, "label": label, "source": source,
+                                "annotators": [a for a, _ in r.votes]}
+        if r.decision is not None:
+            span["by"] = r.decision.by
+            span["reason"] = r.decision.reason
+            span["votes"] = [list(v) for v in r.votes]
+            tally.adjudicated += 1
+        else:
+            tally.unanimous += 1
+        spans.append(span)
+    tally.disputed += disputed
+    tally.articles_with_disputes += bool(disputed)
+    return spans
+
+
+def article_record(article: Article, labels: list[Label], decisions: list[Decision] | None = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "id": article.id,
@@ -62,30 +104,86 @@ def article_record(article: Article, labels: list[Label]) -> dict[str, Any]:
         "text": article.text,
         "sentences": [{"start": s.start, "end": s.end} for s in article.sentences],
         "spans": [_span(lab) for lab in labels],
+        "final": [_final(d) for d in decisions or ()],
         "meta": article.meta,
     }
 
 
-def _selected(db: Database, annotators: set[str] | None, labeled_only: bool) -> Iterator[tuple[Article, list[Label]]]:
+_Row = tuple[Article, list[Label], list[Decision]]
+
+
+def _selected(db: Database, annotators: set[str] | None, labeled_only: bool) -> Iterator[_Row]:
     for info in db.article_infos():
         labels = db.labels(info.id)
+        decisions = db.decisions(info.id)
         if annotators is not None:
             labels = [lab for lab in labels if lab.annotator in annotators]
-        if labeled_only and not labels:
+            decisions = [d for d in decisions if d.by in annotators]
+        if labeled_only and not labels and not decisions:
             continue
-        yield db.get_article(info.id), labels
+        yield db.get_article(info.id), labels, decisions
 
 
-def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labeled_only: bool = False) -> Iterator[bytes]:
-    """The export as chunks of bytes (UTF-8 JSON, one trailing newline per record)."""
+def _gold_rows(db: Database, tally: GoldTally) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
+    """Articles with at least one final label, each with its gold spans."""
+    for info in db.article_infos():
+        labels = db.labels(info.id)
+        decisions = db.decisions(info.id)
+        if not labels and not decisions:
+            continue
+        article = db.get_article(info.id)
+        spans = gold_spans(article, labels, decisions, tally)
+        if spans:
+            yield article, spans
+
+
+def _render_gold(db: Database, fmt: str, tally: GoldTally) -> Iterator[bytes]:
+    rows = _gold_rows(db, tally)
+    if fmt == "sentences":
+        for article, spans in rows:
+            index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
+            for sp in spans:
+                yield json_escape_unsafe(orjson.dumps({
+                    "schema_version": SCHEMA_VERSION,
+                    "article_id": article.id,
+                    "sentence": index[(sp["start"], sp["end"])],
+                    **{k: v for k, v in sp.items() if k in ("start", "end")},
+                    "text": article.text[sp["start"]:sp["end"]],
+                    **{k: v for k, v in sp.items() if k not in ("start", "end")},
+                })) + b"\n"
+        return
+    records = []
+    for article, spans in rows:
+        rec = article_record(article, [])
+        del rec["final"]
+        rec["spans"] = spans
+        if fmt == "jsonl":
+            yield json_escape_unsafe(orjson.dumps(rec)) + b"\n"
+        else:
+            records.append({k: v for k, v in rec.items() if k != "schema_version"})
+    if fmt == "json":
+        doc = {"schema_version": SCHEMA_VERSION, "gold": True, "labels": list(db.scheme.names), "articles": records}
+        yield json_escape_unsafe(orjson.dumps(doc, option=orjson.OPT_INDENT_2)) + b"\n"
+
+
+def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labeled_only: bool = False,
+           gold: GoldTally | None = None) -> Iterator[bytes]:
+    """The export as chunks of bytes (UTF-8 JSON, one trailing newline per record).
+
+    With ``gold``, one final label per sentence (``source`` "unanimous" or "adjudicated");
+    sentences still in dispute are left out and counted in ``gold``.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
+    if gold is not None:
+        yield from _render_gold(db, fmt, gold)
+        return
     rows = _selected(db, annotators, labeled_only or fmt == "sentences")
     if fmt == "jsonl":
-        for article, labels in rows:
-            yield json_escape_unsafe(orjson.dumps(article_record(article, labels))) + b"\n"
+        for article, labels, decisions in rows:
+            yield json_escape_unsafe(orjson.dumps(article_record(article, labels, decisions))) + b"\n"
     elif fmt == "sentences":
-        for article, labels in rows:
+        for article, labels, _ in rows:
             index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
             for lab in labels:
                 yield json_escape_unsafe(orjson.dumps({
@@ -104,7 +202,8 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
             "schema_version": SCHEMA_VERSION,
             "labels": list(db.scheme.names),
             "articles": [
-                {k: v for k, v in article_record(a, labs).items() if k != "schema_version"} for a, labs in rows
+                {k: v for k, v in article_record(a, labs, decs).items() if k != "schema_version"}
+                for a, labs, decs in rows
             ],
         }
         yield json_escape_unsafe(orjson.dumps(doc, option=orjson.OPT_INDENT_2)) + b"\n"

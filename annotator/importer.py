@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from annotator.errors import InputError
-from annotator.model import Article, Label, LabelScheme, Span, is_iso_time
+from annotator.model import Article, Decision, Label, LabelScheme, Span, is_iso_time
 from annotator.sanitize import sanitize_line
 from annotator.segment import segment
 
 if TYPE_CHECKING:
-    from annotator.storage import Database
+    from annotator.storage import Database, MergeResult
 
 TEXT_SUFFIXES = {".txt", ".md"}
 JSONL_SUFFIXES = {".jsonl"}
@@ -169,6 +169,7 @@ def parse_size(value: str) -> int:
 class ImportItem:
     article: Article
     labels: list[Label] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # final labels, from our own export
 
 
 @dataclass(slots=True)
@@ -204,6 +205,7 @@ class ImportResult:
     sentences_added: int
     labels: tuple[int, int, int, int] = (0, 0, 0, 0)  # added, updated, unchanged, skipped
     label_skips: dict[str, int] = field(default_factory=dict)  # why labels were skipped -> how many
+    merge: MergeResult | None = None  # conflicts, and the final labels brought in
 
 
 # ----------------------------------------------------------------------------- files
@@ -481,6 +483,29 @@ def _labels_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label
     return labels
 
 
+def _decisions_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Decision]:
+    raw = obj.get("final")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: `final` is {_kind_of(raw)}, not a list; fix or remove it")
+    out: list[Decision] = []
+    for n, x in enumerate(raw):
+        d: dict[str, Any] = x if isinstance(x, dict) else {}
+        start, end, name, by, when = (d.get(k) for k in ("start", "end", "label", "by", "updated_at"))
+        reason, votes = d.get("reason", ""), d.get("votes", [])
+        ok_votes = isinstance(votes, list) and all(
+            isinstance(v, list) and len(v) == 2 and all(isinstance(y, str) for y in v) for v in votes)
+        if not (type(start) is int and type(end) is int and isinstance(name, str) and isinstance(by, str)
+                and isinstance(when, str) and isinstance(reason, str) and ok_votes and is_iso_time(when)):
+            raise InputError(
+                f"{where}: final label {n} needs integer start and end, string label, by, reason and an ISO "
+                f"updated_at, and votes as [annotator, label] pairs; fix or remove it"
+            )
+        out.append(Decision(aid, start, end, name, by, reason, when, tuple((a, b) for a, b in votes)))
+    return out
+
+
 def _article_from_text(text: str, sources: tuple[str, ...], language: str, title: str | None = None,
                        meta: dict[str, Any] | None = None, sentences: tuple[Span, ...] | None = None) -> Article:
     spans = sentences if sentences is not None else tuple(Span(s, e) for s, e in segment(text, language))
@@ -497,7 +522,9 @@ def _article_from_text(text: str, sources: tuple[str, ...], language: str, title
 # Keys of a JSONL line that annotator reads; any other key of a line from another tool is
 # kept in ``meta`` (unless meta has it already), so nothing in the file is lost.
 _JSONL_KEYS = frozenset({"text", "id", "title", "meta", "sentences", "spans"})
-_EXPORT_KEYS = frozenset({"schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "meta"})
+_EXPORT_KEYS = frozenset(
+    {"schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "meta"}
+)
 
 
 def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: int) -> ImportItem:
@@ -529,7 +556,8 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
         sources = tuple(str(x) for x in obj["sources"])  # our own export: restore it as it was
     art = _article_from_text(body, sources, language, title=title, meta=meta,
                              sentences=_sentences_from_export(obj, body, where))
-    return ImportItem(art, _labels_from_export(obj, art.id, where))
+    decisions = _decisions_from_export(obj, art.id, where) if ours else []
+    return ImportItem(art, _labels_from_export(obj, art.id, where), decisions)
 
 
 def _jsonl_lines(f: BinaryIO, path: Path, max_line: int) -> Iterator[tuple[int, bytes | InputError]]:
@@ -672,7 +700,7 @@ def plan_import(
 
 def import_steps(plan: ImportPlan) -> int:
     """How many times ``apply_import`` calls ``progress``: per article, then per article with labels."""
-    return len(plan.items) + len({i.article.id for i in plan.items if i.labels})
+    return len(plan.items) + len({i.article.id for i in plan.items if i.labels or i.decisions})
 
 
 def check_labels(
@@ -717,8 +745,10 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
     )
     first = len(plan.items)
     on_labels = None if progress is None else (lambda n: progress(first + n))
-    counts = db.put_labels(labels, progress=on_labels) if labels else (0, 0, 0, 0)
+    decisions = [d for i in plan.items for d in i.decisions]
+    merged = db.merge(labels, decisions, progress=on_labels) if labels or decisions else None
+    counts = (merged.added, merged.updated, merged.unchanged, merged.skipped) if merged else (0, 0, 0, 0)
     if counts[3]:
         why["not one of the article's sentences"] += counts[3]
     total = (counts[0], counts[1], counts[2], sum(why.values()))
-    return ImportResult(added, present, n_sent, total, dict(why))
+    return ImportResult(added, present, n_sent, total, dict(why), merged)

@@ -46,6 +46,8 @@ class ArticleInfo:
     # The text's opening words, so an untitled article can be listed without reading its
     # file; "" for articles imported before previews were stored (load the text then).
     preview: str = ""
+    # Reviewers this article is dealt to by `annotator assign` (their queue); () if unassigned.
+    assigned: tuple[str, ...] = ()
 
 
 def text_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
@@ -70,6 +72,24 @@ class Label:
     label: str
     annotator: str
     updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The final label of one sentence chosen in adjudication: what, by whom and why.
+
+    ``votes`` keeps the reviewers' labels as they stood when it was chosen, so a later
+    change of a reviewer's mind shows up as such instead of silently changing history.
+    """
+
+    article_id: str
+    start: int
+    end: int
+    label: str
+    by: str
+    reason: str
+    updated_at: str
+    votes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from typing import Literal
 
+from annotator.assign import queue_first
 from annotator.errors import SaveError
 from annotator.model import Article, ArticleInfo, Label, now_iso
 
@@ -46,11 +47,16 @@ Outcome = Literal["saved", "unchanged", "pending"]
 
 
 class Session:
-    def __init__(self, db: Database, annotator: str) -> None:
+    def __init__(self, db: Database, annotator: str, *, show_others: bool = False) -> None:
         self.db = db
         self.annotator = annotator
         self.scheme = db.scheme
-        self.infos: list[ArticleInfo] = db.article_infos()
+        # Blind by default: a reviewer sees only their own labels unless asked otherwise.
+        self.show_others = show_others
+        self.infos: list[ArticleInfo] = queue_first(db.article_infos(), annotator)
+        # Articles dealt to this reviewer by `annotator assign` come first: indices 0 .. queue_size-1.
+        self.queue_size = sum(1 for info in self.infos if annotator in info.assigned)
+        self.others: dict[int, list[tuple[str, str]]] = {}  # sentence -> other reviewers' (name, label)
         self._index = {info.id: i for i, info in enumerate(self.infos)}
         counts = db.label_counts(annotator)
         # Labeled sentences per article for this annotator: kept current on every change.
@@ -58,6 +64,7 @@ class Session:
         self.total_sentences = sum(info.n_sentences for info in self.infos)
         self.total_labeled = sum(self.labeled)
         self.articles_done = sum(1 for i in range(len(self.infos)) if self.is_done(i))
+        self.queue_done = sum(1 for i in range(self.queue_size) if self.is_done(i))  # of their assigned articles
         self.undo_stack: list[Change] = []
         self.pending: list[Pending] = []
         self.save_error: SaveError | None = None
@@ -88,10 +95,15 @@ class Session:
         self.article = art
         self._sentence_index = {(s.start, s.end): i for i, s in enumerate(art.sentences)}
         self.labels = [None] * len(art.sentences)
-        for lab in self.db.labels(info.id, self.annotator):
+        self.others = {}
+        for lab in self.db.labels(info.id):
             i = self._sentence_index.get((lab.start, lab.end))
-            if i is not None:
+            if i is None:
+                continue
+            if lab.annotator == self.annotator:
                 self.labels[i] = lab
+            elif self.show_others:
+                self.others.setdefault(i, []).append((lab.annotator, lab.label))
         self.cursor = max(0, min(cursor, len(art.sentences) - 1))
 
     def first_unlabeled(self, start: int = 0) -> int | None:
@@ -239,6 +251,8 @@ class Session:
         was_done = self.is_done(article_index)
         self.labeled[article_index] += delta
         self.articles_done += self.is_done(article_index) - was_done
+        if article_index < self.queue_size:
+            self.queue_done += self.is_done(article_index) - was_done
         self.total_labeled += delta
         if article_index == self.article_index:
             self.labels[sentence] = after

@@ -17,6 +17,11 @@ class AnnotatorStats:
     labeled: int
     per_label: dict[str, int]
     articles_done: int
+    # Their queue from `annotator assign`: articles and sentences dealt to them, and how far they are.
+    assigned_articles: int = 0
+    assigned_done: int = 0
+    assigned_sentences: int = 0
+    assigned_labeled: int = 0
 
 
 @dataclass(slots=True)
@@ -26,6 +31,8 @@ class Stats:
     labels: int
     per_label: dict[str, int]
     annotators: list[AnnotatorStats]
+    assigned: bool = False  # the work was dealt with `annotator assign`
+    unassigned_articles: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,9 +47,17 @@ class Stats:
                     "progress": round(a.labeled / self.sentences, 4) if self.sentences else 0.0,
                     "articles_done": a.articles_done,
                     "per_label": a.per_label,
+                    "assigned": {
+                        "articles": a.assigned_articles,
+                        "articles_done": a.assigned_done,
+                        "sentences": a.assigned_sentences,
+                        "labeled_sentences": a.assigned_labeled,
+                    },
                 }
                 for a in self.annotators
             ],
+            "assigned": self.assigned,
+            "unassigned_articles": self.unassigned_articles,
         }
 
 
@@ -55,23 +70,31 @@ def compute(db: Database, extra_annotator: str | None = None) -> Stats:
     for counts in db.label_counts().values():
         for label, n in counts.items():
             overall[label] = overall.get(label, 0) + n
-    who = db.annotators()
+    assigned = any(i.assigned for i in infos)
+    who = sorted({*db.annotators(), *(n for i in infos for n in i.assigned)})
     if extra_annotator and extra_annotator not in who:
         who = sorted([*who, extra_annotator])
     people: list[AnnotatorStats] = []
     for name in who:
         per_article = db.label_counts(name)
         per_label: dict[str, int] = dict.fromkeys(names, 0)
-        done = 0
+        done = a_articles = a_done = a_sentences = a_labeled = 0
         for info in infos:
             counts = per_article.get(info.id, {})
             n = sum(counts.values())
-            if info.n_sentences and n >= info.n_sentences:
-                done += 1
+            finished = bool(info.n_sentences) and n >= info.n_sentences
+            done += finished
+            if name in info.assigned:
+                a_articles += 1
+                a_done += finished
+                a_sentences += info.n_sentences
+                a_labeled += min(n, info.n_sentences)
             for label, c in counts.items():
                 per_label[label] = per_label.get(label, 0) + c
-        people.append(AnnotatorStats(name, sum(per_label.values()), per_label, done))
-    return Stats(len(infos), total_sentences, sum(overall.values()), overall, people)
+        people.append(AnnotatorStats(name, sum(per_label.values()), per_label, done,
+                                     a_articles, a_done, a_sentences, a_labeled))
+    unassigned = sum(1 for i in infos if not i.assigned) if assigned else 0
+    return Stats(len(infos), total_sentences, sum(overall.values()), overall, people, assigned, unassigned)
 
 
 def format_text(stats: Stats, db_path: str) -> str:
@@ -93,4 +116,19 @@ def format_text(stats: Stats, db_path: str) -> str:
                 f"  {sanitize_line(a.name):<{width}}  {a.labeled}/{stats.sentences} sentences labeled ({pct(a.labeled, stats.sentences)}),"
                 f" {a.articles_done}/{stats.articles} articles done; {per}"
             )
+    if stats.assigned:
+        lines.append("Assigned work (annotator assign):")
+        width = max(len(sanitize_line(a.name)) for a in stats.annotators)
+        for a in stats.annotators:
+            if not a.assigned_articles:
+                lines.append(f"  {sanitize_line(a.name):<{width}}  nothing assigned")
+                continue
+            lines.append(
+                f"  {sanitize_line(a.name):<{width}}  {a.assigned_done}/{a.assigned_articles} articles done, "
+                f"{a.assigned_labeled}/{a.assigned_sentences} sentences labeled "
+                f"({pct(a.assigned_labeled, a.assigned_sentences)})"
+            )
+        if stats.unassigned_articles:
+            lines.append(f"  {stats.unassigned_articles} article(s) not assigned yet; run `annotator assign` again "
+                         f"to deal them")
     return "\n".join(lines)

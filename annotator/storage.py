@@ -6,7 +6,8 @@ Layout for ``--db annotations/annotations.json``::
     annotations/annotations.json.lock       flock held by the one writer
     annotations/annotations.json.lock.info  who holds it (pid, host, command, start time)
     annotations/annotations.d/articles/<id>.json   TinyDB, table ``article``: exact text + sentences
-    annotations/annotations.d/labels/<id>.json     TinyDB, table ``labels``: one doc per (start, end, annotator)
+    annotations/annotations.d/labels/<id>.json     TinyDB, table ``labels``: one doc per (start, end, annotator);
+                                                   table ``final``: one adjudicated decision per (start, end)
 
 Every file is plain TinyDB JSON, so ``TinyDB(path)`` can query any of them.  A label save
 rewrites only its article's small labels file, so its cost does not grow with the
@@ -25,7 +26,7 @@ import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +44,7 @@ from annotator.model import (
     SCHEMA_VERSION,
     Article,
     ArticleInfo,
+    Decision,
     Label,
     LabelScheme,
     Span,
@@ -50,10 +52,11 @@ from annotator.model import (
     text_preview,
 )
 
-__all__ = ["Database", "DamagedFile", "OrjsonStorage", "read_tinydb"]
+__all__ = ["Database", "DamagedFile", "MergeResult", "OrjsonStorage", "read_tinydb"]
 
 _Data = dict[str, dict[str, dict[str, Any]]]
 _Key = tuple[int, int, str]  # (start, end, annotator)
+_SpanKey = tuple[int, int]
 
 # No separators and no leading dot, so an id can never leave its folder or hide a file.
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
@@ -289,6 +292,22 @@ class _LRU(Generic[_K, _V]):
 
 
 @dataclass(slots=True)
+class MergeResult:
+    """What :meth:`Database.merge` did; ``conflicts`` pairs are (older, newer): the newer won."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    decisions_added: int = 0
+    decisions_updated: int = 0
+    decisions_unchanged: int = 0
+    decisions_skipped: int = 0
+    conflicts: list[tuple[Label, Label]] = field(default_factory=list)
+    decision_conflicts: list[tuple[Decision, Decision]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class _LabelFile:
     """One article's labels file; ``labels``/``doc_ids`` mirror what is on disk."""
 
@@ -297,6 +316,9 @@ class _LabelFile:
     table: Table
     labels: dict[_Key, Label]
     doc_ids: dict[_Key, int]
+    final: Table
+    decisions: dict[_SpanKey, Decision]
+    decision_ids: dict[_SpanKey, int]
 
 
 def _check_label_doc(path: Path, doc: dict[str, Any]) -> None:
@@ -343,14 +365,48 @@ def _label_doc(label: Label) -> dict[str, Any]:
     }
 
 
+def _decision_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Decision:
+    votes = doc.get("votes", [])
+    if not (
+        type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and isinstance(doc.get("label"), str)
+        and isinstance(doc.get("by"), str)
+        and isinstance(doc.get("reason", ""), str)
+        and isinstance(doc.get("updated_at"), str)
+        and isinstance(votes, list)
+        and all(isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v) for v in votes)
+    ):
+        raise _corrupt(path, f"a final-label record is malformed: {orjson.dumps(doc).decode()[:80]}")
+    return Decision(
+        article_id, doc["start"], doc["end"], doc["label"], doc["by"], doc.get("reason", ""), doc["updated_at"],
+        tuple((a, b) for a, b in votes),
+    )
+
+
+def _decision_doc(d: Decision) -> dict[str, Any]:
+    return {
+        "start": d.start,
+        "end": d.end,
+        "label": d.label,
+        "by": d.by,
+        "reason": d.reason,
+        "updated_at": d.updated_at,
+        "votes": [list(v) for v in d.votes],
+    }
+
+
 def _sort_key(label: Label) -> _Key:
     return (label.start, label.end, label.annotator)
 
 
-def _labels_data(lf: _LabelFile, new: dict[_Key, Label]) -> _Data:
-    """The labels file holding ``new`` in order, as TinyDB numbers a table it refills: 1, 2, ..."""
+def _labels_data(lf: _LabelFile, new: dict[_Key, Label], final: dict[_SpanKey, Decision] | None = None) -> _Data:
+    """The labels file holding ``new`` (and ``final``, if given) in order, as TinyDB numbers a
+    table it refills: 1, 2, ..."""
     data = lf.storage.read() or {}
     data["labels"] = {str(i): _label_doc(lab) for i, lab in enumerate(new.values(), 1)}
+    if final is not None and (final or "final" in data):
+        data["final"] = {str(i): _decision_doc(d) for i, d in enumerate(final.values(), 1)}
     return data
 
 
@@ -540,7 +596,8 @@ class Database:
         for aid, fields in merged.items():
             i = self._infos[aid]
             self._infos[aid] = ArticleInfo(
-                i.id, i.seq, i.title, i.n_sentences, tuple(fields["sources"]), fields.get("preview", i.preview)
+                i.id, i.seq, i.title, i.n_sentences, tuple(fields["sources"]), fields.get("preview", i.preview),
+                i.assigned,
             )
             self._articles.pop(aid)  # its cached Article has the old sources
         for doc_id, doc in zip(new_ids, new_docs.values()):
@@ -600,80 +657,204 @@ class Database:
         self._count(old, -1)
         return old
 
+    # ----------------------------------------------------------------- adjudication
+
+    def decisions(self, article_id: str) -> list[Decision]:
+        """The article's final (adjudicated) labels, in sentence order."""
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        found = self._label_file(article_id).decisions
+        return [found[k] for k in sorted(found)]
+
+    def set_decision(self, decision: Decision) -> None:
+        """Insert or replace the final label of one sentence; fsynced when this returns."""
+        self._check_writable()
+        if decision.article_id not in self._infos:
+            raise ValueError(f"no article {decision.article_id!r} in {self.path}")
+        if not self._decision_ok(decision, self._article(decision.article_id)[1]):
+            raise ValueError(
+                f"invalid final label for article {decision.article_id}: {decision.label!r} by {decision.by!r} "
+                f"on {decision.start}-{decision.end}"
+            )
+        lf = self._label_file(decision.article_id)
+        key = (decision.start, decision.end)
+        try:
+            if key in lf.decisions:
+                lf.final.update(_decision_doc(decision), doc_ids=[lf.decision_ids[key]])
+            else:
+                lf.decision_ids[key] = lf.final.insert(_decision_doc(decision))
+        except BaseException:
+            self._label_files.pop(decision.article_id)
+            raise
+        lf.decisions[key] = decision
+
+    def clear_decision(self, article_id: str, start: int, end: int) -> Decision | None:
+        self._check_writable()
+        if article_id not in self._infos:
+            raise ValueError(f"no article {article_id!r} in {self.path}")
+        lf = self._label_file(article_id)
+        key = (start, end)
+        old = lf.decisions.get(key)
+        if old is None:
+            return None
+        try:
+            lf.final.remove(doc_ids=[lf.decision_ids[key]])
+        except BaseException:
+            self._label_files.pop(article_id)
+            raise
+        del lf.decisions[key], lf.decision_ids[key]
+        return old
+
+    # ----------------------------------------------------------------- assignment
+
+    def set_assignments(self, plan: dict[str, tuple[str, ...]], record: dict[str, Any]) -> None:
+        """Give each article in ``plan`` its reviewers, in one write of the index.
+
+        ``record`` (the options the plan was made with) is kept on the project record so
+        ``stats`` can tell how the work was dealt.
+        """
+        self._check_writable()
+        for aid in plan:
+            if aid not in self._infos:
+                raise ValueError(f"no article {aid!r} in {self.path}")
+        changed = {aid: who for aid, who in plan.items() if self._infos[aid].assigned != tuple(who)}
+        project = Table(self._index, "project")
+        try:
+            with self._index.batch():
+                for aid, who in changed.items():
+                    self._articles_table.update({"assigned": list(who)}, doc_ids=[self._index_ids[aid]])
+                project.update({"assignment": record})
+        except BaseException:
+            self._articles_table = Table(self._index, "articles")
+            raise
+        for aid, who in changed.items():
+            i = self._infos[aid]
+            self._infos[aid] = ArticleInfo(i.id, i.seq, i.title, i.n_sentences, i.sources, i.preview, tuple(who))
+
+    def assignment_record(self) -> dict[str, Any] | None:
+        """The options of the last ``annotator assign``, or None if the work was never dealt."""
+        self._check_open()
+        for doc in Table(self._index, "project").all():
+            rec = doc.get("assignment")
+            return rec if isinstance(rec, dict) else None
+        return None
+
     def put_labels(
         self, labels: Iterable[Label], progress: Callable[[int], None] | None = None
     ) -> tuple[int, int, int, int]:
-        """Merge labels from an export: per key the later ``updated_at`` wins.
+        """Merge labels from an export: per key the later ``updated_at`` wins (see :meth:`merge`).
 
-        Returns (added, updated, unchanged, skipped); skipped are labels for an unknown
-        article, a span that is not one of its sentences, or a label name outside the
-        scheme.  Every touched file is read before anything is written, so a damaged one
-        stops the import with nothing changed; after that one write per touched article
-        (many are written together, see ``OrjsonStorage.write_together``).  ``progress``
-        gets the number of articles checked so far.  Re-running after a SaveError is safe
-        (the merge is idempotent).
+        Returns (added, updated, unchanged, skipped).
+        """
+        r = self.merge(labels, (), progress)
+        return r.added, r.updated, r.unchanged, r.skipped
+
+    def merge(
+        self,
+        labels: Iterable[Label],
+        decisions: Iterable[Decision] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> MergeResult:
+        """Bring in labels and final decisions made elsewhere: per key the later ``updated_at`` wins.
+
+        A label's key is (sentence, annotator) and a decision's is its sentence, so another
+        reviewer's work is only ever added.  When the same key holds a different label in
+        both places, the later decision wins and the pair is listed in ``conflicts``.
+        Skipped are records for an unknown article, a span that is not one of its sentences,
+        or a label name outside the scheme.  Every touched file is read before anything is
+        written, so a damaged one stops the merge with nothing changed; after that one write
+        per touched article (many are written together, see ``OrjsonStorage.write_together``).
+        ``progress`` gets the number of articles checked so far.  Re-running after a
+        SaveError is safe (the merge is idempotent).
         """
         self._check_writable()
-        groups: dict[str, list[Label]] = {}
-        skipped = 0
+        result = MergeResult()
+        groups: dict[str, tuple[list[Label], list[Decision]]] = {}
         for lab in labels:
             if lab.article_id in self._infos:
-                groups.setdefault(lab.article_id, []).append(lab)
+                groups.setdefault(lab.article_id, ([], []))[0].append(lab)
             else:
-                skipped += 1
-        plans: list[tuple[_LabelFile, list[Label]]] = []
-        for n, (aid, labs) in enumerate(groups.items(), 1):
+                result.skipped += 1
+        for dec in decisions:
+            if dec.article_id in self._infos:
+                groups.setdefault(dec.article_id, ([], []))[1].append(dec)
+            else:
+                result.decisions_skipped += 1
+        plans: list[tuple[_LabelFile, list[Label], list[Decision]]] = []
+        for n, (aid, (labs, decs)) in enumerate(groups.items(), 1):
             sentences = self._article(aid)[1]
             valid = [x for x in labs if self._label_ok(x, sentences)]
-            skipped += len(labs) - len(valid)
-            if valid:
-                plans.append((self._label_file(aid), valid))
+            valid_decs = [d for d in decs if self._decision_ok(d, sentences)]
+            result.skipped += len(labs) - len(valid)
+            result.decisions_skipped += len(decs) - len(valid_decs)
+            if valid or valid_decs:
+                plans.append((self._label_file(aid), valid, valid_decs))
             if progress is not None:
                 progress(n)
-        added = updated = unchanged = 0
-        writes: list[tuple[_LabelFile, dict[_Key, Label]]] = []
-        for lf, labs in plans:
+        writes: list[tuple[_LabelFile, dict[_Key, Label], dict[_SpanKey, Decision]]] = []
+        for lf, labs, decs in plans:
             merged = dict(lf.labels)
             for lab in labs:
                 key = _sort_key(lab)
                 cur = merged.get(key)
+                if cur is not None and cur.label != lab.label:
+                    result.conflicts.append((cur, lab) if cur.updated_at < lab.updated_at else (lab, cur))
                 if cur is None:
-                    added += 1
+                    result.added += 1
                 elif lab.updated_at > cur.updated_at:
-                    updated += 1
+                    result.updated += 1
                 else:
-                    unchanged += 1
+                    result.unchanged += 1
                     continue
                 merged[key] = lab
-            if merged != lf.labels:
-                writes.append((lf, {k: merged[k] for k in sorted(merged)}))
+            final = dict(lf.decisions)
+            for dec in decs:
+                skey = (dec.start, dec.end)
+                had = final.get(skey)
+                if had is not None and (had.label, had.by) != (dec.label, dec.by):
+                    result.decision_conflicts.append((had, dec) if had.updated_at < dec.updated_at else (dec, had))
+                if had is None:
+                    result.decisions_added += 1
+                elif dec.updated_at > had.updated_at:
+                    result.decisions_updated += 1
+                else:
+                    result.decisions_unchanged += 1
+                    continue
+                final[skey] = dec
+            if merged != lf.labels or final != lf.decisions:
+                writes.append((lf, {k: merged[k] for k in sorted(merged)}, {k: final[k] for k in sorted(final)}))
         if len(writes) < _GROUP_COMMIT_MIN:
-            for lf, new in writes:
+            for lf, new, fin in writes:
                 try:
-                    lf.storage.write(_labels_data(lf, new))
+                    lf.storage.write(_labels_data(lf, new, fin))
                 except BaseException:
                     self._label_files.pop(lf.article_id)  # reload from disk, the only truth, next time
                     raise
-                self._replace_labels(lf, new)
+                self._replace_labels(lf, new, fin)
         else:
             try:
-                OrjsonStorage.write_together([(lf.storage, _labels_data(lf, new)) for lf, new in writes])
+                OrjsonStorage.write_together([(lf.storage, _labels_data(lf, new, fin)) for lf, new, fin in writes])
             except BaseException:
                 # Some files may be new and some old now: the disk decides, for each of them.
-                for lf, _ in writes:
+                for lf, _, _ in writes:
                     self._label_files.pop(lf.article_id)
                 self._counts = None
                 raise
-            for lf, new in writes:
-                self._replace_labels(lf, new)
-        return added, updated, unchanged, skipped
+            for lf, new, fin in writes:
+                self._replace_labels(lf, new, fin)
+        return result
 
-    def _replace_labels(self, lf: _LabelFile, new: dict[_Key, Label]) -> None:
-        """Make the in-memory copy match a labels file just rewritten from ``new`` (see ``_labels_data``)."""
+    def _replace_labels(self, lf: _LabelFile, new: dict[_Key, Label], final: dict[_SpanKey, Decision]) -> None:
+        """Make the in-memory copy match a labels file just rewritten from ``new`` and ``final``
+        (see ``_labels_data``)."""
         for lab in lf.labels.values():
             self._count(lab, -1)
         lf.labels, lf.doc_ids = new, {k: i for i, k in enumerate(new, 1)}
-        lf.table = Table(lf.storage, "labels")  # TinyDB caches the next doc id; the file was rewritten under it
+        lf.decisions, lf.decision_ids = final, {k: i for i, k in enumerate(final, 1)}
+        # TinyDB caches a table's next doc id; the file was rewritten under it.
+        lf.table = Table(lf.storage, "labels")
+        lf.final = Table(lf.storage, "final")
         for lab in lf.labels.values():
             self._count(lab, +1)
 
@@ -696,6 +877,10 @@ class Database:
 
     def annotators(self) -> list[str]:
         return sorted({a for per in self._all_counts().values() for a in per})
+
+    def annotators_by_article(self) -> dict[str, list[str]]:
+        """article id -> the annotators with at least one label on it (sorted); from the counts, no file reads."""
+        return {aid: sorted(per) for aid, per in self._all_counts().items()}
 
     # ----------------------------------------------------------------- internals
 
@@ -748,6 +933,8 @@ class Database:
                 and isinstance(d.get("meta", {}), dict)
                 and type(d.get("n_sentences")) is int
                 and isinstance(d.get("preview", ""), str)
+                and isinstance(d.get("assigned", []), list)
+                and all(isinstance(x, str) for x in d.get("assigned", []))
             )
             if not ok or d["id"] in seen:
                 raise _corrupt(path, f"article record {doc_id} is malformed or duplicated")
@@ -760,7 +947,8 @@ class Database:
     def _add_info(self, doc_id: int, d: dict[str, Any]) -> None:
         aid = d["id"]
         self._infos[aid] = ArticleInfo(
-            aid, d["seq"], d["title"], d["n_sentences"], tuple(d["sources"]), d.get("preview", "")
+            aid, d["seq"], d["title"], d["n_sentences"], tuple(d["sources"]), d.get("preview", ""),
+            tuple(d.get("assigned", ())),
         )
         self._meta[aid] = d.get("meta", {})
         self._index_ids[aid] = doc_id
@@ -810,13 +998,22 @@ class Database:
         table = Table(storage, "labels")
         labels: dict[_Key, Label] = {}
         doc_ids: dict[_Key, int] = {}
-        for doc_id, doc in ((storage.read() or {}).get("labels") or {}).items():
+        data = storage.read() or {}
+        for doc_id, doc in (data.get("labels") or {}).items():
             lab = _label_from_doc(storage.path, article_id, doc)
             key = _sort_key(lab)
             if key in labels:
                 raise _corrupt(storage.path, f"two records for sentence {lab.start}-{lab.end} by {lab.annotator}")
             labels[key], doc_ids[key] = lab, int(doc_id)
-        lf = _LabelFile(article_id, storage, table, labels, doc_ids)
+        decisions: dict[_SpanKey, Decision] = {}
+        decision_ids: dict[_SpanKey, int] = {}
+        for doc_id, doc in (data.get("final") or {}).items():
+            dec = _decision_from_doc(storage.path, article_id, doc)
+            skey = (dec.start, dec.end)
+            if skey in decisions:
+                raise _corrupt(storage.path, f"two final labels for sentence {dec.start}-{dec.end}")
+            decisions[skey], decision_ids[skey] = dec, int(doc_id)
+        lf = _LabelFile(article_id, storage, table, labels, doc_ids, Table(storage, "final"), decisions, decision_ids)
         self._label_files.put(article_id, lf)
         return lf
 
@@ -828,6 +1025,9 @@ class Database:
             and bool(label.annotator)
             and isinstance(label.updated_at, str)
         )
+
+    def _decision_ok(self, d: Decision, sentences: frozenset[tuple[int, int]]) -> bool:
+        return (d.start, d.end) in sentences and self._scheme.get(d.label) is not None and bool(d.by)
 
     def _check_label(self, label: Label) -> None:
         if label.article_id not in self._infos:

@@ -173,6 +173,38 @@ def _check_labels(
             seen.add((start, end, who))
         if not isinstance(at, str) or not is_iso_time(at):
             report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
+    _check_final(report, path, data, sentences, scheme)
+
+
+def _check_final(
+    report: Report, path: Path, data: _Tables, sentences: set[tuple[int, int]] | None, scheme: LabelScheme
+) -> None:
+    """The adjudicated labels (table ``final``): one per sentence, with who chose it and when."""
+    seen: set[tuple[int, int]] = set()
+    names = ", ".join(scheme.names)
+    for doc_id, d in (data.get("final") or {}).items():
+        where = f"final-label record {doc_id}"
+        start, end, name, who, at = (d.get(k) for k in ("start", "end", "label", "by", "updated_at"))
+        if not (type(start) is int and type(end) is int):
+            report.add(ERROR, path, f"{where}: start/end are {_short(start)}/{_short(end)}, not integers")
+            continue
+        if sentences is not None and (start, end) not in sentences:
+            report.add(ERROR, path, f"{where}: {start}-{end} is not a sentence of the article")
+        if (start, end) in seen:
+            report.add(ERROR, path, f"{where}: a second final label for {start}-{end}")
+        seen.add((start, end))
+        if not isinstance(name, str) or scheme.get(name) is None:
+            report.add(ERROR, path, f"{where}: label {_short(name)} is not in the label scheme ({names})")
+        if not isinstance(who, str) or not who.strip():
+            report.add(ERROR, path, f"{where}: the adjudicator is {_short(who)}, not a name")
+        if not isinstance(d.get("reason", ""), str):
+            report.add(ERROR, path, f"{where}: the reason is {_short(d.get('reason'))}, not text")
+        votes = d.get("votes", [])
+        if not (isinstance(votes, list) and all(
+                isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v) for v in votes)):
+            report.add(ERROR, path, f"{where}: votes are {_short(votes)}, not [annotator, label] pairs")
+        if not isinstance(at, str) or not is_iso_time(at):
+            report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
 
 
 def _entries(report: Report, folder: Path) -> Iterator[str]:

@@ -1,0 +1,128 @@
+"""``annotator merge OTHER_DB...``: bring other reviewers' databases into this one.
+
+Reviewers label on their own machines, offline; their databases come together here
+without a server.  The other databases are opened read-only and never changed.  Nothing
+in this one is overwritten: labels are keyed by (sentence, reviewer), so another
+reviewer's labels are only ever added.  When the *same* reviewer labeled the same
+sentence differently in two places, the later decision wins and the merge lists it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from annotator.errors import InputError
+from annotator.importer import quote_path
+from annotator.model import Article, Decision, Label
+
+if TYPE_CHECKING:
+    from annotator.storage import Database, MergeResult
+
+CONFLICTS_SHOWN = 20
+
+
+@dataclass(slots=True)
+class MergeReport:
+    path: Path
+    new_articles: int = 0
+    assignments: int = 0
+    result: MergeResult | None = None
+    assignment_differs: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def merge_database(db: Database, other_path: Path) -> MergeReport:
+    """Merge one other database into ``db``; raises an AnnotatorError naming the file if it cannot be read."""
+    from annotator.storage import Database
+
+    if _same_file(other_path, db.path):
+        raise InputError(f"{quote_path(other_path)} is the database being merged into; give another reviewer's database")
+    if other_path.is_dir():
+        hint = other_path / "annotations.json"
+        raise InputError(f"{quote_path(other_path)} is a folder; give its database file, e.g. {quote_path(hint)}")
+    if not other_path.exists():
+        raise InputError(f"{quote_path(other_path)}: no such file; check the path to the other database")
+    report = MergeReport(other_path)
+    with Database.open(other_path, readonly=True, create=False) as other:
+        if other.scheme.names != db.scheme.names:
+            report.notes.append(
+                f"its labels are {', '.join(other.scheme.names)}, this database's are {', '.join(db.scheme.names)}; "
+                "labels outside this database's scheme were skipped"
+            )
+        # Read everything first: a damaged file in the other database stops the merge before any write.
+        new_articles: list[Article] = []
+        labels: list[Label] = []
+        decisions: list[Decision] = []
+        plan: dict[str, tuple[str, ...]] = {}
+        for info in other.article_infos():
+            if not db.has_article(info.id):
+                new_articles.append(other.get_article(info.id))
+            labels.extend(other.labels(info.id))
+            decisions.extend(other.decisions(info.id))
+            if info.assigned:
+                plan[info.id] = info.assigned
+        if new_articles:
+            added, _ = db.add_articles(new_articles)
+            report.new_articles = len(added)
+        report.result = db.merge(labels, decisions)
+        mine = {i.id: i.assigned for i in db.article_infos()}
+        # Assignments are the team lead's plan: adopted where this database has none, never changed.
+        adopt = {aid: who for aid, who in plan.items() if not mine.get(aid)}
+        report.assignment_differs = sum(1 for aid, who in plan.items() if mine.get(aid) and mine[aid] != who)
+        if adopt:
+            record = db.assignment_record() or other.assignment_record() or {}
+            db.set_assignments(adopt, record)
+            report.assignments = len(adopt)
+    return report
+
+
+def format_report(report: MergeReport, limit: int = CONFLICTS_SHOWN) -> list[str]:
+    r = report.result
+    assert r is not None
+    parts = [f"{report.new_articles} new article(s)"] if report.new_articles else []
+    parts.append(f"labels: {r.added} added, {r.updated} updated, {r.unchanged} already here")
+    if r.skipped:
+        parts.append(f"{r.skipped} skipped (sentence or label not in this database)")
+    if r.decisions_added or r.decisions_updated or r.decisions_unchanged or r.decisions_skipped:
+        parts.append(f"final labels: {r.decisions_added} added, {r.decisions_updated} updated"
+                     + (f", {r.decisions_skipped} skipped" if r.decisions_skipped else ""))
+    if report.assignments:
+        parts.append(f"{report.assignments} assignment(s) adopted")
+    lines = [f"merged {quote_path(report.path)}: " + "; ".join(parts)]
+    lines += [f"  note: {n}" for n in report.notes]
+    if report.assignment_differs:
+        lines.append(f"  note: {report.assignment_differs} article(s) are assigned differently there; "
+                     "this database's assignment was kept")
+    lines += conflict_lines(r, limit)
+    return lines
+
+
+def conflict_lines(r: MergeResult, limit: int = CONFLICTS_SHOWN) -> list[str]:
+    """The merge's conflicts, one line each (at most ``limit`` of each kind)."""
+    lines: list[str] = []
+    if r.conflicts:
+        lines.append(f"  {len(r.conflicts)} conflict(s): the same reviewer labeled a sentence differently in the two "
+                     "places; the later decision was kept:")
+        for old, new in r.conflicts[:limit]:
+            lines.append(f"    {new.annotator}: article {new.article_id} {new.start}-{new.end}: "
+                         f"{old.label} ({old.updated_at}) -> {new.label} ({new.updated_at}) kept")
+        if len(r.conflicts) > limit:
+            lines.append(f"    ... and {len(r.conflicts) - limit} more")
+    if r.decision_conflicts:
+        lines.append(f"  {len(r.decision_conflicts)} final label(s) were decided differently; the later one was kept:")
+        for oldd, newd in r.decision_conflicts[:limit]:
+            lines.append(f"    article {newd.article_id} {newd.start}-{newd.end}: {oldd.label} by {oldd.by} "
+                         f"({oldd.updated_at}) -> {newd.label} by {newd.by} ({newd.updated_at}) kept")
+        if len(r.decision_conflicts) > limit:
+            lines.append(f"    ... and {len(r.decision_conflicts) - limit} more")
+    return lines

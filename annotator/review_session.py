@@ -1,0 +1,307 @@
+"""The adjudication queue behind ``annotator review`` (no Textual, so every rule is unit-tested).
+
+The queue holds every sentence where reviewers disagree (``adjudicate.disputes``), in
+article and sentence order; unanimous sentences never enter it.  The cursor starts on the
+first *open* dispute (undecided, or decided on votes that have changed since: *stale*),
+and choosing a final label saves it at once and moves on to the next open one.
+
+Each change is written through ``Database`` (durable on return) *before* anything in
+memory changes.  If the disk refuses, the state stays exactly as it was, the refusal is
+kept in ``save_error`` and the choice in ``unsaved`` (so the screen can show what did not
+reach the disk); doing the same again retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+from annotator.adjudicate import disputes
+from annotator.errors import SaveError
+from annotator.model import Decision, Span, now_iso
+from annotator.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from annotator.storage import Database
+
+UNDO_LIMIT = 10_000
+REASON_MAX = 1_000  # characters kept of a noted reason
+
+Outcome = Literal["saved", "unchanged", "failed"]
+NoteOutcome = Literal["saved", "noted", "unchanged", "failed"]
+
+
+@dataclass(slots=True)
+class Item:
+    """One disputed sentence of the queue and where its final label stands."""
+
+    article_index: int
+    article_id: str
+    sentence: int
+    span: Span
+    votes: tuple[tuple[str, str], ...]  # (annotator, label), by annotator name
+    decision: Decision | None
+    # A reason noted in this session, kept for this sentence until its label is chosen
+    # (and after, so an undo and a new choice keep it); None: nothing noted here.
+    noted: str | None = None
+
+    @property
+    def decided(self) -> bool:
+        return self.decision is not None
+
+    @property
+    def stale(self) -> bool:
+        """Decided, but the reviewers' labels have changed since."""
+        return self.decision is not None and self.decision.votes != self.votes
+
+    @property
+    def open(self) -> bool:
+        """Still needs a reviewer: undecided, or decided on other votes than today's."""
+        return self.decision is None or self.stale
+
+    @property
+    def draft(self) -> str | None:
+        """A reason noted here that the stored decision does not carry (yet), or None."""
+        if self.noted is None or (self.decision is not None and self.decision.reason == self.noted):
+            return None
+        return self.noted if self.noted or self.decision is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One stored change of a final label, for undo."""
+
+    index: int  # in the queue
+    before: Decision | None
+    after: Decision
+    noted_before: str | None = None  # the sentence's noted reason before the change
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    """What ``undo`` did: "undone" (``change`` taken back), "dropped" (a choice the disk had
+    refused, forgotten), "failed" (the disk refused the undo: nothing changed) or "nothing"."""
+
+    outcome: Literal["undone", "dropped", "failed", "nothing"]
+    change: Change | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsaved:
+    """A choice the disk refused: shown until it is saved or given up."""
+
+    index: int
+    label: str
+
+
+class ReviewSession:
+    """The queue of disputed sentences for one reviewer (``by`` on every decision)."""
+
+    def __init__(self, db: Database, reviewer: str) -> None:
+        self.db = db
+        self.reviewer = reviewer
+        self.scheme = db.scheme
+        self.infos = db.article_infos()
+        self.items: list[Item] = [
+            Item(d.article_index, d.article_id, d.resolution.sentence, d.resolution.span, d.resolution.votes,
+                 d.resolution.decision)
+            for d in disputes(db)
+        ]
+        self.undo_stack: list[Change] = []
+        self.save_error: SaveError | None = None
+        self.unsaved: Unsaved | None = None
+        first = self.next_open(-1)
+        self.cursor = first if first is not None else 0
+
+    # -- the queue ------------------------------------------------------------------
+    @property
+    def current(self) -> Item | None:
+        return self.items[self.cursor] if self.items else None
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def decided(self) -> int:
+        """Disputes whose final label stands on the reviewers' current labels."""
+        return sum(1 for it in self.items if not it.open)
+
+    @property
+    def stale(self) -> int:
+        return sum(1 for it in self.items if it.stale)
+
+    @property
+    def left(self) -> int:
+        """Disputes still to decide: undecided ones and stale ones."""
+        return sum(1 for it in self.items if it.open)
+
+    def next_open(self, after: int) -> int | None:
+        """The first open dispute after ``after`` (wrapping around), or None if none is open."""
+        n = len(self.items)
+        for step in range(1, n + 1):
+            i = (after + step) % n
+            if self.items[i].open:
+                return i
+        return None
+
+    def move(self, delta: int) -> bool:
+        """Move the cursor over the whole queue, decided or not; False at either end."""
+        target = self.cursor + delta
+        if not self.items or not 0 <= target < len(self.items):
+            return False
+        self.cursor = target
+        return True
+
+    def goto(self, index: int) -> None:
+        if self.items:
+            self.cursor = max(0, min(index, len(self.items) - 1))
+
+    def in_article(self, article_index: int) -> Iterator[tuple[int, Item]]:
+        """The queue's items (with their queue index) in one article."""
+        for i, it in enumerate(self.items):
+            if it.article_index == article_index:
+                yield i, it
+
+    # -- changes --------------------------------------------------------------------
+    def decide(self, label: str) -> Outcome:
+        """Make ``label`` the final label of the cursor's sentence, then move to the next open one.
+
+        "unchanged" (and still moving on) if the sentence already has this final label on
+        today's votes and no new reason was noted.  "failed" if the disk refused: nothing
+        changed, ``save_error`` says why and the same call retries.
+        """
+        item = self.current
+        if item is None:
+            return "unchanged"
+        if self.scheme.get(label) is None:
+            raise ValueError(f"{label!r} is not a label of this project")
+        old = item.decision
+        if old is not None and not item.stale and old.label == label and item.draft is None:
+            self._forget_failure()
+            self._move_on()
+            return "unchanged"
+        if item.noted is not None:
+            reason = item.noted
+        elif old is not None and old.by == self.reviewer and old.label == label:
+            reason = old.reason  # re-deciding a stale one: your reason still stands
+        else:
+            reason = ""  # someone else's reason (or one for another label) is not yours to sign
+        new = Decision(item.article_id, item.span.start, item.span.end, label, self.reviewer, reason, now_iso(),
+                       item.votes)
+        if not self._save(item, new):
+            self.unsaved = Unsaved(self.cursor, label)
+            return "failed"
+        self._push(Change(self.cursor, old, new, item.noted))
+        self._move_on()
+        return "saved"
+
+    def note(self, reason: str) -> NoteOutcome:
+        """Note why the cursor's sentence gets its final label.
+
+        Decided: the decision is saved again with the reason, as the current reviewer's
+        ("saved"; undo takes it back).  Undecided: the reason is kept and saved with the
+        label chosen next ("noted").  Blank clears the reason.
+        """
+        item = self.current
+        if item is None:
+            return "unchanged"
+        reason = " ".join(reason.split())[:REASON_MAX]
+        if item.decision is None:
+            if reason == (item.noted or ""):
+                return "unchanged"
+            item.noted = reason
+            return "noted"
+        old = item.decision
+        if reason == old.reason:
+            item.noted = reason
+            return "unchanged"
+        new = replace(old, by=self.reviewer, reason=reason, updated_at=now_iso())
+        noted_before = item.noted
+        if not self._save(item, new):
+            return "failed"
+        item.noted = reason
+        self._push(Change(self.cursor, old, new, noted_before))
+        return "saved"
+
+    def undo(self) -> Undone:
+        """Take back the last stored change and put the cursor on its sentence.
+
+        The decision it replaced comes back as it was (its own reviewer, reason and time);
+        if there was none, the final label is cleared.  If the disk refuses, nothing
+        changes and ``save_error`` says why.  A choice the disk refused is just dropped.
+        """
+        if self.unsaved is not None:  # never reached the disk: nothing to write back
+            self.cursor = self.unsaved.index
+            self._forget_failure()
+            return Undone("dropped")
+        if not self.undo_stack:
+            return Undone("nothing")
+        change = self.undo_stack[-1]
+        item = self.items[change.index]
+        try:
+            if change.before is None:
+                self.db.clear_decision(item.article_id, item.span.start, item.span.end)
+            else:
+                self.db.set_decision(change.before)
+        except SaveError as exc:
+            self.save_error = exc
+            return Undone("failed")
+        self.undo_stack.pop()
+        item.decision = change.before
+        item.noted = change.noted_before
+        self.save_error = None
+        self.cursor = change.index
+        return Undone("undone", change)
+
+    def _save(self, item: Item, decision: Decision) -> bool:
+        try:
+            self.db.set_decision(decision)
+        except SaveError as exc:
+            self.save_error = exc
+            return False
+        item.decision = decision
+        self._forget_failure()
+        return True
+
+    def _forget_failure(self) -> None:
+        self.save_error = None
+        self.unsaved = None
+
+    def _push(self, change: Change) -> None:
+        self.undo_stack.append(change)
+        if len(self.undo_stack) > UNDO_LIMIT:
+            del self.undo_stack[: len(self.undo_stack) - UNDO_LIMIT]
+
+    def _move_on(self) -> None:
+        nxt = self.next_open(self.cursor)
+        if nxt is not None:
+            self.cursor = nxt
+
+    # -- why the queue is empty -----------------------------------------------------
+    def empty_reason(self) -> str:
+        """What to tell a reviewer who finds no disputes, and how to get some."""
+        by_article = self.db.annotators_by_article()
+        reviewers = sorted({a for names in by_article.values() for a in names})
+        shared = sum(1 for names in by_article.values() if len(names) >= 2)
+        if not self.infos:
+            return ("No articles in this database yet.\n\n"
+                    "Import some and have two or more reviewers label them:\n\n"
+                    "    annotator import samples/")
+        if len(reviewers) < 2:
+            who = f"Only {sanitize_line(reviewers[0])} has" if reviewers else "Nobody has"
+            return (f"{who} labeled anything yet: review compares the labels of two or more reviewers\n"
+                    "on the same sentences.\n\n"
+                    "Deal articles to two reviewers at a time, then have each label theirs:\n\n"
+                    "    annotator assign --annotators ana,budi --overlap 0.2\n"
+                    "    annotator label --annotator budi\n\n"
+                    "or bring in another reviewer's database:\n\n"
+                    "    annotator merge their/annotations.json")
+        if not shared:
+            return (f"{len(reviewers)} reviewers labeled, but never the same article: there is nothing to compare.\n\n"
+                    "Have a second reviewer label some of the same articles, e.g. those dealt to two\n"
+                    "reviewers by `annotator assign --overlap 0.2`.")
+        return (f"No disputes: every sentence labeled by two or more reviewers agrees\n"
+                f"({shared} article(s) labeled by two or more of {len(reviewers)} reviewers).\n\n"
+                "Those labels are accepted as they are.")

@@ -1,0 +1,432 @@
+"""``annotator review``: the adjudication queue, one disputed sentence at a time in its article.
+
+The screen shows the article with the cursor on the disputed sentence, each reviewer's
+label for it and the final label if one was chosen.  A label key makes it the final label
+(saved at once) and moves on to the next open dispute.  All the rules live in
+``annotator.review_session``; this module only shows them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+
+from annotator.errors import AnnotatorError
+from annotator.importer import display_title
+from annotator.review_session import REASON_MAX, Item, ReviewSession
+from annotator.sanitize import sanitize_line
+from annotator.ui.article_view import LABEL_STYLES, ArticleView
+from annotator.ui.help import HelpScreen, rows_from_bindings
+
+if TYPE_CHECKING:
+    from annotator.model import Decision, LabelScheme
+    from annotator.storage import Database
+
+NAME_CELLS = 24  # reviewer names are padded to the longest, up to this many cells
+REASON_CELLS = 300  # a reason is cut to this many characters on the panel (the modal shows it whole)
+QUIT_CONFIRM_SECONDS = 5.0
+
+# The theme variables the article view colours labels with (by position in the scheme), so
+# a label name on the panel has the colour of the same label in the text.  Dark themes use
+# the plain hues, light ones the $text-* variants made readable on a light background.
+_DARK = ("$warning", "$success", "$primary", "$text-error", "$text-secondary", "$text-accent")
+_LIGHT = ("$text-warning", "$text-success", "$text-primary", "$text-error", "$text-secondary", "$text-accent")
+
+NO_DISPUTES_TITLE = "No disputes to review"
+
+
+def all_decided_message(total: int) -> str:
+    return f"All {total} disputes decided; export with `annotator export --gold`"
+
+
+def decide_bindings(scheme: LabelScheme) -> list[Binding]:
+    """The label keys of the project's scheme, each choosing a final label (ids as in the labeling app)."""
+    out: list[Binding] = []
+    for d in scheme.labels:
+        if not d.keys:
+            continue
+        out.append(
+            Binding(",".join(d.keys), f"decide('{d.name}')", d.name.capitalize(), id=f"label.{d.name}",
+                    key_display="/".join(d.keys),
+                    tooltip=f"Make {d.name} the final label and go to the next open dispute")
+        )
+    return out
+
+
+class ReasonScreen(ModalScreen[str | None]):
+    """A one-line reason for a final label: enter keeps it, escape leaves everything as it was."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reason.cancel", tooltip="Close without changing the reason")]
+
+    DEFAULT_CSS = """
+    ReasonScreen { align: center middle; }
+    ReasonScreen > Vertical {
+        width: 80; max-width: 95%; height: auto;
+        border: round $accent; background: $panel; padding: 1 2;
+    }
+    ReasonScreen .reason-title { text-style: bold; margin-bottom: 1; }
+    ReasonScreen .reason-hint { color: $foreground-muted; margin-top: 1; }
+    """
+
+    def __init__(self, heading: str, value: str) -> None:
+        super().__init__()
+        self.heading = heading
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self.heading), classes="reason-title")
+            yield Input(self.value, placeholder="why this label (optional)", max_length=REASON_MAX, id="reason")
+            yield Static(Content("enter saves · escape cancels · an empty reason clears it"), classes="reason-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ReviewScreen(Screen[None]):
+    BINDINGS = [
+        Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last final label and go back to it"),
+        Binding("r", "reason", "Reason", id="review.reason", tooltip="Note why this sentence gets its final label"),
+        Binding("j,down", "move(1)", "Next", id="cursor.down", key_display="j", tooltip="Next dispute"),
+        Binding("k,up", "move(-1)", "Prev", id="cursor.up", key_display="k", tooltip="Previous dispute"),
+        Binding("n", "next_open", "Next open", id="review.next_open",
+                tooltip="Next dispute still to decide (undecided, or labels changed since)"),
+        Binding("pagedown", "scroll_article(1)", "Scroll down", show=False, id="article.page_down",
+                tooltip="Scroll the article one screen down"),
+        Binding("pageup", "scroll_article(-1)", "Scroll up", show=False, id="article.page_up",
+                tooltip="Scroll the article one screen up"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
+    ]
+
+    DEFAULT_CSS = """
+    ReviewScreen #review-header { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    ReviewScreen #article-title { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; }
+    ReviewScreen #votes {
+        height: auto; max-height: 14; padding: 0 1; background: $panel;
+        border-top: solid $foreground 20%;
+    }
+    ReviewScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
+    """
+
+    def __init__(self, session: ReviewSession) -> None:
+        super().__init__()
+        self.session = session
+        self._article_index = -1  # the article the view shows
+        self._title = ""  # its title, made safe to show
+        for binding in Binding.make_bindings(decide_bindings(session.scheme)):
+            self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("", id="review-header")
+            yield Static("", id="article-title")
+            yield ArticleView(self.session.scheme, id="article")
+            yield Static("", id="votes")
+            yield Static("", id="empty")
+        yield Footer()
+
+    @property
+    def view(self) -> ArticleView:
+        return self.query_one(ArticleView)
+
+    def on_mount(self) -> None:
+        s = self.session
+        self.view.focus()
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._update_panel())
+        if not s.items:
+            self.query_one("#review-header", Static).update(Content(f"Review: {NO_DISPUTES_TITLE.lower()}"))
+            self.query_one("#article-title", Static).display = False
+            self.view.display = False
+            self.query_one("#votes").display = False
+            empty = self.query_one("#empty", Static)
+            empty.update(Content(s.empty_reason()))
+            empty.display = True
+            return
+        self._show_cursor(center=True)
+        if s.left == 0:
+            self.notify(all_decided_message(s.total), timeout=6, markup=False)
+
+    # -- showing state --------------------------------------------------------------
+    def _show_cursor(self, *, center: bool = True) -> None:
+        """Bring the cursor's dispute into view (opening its article if needed) and redraw around it."""
+        s = self.session
+        item = s.current
+        if item is None:
+            return
+        if item.article_index != self._article_index:
+            self._open_article(item)
+        else:
+            self.view.set_cursor(item.sentence, center=center)
+        self._update_header()
+        self._update_panel()
+
+    def _open_article(self, item: Item) -> None:
+        s = self.session
+        article = s.db.get_article(item.article_id)
+        labels: list[str | None] = [None] * len(article.sentences)
+        pending: set[int] = set()
+        for i, it in s.in_article(item.article_index):
+            labels[it.sentence], waiting = self._shown_final(i, it)
+            if waiting:
+                pending.add(it.sentence)
+        self.view.show_article(article.text, article.sentences, labels, item.sentence, pending=pending)
+        self._article_index = item.article_index
+        self._title = sanitize_line(display_title(article.title, article.text, 200))
+
+    def _shown_final(self, index: int, item: Item) -> tuple[str | None, bool]:
+        """What the view's gutter shows for a dispute: its final label, or a refused choice (pending)."""
+        unsaved = self.session.unsaved
+        if unsaved is not None and unsaved.index == index:
+            return unsaved.label, True
+        return (item.decision.label if item.decision is not None else None), False
+
+    def _redraw_item(self, index: int) -> None:
+        item = self.session.items[index]
+        if item.article_index == self._article_index:
+            label, waiting = self._shown_final(index, item)
+            self.view.set_label(item.sentence, label, pending=waiting)
+
+    def _update_header(self) -> None:
+        s = self.session
+        text = f"Review: dispute {s.cursor + 1} of {s.total}"
+        if s.left:
+            text += f" · {s.left} left"
+            if s.stale:
+                text += f" ({s.stale} with labels changed since decided)"
+        else:
+            text += " · " + all_decided_message(s.total)
+        text += f" · reviewing as {sanitize_line(s.reviewer)}"
+        self.query_one("#review-header", Static).update(Content(text))
+        item = s.current
+        if item is not None:
+            where = f"article {item.article_index + 1}/{len(s.infos)}, sentence {item.sentence + 1}:  "
+            self.query_one("#article-title", Static).update(Content(where) + Content(self._title))
+
+    def _label_style(self, name: str) -> str:
+        index = self.session.scheme.names.index(name) if name in self.session.scheme.names else -1
+        if index < 0:
+            return ""
+        hues = _DARK if self.app.current_theme.dark else _LIGHT
+        return f"bold {hues[index % LABEL_STYLES]}"
+
+    def _label(self, name: str) -> Content:
+        return Content.styled(sanitize_line(name), self._label_style(name))
+
+    def _update_panel(self) -> None:
+        s = self.session
+        item = s.current
+        if item is None or not self.is_mounted:
+            return
+        names = [sanitize_line(a) for a, _ in item.votes]
+        width = min(max((cell_len(n) for n in names), default=4), NAME_CELLS)
+        rows: list[Content] = []
+        for name, (_, label) in zip(names, item.votes):
+            if cell_len(name) > width:
+                name = name[: width - 1] + "…"
+            rows.append(Content.assemble(Content(name + " " * (width - cell_len(name)) + "  "), self._label(label)))
+        rows.append(self._final_line(item))
+        if item.stale and item.decision is not None:
+            then = ", ".join(f"{sanitize_line(a)} {sanitize_line(lab)}" for a, lab in item.decision.votes) or "none"
+            rows.append(Content.styled(
+                f"⚠ the labels changed since this was decided (then: {then}); choose again to confirm", "$text-warning"))
+        draft = item.draft
+        if draft is not None:
+            shown = sanitize_line(draft[:REASON_CELLS]) if draft else "(none)"
+            rows.append(Content.assemble(
+                ("reason noted: ", "$foreground-muted"), Content(shown),
+                ("  (saved with the label you choose)", "$foreground-muted")))
+        if s.unsaved is not None and s.unsaved.index == s.cursor:
+            rows.append(Content.assemble(
+                ("⚠ not saved: ", "bold $text-error"), self._label(s.unsaved.label),
+                (" (the disk refused it; press its key again to retry, u to drop it)", "$text-error")))
+        self.query_one("#votes", Static).update(Content("\n").join(rows))
+
+    def _final_line(self, item: Item) -> Content:
+        d: Decision | None = item.decision
+        if d is None:
+            keys = " · ".join(f"{'/'.join(ld.keys)} {ld.name}" for ld in self.session.scheme.labels if ld.keys)
+            return Content.assemble(("final: ", "bold"), ("undecided", "$foreground-muted"),
+                                    (f"  (choose: {keys})", "$foreground-muted"))
+        parts: list[Content | tuple[str, str] | str] = [("final: ", "bold"), self._label(d.label),
+                                                        f" by {sanitize_line(d.by)}"]
+        if d.reason:
+            parts += [" — ", Content(sanitize_line(d.reason[:REASON_CELLS]))]
+        return Content.assemble(*parts)
+
+    def _report(self, exc: AnnotatorError) -> None:
+        self.notify(sanitize_line(exc.message), title=exc.title, severity="error", timeout=10, markup=False)
+
+    def _has_items(self) -> bool:
+        return bool(self.session.items)
+
+    # -- actions --------------------------------------------------------------------
+    def action_decide(self, name: str) -> None:
+        if not self._has_items():
+            return
+        s = self.session
+        index, left_before = s.cursor, s.left
+        try:
+            outcome = s.decide(name)
+        except AnnotatorError as exc:
+            self._report(exc)
+            return
+        self._redraw_item(index)
+        if outcome == "failed":
+            err = s.save_error
+            message = sanitize_line(err.message) if err is not None else "the disk refused it"
+            self.notify(f"{message}. Your choice ({sanitize_line(name)}) is not saved: press its key again to retry.",
+                        title=err.title if err is not None else "Not saved", severity="error", timeout=10,
+                        markup=False)
+            self._update_panel()
+            return
+        self._show_cursor(center=True)
+        if s.left == 0 and left_before > 0:
+            self.notify(all_decided_message(s.total), timeout=8, markup=False)
+
+    def action_undo(self) -> None:
+        if not self._has_items():
+            return
+        s = self.session
+        unsaved = s.unsaved
+        try:
+            result = s.undo()
+        except AnnotatorError as exc:
+            self._report(exc)
+            return
+        if result.outcome == "nothing":
+            self.notify("Nothing to undo.", timeout=2, markup=False)
+            return
+        if result.outcome == "failed":
+            err = s.save_error
+            if err is not None:
+                self._report(err)
+            return
+        if result.outcome == "dropped" and unsaved is not None:
+            self._redraw_item(unsaved.index)
+            self.notify("Dropped the choice that was not saved.", timeout=3, markup=False)
+        elif result.change is not None:
+            self._redraw_item(result.change.index)
+        self._show_cursor(center=True)
+
+    def action_reason(self) -> None:
+        s = self.session
+        item = s.current
+        if item is None:
+            return
+        current = item.noted if item.noted is not None else (item.decision.reason if item.decision else "")
+        heading = f"Reason for the final label of dispute {s.cursor + 1} of {s.total}"
+        index = s.cursor
+
+        def noted(reason: str | None) -> None:
+            if reason is None or not s.items:
+                return
+            s.goto(index)
+            try:
+                outcome = s.note(reason)
+            except AnnotatorError as exc:
+                self._report(exc)
+                return
+            if outcome == "failed":
+                err = s.save_error
+                if err is not None:
+                    self.notify(f"{sanitize_line(err.message)}. The reason is not saved: press r and enter to retry.",
+                                title=err.title, severity="error", timeout=10, markup=False)
+            elif outcome == "saved":
+                self.notify("Reason saved.", timeout=2, markup=False)
+            elif outcome == "noted":
+                self.notify("Reason noted: it is saved with the label you choose.", timeout=3, markup=False)
+            self._show_cursor(center=False)
+
+        self.app.push_screen(ReasonScreen(heading, current), noted)
+
+    def action_move(self, delta: int) -> None:
+        if not self._has_items():
+            return
+        if self.session.move(delta):
+            self._show_cursor(center=True)
+        else:
+            where = "last" if delta > 0 else "first"
+            self.notify(f"This is the {where} dispute.", timeout=2, markup=False)
+
+    def action_next_open(self) -> None:
+        s = self.session
+        if not s.items:
+            return
+        nxt = s.next_open(s.cursor)
+        if nxt is None:
+            self.notify(all_decided_message(s.total), timeout=4, markup=False)
+            return
+        if nxt == s.cursor:
+            self.notify("This is the only dispute left.", timeout=2, markup=False)
+        s.goto(nxt)
+        self._show_cursor(center=True)
+
+    def action_scroll_article(self, direction: int) -> None:
+        if not self._has_items():
+            return
+        if direction > 0:
+            self.view.scroll_page_down(animate=False)
+        else:
+            self.view.scroll_page_up(animate=False)
+
+    def action_help(self) -> None:
+        rows = rows_from_bindings(
+            [b for bs in self.app._bindings.key_to_bindings.values() for b in bs],
+            [b for bs in self._bindings.key_to_bindings.values() for b in bs],
+            self.app.get_key_display,
+        )
+        intro = ("Choose the final label of each sentence where reviewers disagree; each key saves at once "
+                 "and moves to the next open dispute. Click a disputed sentence to go to it.")
+        self.app.push_screen(HelpScreen(rows, intro))
+
+    def on_article_view_sentence_clicked(self, message: ArticleView.SentenceClicked) -> None:
+        s = self.session
+        for i, it in s.in_article(self._article_index):
+            if it.sentence == message.index:
+                s.goto(i)
+                self._show_cursor(center=False)
+                return
+        self.notify("Reviewers agree on that sentence (or only one labeled it): nothing to decide.",
+                    timeout=3, markup=False)
+
+
+class ReviewApp(App[None]):
+    TITLE = "annotator review"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every final label is already saved)")]
+
+    def __init__(self, db: Database, reviewer: str) -> None:
+        super().__init__()
+        self.session = ReviewSession(db, reviewer)
+
+    _quit_armed_at = 0.0
+
+    def on_mount(self) -> None:
+        self.push_screen(ReviewScreen(self.session))
+
+    async def action_quit(self) -> None:
+        """Quit at once, unless a choice the disk refused is still unsaved: then ask for a second ctrl+q."""
+        now = time.monotonic()
+        if self.session.unsaved is not None and now - self._quit_armed_at > QUIT_CONFIRM_SECONDS:
+            self._quit_armed_at = now
+            self.notify(
+                "Your last choice is not saved (the disk refused it). Press its key again to retry;"
+                " press ctrl+q again to quit without it.",
+                title="Not saved", severity="warning", timeout=QUIT_CONFIRM_SECONDS, markup=False,
+            )
+            return
+        self.exit()
