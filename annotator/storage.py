@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -394,6 +394,20 @@ def _decision_doc(d: Decision) -> dict[str, Any]:
         "updated_at": d.updated_at,
         "votes": [list(v) for v in d.votes],
     }
+
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _when(updated_at: str) -> tuple[datetime, str]:
+    """``updated_at`` as an instant to compare by: ISO times in any offset or precision compare as
+    times (naive ones as UTC), not as text; text that is no ISO time counts as earliest.  The text
+    breaks ties, so which of two records is later never depends on the order they are merged in."""
+    try:
+        t = datetime.fromisoformat(updated_at)
+    except (TypeError, ValueError):
+        return _EARLIEST, updated_at
+    return (t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)), updated_at
 
 
 def _sort_key(label: Label) -> _Key:
@@ -799,10 +813,10 @@ class Database:
                 key = _sort_key(lab)
                 cur = merged.get(key)
                 if cur is not None and cur.label != lab.label:
-                    result.conflicts.append((cur, lab) if cur.updated_at < lab.updated_at else (lab, cur))
+                    result.conflicts.append((cur, lab) if _when(cur.updated_at) < _when(lab.updated_at) else (lab, cur))
                 if cur is None:
                     result.added += 1
-                elif lab.updated_at > cur.updated_at:
+                elif _when(lab.updated_at) > _when(cur.updated_at):
                     result.updated += 1
                 else:
                     result.unchanged += 1
@@ -813,10 +827,11 @@ class Database:
                 skey = (dec.start, dec.end)
                 had = final.get(skey)
                 if had is not None and (had.label, had.by) != (dec.label, dec.by):
-                    result.decision_conflicts.append((had, dec) if had.updated_at < dec.updated_at else (dec, had))
+                    pair = (had, dec) if _when(had.updated_at) < _when(dec.updated_at) else (dec, had)
+                    result.decision_conflicts.append(pair)
                 if had is None:
                     result.decisions_added += 1
-                elif dec.updated_at > had.updated_at:
+                elif _when(dec.updated_at) > _when(had.updated_at):
                     result.decisions_updated += 1
                 else:
                     result.decisions_unchanged += 1
