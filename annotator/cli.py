@@ -1,6 +1,6 @@
 """Command line: ``annotator [label|import|export|stats|agree|verify]``.
 
-Textual is imported only by ``label``, so the other commands start fast.  Every
+Textual is imported only by ``label`` and ``review``, so the other commands start fast.  Every
 ``AnnotatorError`` becomes one line on stderr and its exit code, never a traceback.
 """
 

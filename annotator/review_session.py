@@ -123,19 +123,29 @@ class ReviewSession:
     def total(self) -> int:
         return len(self.items)
 
+    def counts(self) -> tuple[int, int, int]:
+        """(decided, stale, left) in one pass: decided on today's votes; decided on votes that
+        changed since; still to decide (undecided and stale).  decided + left == total."""
+        decided = stale = 0
+        for it in self.items:
+            if it.decision is not None:
+                if it.decision.votes == it.votes:
+                    decided += 1
+                else:
+                    stale += 1
+        return decided, stale, len(self.items) - decided
+
     @property
     def decided(self) -> int:
-        """Disputes whose final label stands on the reviewers' current labels."""
-        return sum(1 for it in self.items if not it.open)
+        return self.counts()[0]
 
     @property
     def stale(self) -> int:
-        return sum(1 for it in self.items if it.stale)
+        return self.counts()[1]
 
     @property
     def left(self) -> int:
-        """Disputes still to decide: undecided ones and stale ones."""
-        return sum(1 for it in self.items if it.open)
+        return self.counts()[2]
 
     def next_open(self, after: int) -> int | None:
         """The first open dispute after ``after`` (wrapping around), or None if none is open."""
@@ -179,7 +189,7 @@ class ReviewSession:
             raise ValueError(f"{label!r} is not a label of this project")
         old = item.decision
         if old is not None and not item.stale and old.label == label and item.draft is None:
-            self._forget_failure()
+            self._saved(self.cursor)
             self._move_on()
             return "unchanged"
         if item.noted is not None:
@@ -190,7 +200,7 @@ class ReviewSession:
             reason = ""  # someone else's reason (or one for another label) is not yours to sign
         new = Decision(item.article_id, item.span.start, item.span.end, label, self.reviewer, reason, now_iso(),
                        item.votes)
-        if not self._save(item, new):
+        if not self._save(self.cursor, new):
             self.unsaved = Unsaved(self.cursor, label)
             return "failed"
         self._push(Change(self.cursor, old, new, item.noted))
@@ -219,7 +229,7 @@ class ReviewSession:
             return "unchanged"
         new = replace(old, by=self.reviewer, reason=reason, updated_at=now_iso())
         noted_before = item.noted
-        if not self._save(item, new):
+        if not self._save(self.cursor, new):
             return "failed"
         item.noted = reason
         self._push(Change(self.cursor, old, new, noted_before))
@@ -234,7 +244,7 @@ class ReviewSession:
         """
         if self.unsaved is not None:  # never reached the disk: nothing to write back
             self.cursor = self.unsaved.index
-            self._forget_failure()
+            self.unsaved = self.save_error = None
             return Undone("dropped")
         if not self.undo_stack:
             return Undone("nothing")
@@ -255,19 +265,22 @@ class ReviewSession:
         self.cursor = change.index
         return Undone("undone", change)
 
-    def _save(self, item: Item, decision: Decision) -> bool:
+    def _save(self, index: int, decision: Decision) -> bool:
         try:
             self.db.set_decision(decision)
         except SaveError as exc:
             self.save_error = exc
             return False
-        item.decision = decision
-        self._forget_failure()
+        self.items[index].decision = decision
+        self._saved(index)
         return True
 
-    def _forget_failure(self) -> None:
+    def _saved(self, index: int) -> None:
+        """The disk took a change of ``index``: a refused choice there is settled, one elsewhere
+        stays shown (and in the way of undo) until retried or dropped."""
         self.save_error = None
-        self.unsaved = None
+        if self.unsaved is not None and self.unsaved.index == index:
+            self.unsaved = None
 
     def _push(self, change: Change) -> None:
         self.undo_stack.append(change)

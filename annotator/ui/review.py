@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, Static
 
 from annotator.errors import AnnotatorError
 from annotator.importer import display_title
-from annotator.review_session import REASON_MAX, Item, ReviewSession
+from annotator.review_session import REASON_MAX, Item, ReviewSession, Unsaved
 from annotator.sanitize import sanitize_line
 from annotator.ui.article_view import LABEL_STYLES, ArticleView
 from annotator.ui.help import HelpScreen, rows_from_bindings
@@ -56,7 +56,7 @@ def decide_bindings(scheme: LabelScheme) -> list[Binding]:
         out.append(
             Binding(",".join(d.keys), f"decide('{d.name}')", d.name.capitalize(), id=f"label.{d.name}",
                     key_display="/".join(d.keys),
-                    tooltip=f"Make {d.name} the final label and go to the next open dispute")
+                    tooltip=f"Final label {d.name}, then the next open dispute")
         )
     return out
 
@@ -101,11 +101,11 @@ class ReasonScreen(ModalScreen[str | None]):
 class ReviewScreen(Screen[None]):
     BINDINGS = [
         Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last final label and go back to it"),
-        Binding("r", "reason", "Reason", id="review.reason", tooltip="Note why this sentence gets its final label"),
-        Binding("j,down", "move(1)", "Next", id="cursor.down", key_display="j", tooltip="Next dispute"),
-        Binding("k,up", "move(-1)", "Prev", id="cursor.up", key_display="k", tooltip="Previous dispute"),
+        Binding("r", "reason", "Reason", id="review.reason", tooltip="Note a reason for the final label"),
+        Binding("j,down", "move(1)", "Next", id="cursor.down", tooltip="Next dispute"),
+        Binding("k,up", "move(-1)", "Prev", id="cursor.up", tooltip="Previous dispute"),
         Binding("n", "next_open", "Next open", id="review.next_open",
-                tooltip="Next dispute still to decide (undecided, or labels changed since)"),
+                tooltip="Next dispute still to decide"),
         Binding("pagedown", "scroll_article(1)", "Scroll down", show=False, id="article.page_down",
                 tooltip="Scroll the article one screen down"),
         Binding("pageup", "scroll_article(-1)", "Scroll up", show=False, id="article.page_up",
@@ -128,8 +128,15 @@ class ReviewScreen(Screen[None]):
         self.session = session
         self._article_index = -1  # the article the view shows
         self._title = ""  # its title, made safe to show
+        # The label keys first, so the footer starts with them; screen keys still win a clash.
+        ours = self._bindings.key_to_bindings
+        labels: dict[str, list[Binding]] = {}
         for binding in Binding.make_bindings(decide_bindings(session.scheme)):
-            self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
+            labels.setdefault(binding.key, []).append(binding)
+        self._bindings.key_to_bindings = {
+            **{k: [*ours.get(k, []), *bs] for k, bs in labels.items()},
+            **{k: bs for k, bs in ours.items() if k not in labels},
+        }
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -169,7 +176,10 @@ class ReviewScreen(Screen[None]):
         if item is None:
             return
         if item.article_index != self._article_index:
-            self._open_article(item)
+            try:
+                self._open_article(item)
+            except AnnotatorError as exc:  # a damaged article file: say so, keep the screen as it was
+                self._report(exc)
         else:
             self.view.set_cursor(item.sentence, center=center)
         self._update_header()
@@ -201,13 +211,19 @@ class ReviewScreen(Screen[None]):
             label, waiting = self._shown_final(index, item)
             self.view.set_label(item.sentence, label, pending=waiting)
 
+    def _redraw_unsaved(self, before: Unsaved | None) -> None:
+        """A refused choice shown on another sentence went away (saved over, dropped): redraw it."""
+        if before is not None and before != self.session.unsaved:
+            self._redraw_item(before.index)
+
     def _update_header(self) -> None:
         s = self.session
         text = f"Review: dispute {s.cursor + 1} of {s.total}"
-        if s.left:
-            text += f" · {s.left} left"
-            if s.stale:
-                text += f" ({s.stale} with labels changed since decided)"
+        _, stale, left = s.counts()
+        if left:
+            text += f" · {left} left"
+            if stale:
+                text += f" ({stale} with labels changed since decided)"
         else:
             text += " · " + all_decided_message(s.total)
         text += f" · reviewing as {sanitize_line(s.reviewer)}"
@@ -230,15 +246,15 @@ class ReviewScreen(Screen[None]):
     def _update_panel(self) -> None:
         s = self.session
         item = s.current
-        if item is None or not self.is_mounted:
+        if item is None:
             return
         names = [sanitize_line(a) for a, _ in item.votes]
         width = min(max((cell_len(n) for n in names), default=4), NAME_CELLS)
         rows: list[Content] = []
         for name, (_, label) in zip(names, item.votes):
             if cell_len(name) > width:
-                name = name[: width - 1] + "…"
-            rows.append(Content.assemble(Content(name + " " * (width - cell_len(name)) + "  "), self._label(label)))
+                name = set_cell_size(name, width - 1) + "…"
+            rows.append(Content.assemble(Content(set_cell_size(name, width) + "  "), self._label(label)))
         rows.append(self._final_line(item))
         if item.stale and item.decision is not None:
             then = ", ".join(f"{sanitize_line(a)} {sanitize_line(lab)}" for a, lab in item.decision.votes) or "none"
@@ -259,7 +275,8 @@ class ReviewScreen(Screen[None]):
     def _final_line(self, item: Item) -> Content:
         d: Decision | None = item.decision
         if d is None:
-            keys = " · ".join(f"{'/'.join(ld.keys)} {ld.name}" for ld in self.session.scheme.labels if ld.keys)
+            keys = sanitize_line(" · ".join(f"{'/'.join(ld.keys)} {ld.name}" for ld in self.session.scheme.labels
+                                            if ld.keys))
             return Content.assemble(("final: ", "bold"), ("undecided", "$foreground-muted"),
                                     (f"  (choose: {keys})", "$foreground-muted"))
         parts: list[Content | tuple[str, str] | str] = [("final: ", "bold"), self._label(d.label),
@@ -279,13 +296,14 @@ class ReviewScreen(Screen[None]):
         if not self._has_items():
             return
         s = self.session
-        index, left_before = s.cursor, s.left
+        index, left_before, unsaved = s.cursor, s.left, s.unsaved
         try:
             outcome = s.decide(name)
         except AnnotatorError as exc:
             self._report(exc)
             return
         self._redraw_item(index)
+        self._redraw_unsaved(unsaved)
         if outcome == "failed":
             err = s.save_error
             message = sanitize_line(err.message) if err is not None else "the disk refused it"
@@ -316,8 +334,8 @@ class ReviewScreen(Screen[None]):
             if err is not None:
                 self._report(err)
             return
-        if result.outcome == "dropped" and unsaved is not None:
-            self._redraw_item(unsaved.index)
+        if result.outcome == "dropped":
+            self._redraw_unsaved(unsaved)
             self.notify("Dropped the choice that was not saved.", timeout=3, markup=False)
         elif result.change is not None:
             self._redraw_item(result.change.index)
@@ -336,20 +354,19 @@ class ReviewScreen(Screen[None]):
             if reason is None or not s.items:
                 return
             s.goto(index)
+            unsaved = s.unsaved
             try:
                 outcome = s.note(reason)
             except AnnotatorError as exc:
                 self._report(exc)
                 return
+            self._redraw_unsaved(unsaved)
             if outcome == "failed":
                 err = s.save_error
                 if err is not None:
                     self.notify(f"{sanitize_line(err.message)}. The reason is not saved: press r and enter to retry.",
                                 title=err.title, severity="error", timeout=10, markup=False)
-            elif outcome == "saved":
-                self.notify("Reason saved.", timeout=2, markup=False)
-            elif outcome == "noted":
-                self.notify("Reason noted: it is saved with the label you choose.", timeout=3, markup=False)
+            # Saved or noted: the panel shows it (a toast would hide the panel).
             self._show_cursor(center=False)
 
         self.app.push_screen(ReasonScreen(heading, current), noted)
@@ -390,8 +407,9 @@ class ReviewScreen(Screen[None]):
             [b for bs in self._bindings.key_to_bindings.values() for b in bs],
             self.app.get_key_display,
         )
-        intro = ("Choose the final label of each sentence where reviewers disagree; each key saves at once "
-                 "and moves to the next open dispute. Click a disputed sentence to go to it.")
+        intro = ("Choose the final label of each sentence where reviewers disagree; a label key saves at once "
+                 "and moves to the next open dispute. To give a reason, press r before the label key "
+                 "(or come back with k). Click a disputed sentence to go to it.")
         self.app.push_screen(HelpScreen(rows, intro))
 
     def on_article_view_sentence_clicked(self, message: ArticleView.SentenceClicked) -> None:
