@@ -13,23 +13,28 @@ Reliability* (4th ed., 2014) and his irrCAC package for raw ratings, unweighted:
   pi_k = mean over items of r_ik / r_i;
 - Krippendorff's alpha, nominal, from the coincidence matrix (Krippendorff 2011);
 - Gwet's AC1 as irrCAC's ``gwet.ac1.raw``: p_e = sum_k pi_k (1 - pi_k) / (q - 1), where
-  q is the number of categories: the project's label names (``db.scheme.names``), plus
-  any label found in the ratings outside them, whether used or not.
+  q is the number of categories: the project's label names (``db.scheme.names``), each
+  counted whether used or not, plus any label found in the ratings outside them.
 
 irrCAC differs in one respect: it also counts single-rated subjects in pi_k.  Here they
 are left out everywhere, so that every figure is about the same items.
 
 Per label, every rating is recoded label-vs-rest (q = 2) and the same figures are
-computed.  A value that cannot be computed is ``None`` with a reason in words, never NaN.
+computed.  Confusion matrices: one per pair of reviewers over the items both rated (rows:
+the first of the two by name), and their sum.  A value that cannot be computed is
+``None`` with a reason in words, never NaN.
 
-Why no library: irrCAC, krippendorff, statsmodels and scikit-learn all need numpy (and
-irrCAC pandas), a heavy install and ~0.2-0.5 s of imports for a CLI that starts in
-0.1 s; these formulas are a few sums over counts.  The tests check every figure against
-published worked examples.  No Textual here: this is core, shared by the CLI and the app.
+Why no library: the maintained ones (irrCAC, krippendorff, statsmodels, scikit-learn)
+all need numpy, and irrCAC pandas too: a heavy install and 0.1-0.5 s of imports for a
+CLI that starts in 0.1 s.  NLTK's ``AnnotationTask`` is pure Python but a large install
+without Gwet's AC1.  The formulas are a few sums over counts, so they are written out
+here, and the tests check every figure against published worked examples.  No Textual
+here: this is core, shared by the CLI and the app.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -174,11 +179,11 @@ def _categories(units: Sequence[Mapping[str, str]], categories: Sequence[str]) -
     return out + sorted(extra)
 
 
-def _counts(item: _Item, q: int) -> list[int]:
+def _counts(item: _Item, q: int) -> tuple[int, ...]:
     c = [0] * q
     for k in item.values():
         c[k] += 1
-    return c
+    return tuple(c)
 
 
 def _one_label(metric: str, what: str) -> str:
@@ -187,29 +192,34 @@ def _one_label(metric: str, what: str) -> str:
     return f"{what}, so chance agreement is 1 and {metric} is undefined"
 
 
-def _coefficients(items: list[_Item], q: int, pairs: list[tuple[str, str, Matrix]],
+def _coefficients(profile: Mapping[tuple[int, ...], int], q: int, pairs: list[tuple[str, str, Matrix]],
                   describe_one: Callable[[int], str]) -> Coefficients:
-    """Every figure over ``items`` (each with >= 2 ratings) with ``q`` categories.
+    """Every figure over the items, given as ``profile``: ratings per category -> number
+    of items rated so (each item with two or more ratings), with ``q`` categories.
 
     ``pairs`` are the per-pair confusion matrices in the same coding; ``describe_one(k)``
     says in words that only category ``k`` was used.
     """
     kappas = [PairKappa(a, b, sum(map(sum, m)), _cohen(m, describe_one)) for a, b, m in pairs]
-    n = len(items)
+    n = sum(profile.values())
     if n == 0:
         none = Figure.undefined(NO_ITEMS)
         return Coefficients(none, kappas, none, none, none)
-    counts = [_counts(item, q) for item in items]
     pa = 0.0
     pi = [0.0] * q
-    for c in counts:
+    totals = [0] * q
+    observed = 0.0  # Krippendorff's sum_{c != k} o_ck
+    for c, times in profile.items():
         r = sum(c)
-        pa += sum(x * (x - 1) for x in c) / (r * (r - 1))
+        same = sum(x * (x - 1) for x in c)
+        pa += times * same / (r * (r - 1))
+        # each item's pairs weighted 1 / (m_u - 1): r^2 - sum x^2 ordered pairs that differ
+        observed += times * (r * r - r - same) / (r - 1)
         for k, x in enumerate(c):
-            pi[k] += x / r
+            pi[k] += times * x / r
+            totals[k] += times * x
     pa /= n
     pi = [p / n for p in pi]
-    totals = [sum(c[k] for c in counts) for k in range(q)]
     used = [k for k in range(q) if totals[k]]
 
     if len(used) < 2:
@@ -225,16 +235,11 @@ def _coefficients(items: list[_Item], q: int, pairs: list[tuple[str, str, Matrix
         ac1 = Figure((pa - pe) / (1 - pe))
 
     # Krippendorff: alpha = 1 - (N - 1) * sum_{c != k} o_ck / sum_{c != k} n_c n_k, where
-    # o is the coincidence matrix (each unit's pairs weighted 1 / (m_u - 1)) and N the
-    # number of pairable values; every item here is pairable.
-    big_n = sum(totals)
+    # o is the coincidence matrix and N the number of pairable values (every item's).
     if len(used) < 2:
         alpha = Figure.undefined(_one_label("alpha", describe_one(used[0])))
     else:
-        observed = 0.0
-        for c in counts:
-            m = sum(c)
-            observed += (m * m - sum(x * x for x in c)) / (m - 1)
+        big_n = sum(totals)
         expected = big_n * big_n - sum(t * t for t in totals)
         alpha = Figure(1 - (big_n - 1) * observed / expected)
     return Coefficients(Figure(pa), kappas, fleiss, alpha, ac1)
@@ -284,11 +289,16 @@ def compute(units: Sequence[Mapping[str, str]], categories: Sequence[str]) -> Ag
     def only(k: int) -> str:
         return f"only one label ({labels[k]}) was used"
 
-    overall = _coefficients(items, q, pairs, only)
+    # Every figure depends on an item only through its ratings per category: items rated
+    # alike are counted once, with their number (a few dozen kinds for thousands of items).
+    profile = Counter(_counts(item, q) for item in items)
+    overall = _coefficients(profile, q, pairs, only)
     per_label: list[LabelAgreement] = []
     for j, lab in enumerate(labels):
-        recoded = [{a: 0 if k == j else 1 for a, k in item.items()} for item in items]
-        with_label = sum(1 for item in recoded if 0 in item.values())
+        recoded: Counter[tuple[int, ...]] = Counter()
+        for c, times in profile.items():
+            recoded[(c[j], sum(c) - c[j])] += times  # label j (0) against the rest (1)
+        with_label = sum(times for c, times in recoded.items() if c[0])
 
         def one_vs_rest(k: int, lab: str = lab) -> str:
             return f"every rating was {lab}" if k == 0 else f"no reviewer used {lab} on these sentences"

@@ -62,6 +62,8 @@ class LabelScreen(Screen[None]):
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
         Binding("p", "article(-1)", "Prev article", id="article.previous", tooltip="Previous article"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
+        Binding("A", "agreement", "Agreement", id="agreement", show=False,
+                tooltip="Agreement between reviewers (kappa, AC1)"),
     ]
 
     DEFAULT_CSS = """
@@ -321,6 +323,11 @@ class LabelScreen(Screen[None]):
         first = self.session.first_unlabeled()
         if first:
             self._move_to(first, center=True)
+
+    def action_agreement(self) -> None:
+        from annotator.ui.agreement import AgreementScreen
+
+        self.app.push_screen(AgreementScreen(self.session.db))
 
     def action_help(self) -> None:
         rows = rows_from_bindings(

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 CORE = ["annotator.cli", "annotator.importer", "annotator.segment", "annotator.storage", "annotator.export",
-        "annotator.stats", "annotator.session", "annotator.layout", "annotator.model", "annotator.sanitize"]
+        "annotator.stats", "annotator.agreement", "annotator.session", "annotator.layout", "annotator.model", "annotator.sanitize"]
 
 
 def test_core_modules_do_not_import_textual() -> None:

@@ -36,6 +36,7 @@ class LabelingScreen(Protocol):
     def goto_article(self, index: int) -> None: ...
     def goto_next_unfinished(self) -> None: ...
     def goto_first_unlabeled(self) -> None: ...
+    def action_agreement(self) -> None: ...
 
 
 class ArticleCommands(Provider):
@@ -46,6 +47,8 @@ class ArticleCommands(Provider):
             ("Next unfinished article", "Open the next article you have not finished", screen.goto_next_unfinished),
             ("First unlabeled sentence", "Move to the first unlabeled sentence of this article",
              screen.goto_first_unlabeled),
+            ("Show agreement", "Agreement between reviewers on the sentences two or more labeled",
+             screen.action_agreement),
         ]
         for i, info in enumerate(s.infos):
             title = sanitize_line(screen.article_title(i))
