@@ -79,15 +79,20 @@ def echo_err(msg: str) -> None:
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @common_options
+@click.option("--show-others", is_flag=True,
+              help="With no command: show other reviewers' labels while labeling (default: blind).")
 @click.version_option(__version__, prog_name="annotator")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, annotator: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, annotator: str | None, show_others: bool) -> None:
     """Label news articles sentence by sentence: claim, quote or background.
 
     Run without a command to open the labeling app (same as `annotator label`).
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(label, paths=(), db=db, annotator=annotator)
+        ctx.invoke(label, paths=(), db=db, annotator=annotator, show_others=show_others)
+    elif show_others:
+        raise click.UsageError("--show-others goes with labeling: `annotator --show-others` or "
+                               "`annotator label --show-others`")
 
 
 def max_size_option(func: F) -> F:
