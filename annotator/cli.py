@@ -176,6 +176,8 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
             from annotator.merge import conflict_lines
 
             m = result.merge
+            if m.removed:
+                lines.append(f"labels: {m.removed} taken off (the reviewer cleared them later, in the file)")
             if m.decisions_added or m.decisions_updated or m.decisions_skipped:
                 lines.append(f"final labels: {m.decisions_added} added, {m.decisions_updated} updated, "
                              f"{m.decisions_unchanged} unchanged, {m.decisions_skipped} skipped")

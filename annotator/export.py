@@ -27,7 +27,7 @@ from annotator.atomicio import atomic_write_bytes
 from annotator.errors import ExportError
 from annotator.importer import quote_path
 from annotator.adjudicate import resolutions
-from annotator.model import SCHEMA_VERSION, Article, Decision, Label
+from annotator.model import SCHEMA_VERSION, Article, Cleared, Decision, Label
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -94,7 +94,9 @@ def gold_spans(article: Article, labels: list[Label], decisions: list[Decision],
     return spans
 
 
-def article_record(article: Article, labels: list[Label], decisions: list[Decision] | None = None) -> dict[str, Any]:
+def article_record(
+    article: Article, labels: list[Label], decisions: list[Decision] | None = None, cleared: list[Cleared] | None = None
+) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "id": article.id,
@@ -105,23 +107,27 @@ def article_record(article: Article, labels: list[Label], decisions: list[Decisi
         "sentences": [{"start": s.start, "end": s.end} for s in article.sentences],
         "spans": [_span(lab) for lab in labels],
         "final": [_final(d) for d in decisions or ()],
+        "cleared": [{"start": c.start, "end": c.end, "annotator": c.annotator, "updated_at": c.updated_at}
+                    for c in cleared or ()],
         "meta": article.meta,
     }
 
 
-_Row = tuple[Article, list[Label], list[Decision]]
+_Row = tuple[Article, list[Label], list[Decision], list[Cleared]]
 
 
 def _selected(db: Database, annotators: set[str] | None, labeled_only: bool) -> Iterator[_Row]:
     for info in db.article_infos():
         labels = db.labels(info.id)
         decisions = db.decisions(info.id)
+        cleared = db.cleared(info.id)
         if annotators is not None:
             labels = [lab for lab in labels if lab.annotator in annotators]
             decisions = [d for d in decisions if d.by in annotators]
+            cleared = [c for c in cleared if c.annotator in annotators]
         if labeled_only and not labels and not decisions:
             continue
-        yield db.get_article(info.id), labels, decisions
+        yield db.get_article(info.id), labels, decisions, cleared
 
 
 def _gold_rows(db: Database, tally: GoldTally) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
@@ -155,7 +161,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally) -> Iterator[bytes]:
     records = []
     for article, spans in rows:
         rec = article_record(article, [])
-        del rec["final"]
+        del rec["final"], rec["cleared"]
         rec["spans"] = spans
         if fmt == "jsonl":
             yield json_escape_unsafe(orjson.dumps(rec)) + b"\n"
@@ -180,10 +186,10 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
         return
     rows = _selected(db, annotators, labeled_only or fmt == "sentences")
     if fmt == "jsonl":
-        for article, labels, decisions in rows:
-            yield json_escape_unsafe(orjson.dumps(article_record(article, labels, decisions))) + b"\n"
+        for article, labels, decisions, cleared in rows:
+            yield json_escape_unsafe(orjson.dumps(article_record(article, labels, decisions, cleared))) + b"\n"
     elif fmt == "sentences":
-        for article, labels, _ in rows:
+        for article, labels, _, _ in rows:
             index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
             for lab in labels:
                 yield json_escape_unsafe(orjson.dumps({
@@ -202,8 +208,8 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
             "schema_version": SCHEMA_VERSION,
             "labels": list(db.scheme.names),
             "articles": [
-                {k: v for k, v in article_record(a, labs, decs).items() if k != "schema_version"}
-                for a, labs, decs in rows
+                {k: v for k, v in article_record(a, labs, decs, clrs).items() if k != "schema_version"}
+                for a, labs, decs, clrs in rows
             ],
         }
         yield json_escape_unsafe(orjson.dumps(doc, option=orjson.OPT_INDENT_2)) + b"\n"

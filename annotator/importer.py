@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from annotator.errors import InputError
-from annotator.model import Article, Decision, Label, LabelScheme, Span, is_iso_time
+from annotator.model import Article, Cleared, Decision, Label, LabelScheme, Span, is_iso_time
 from annotator.sanitize import sanitize_line
 from annotator.segment import segment
 
@@ -170,6 +170,7 @@ class ImportItem:
     article: Article
     labels: list[Label] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # final labels, from our own export
+    cleared: list[Cleared] = field(default_factory=list)  # labels taken off, from our own export
 
 
 @dataclass(slots=True)
@@ -506,6 +507,24 @@ def _decisions_from_export(obj: dict[str, Any], aid: str, where: str) -> list[De
     return out
 
 
+def _cleared_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Cleared]:
+    raw = obj.get("cleared")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: `cleared` is {_kind_of(raw)}, not a list; fix or remove it")
+    out: list[Cleared] = []
+    for n, x in enumerate(raw):
+        d: dict[str, Any] = x if isinstance(x, dict) else {}
+        start, end, who, when = (d.get(k) for k in ("start", "end", "annotator", "updated_at"))
+        if not (type(start) is int and type(end) is int and isinstance(who, str) and who
+                and isinstance(when, str) and is_iso_time(when)):
+            raise InputError(f"{where}: cleared record {n} needs integer start and end, an annotator and an ISO "
+                             f"updated_at; fix or remove it")
+        out.append(Cleared(aid, start, end, who, when))
+    return out
+
+
 def _article_from_text(text: str, sources: tuple[str, ...], language: str, title: str | None = None,
                        meta: dict[str, Any] | None = None, sentences: tuple[Span, ...] | None = None) -> Article:
     spans = sentences if sentences is not None else tuple(Span(s, e) for s, e in segment(text, language))
@@ -523,7 +542,7 @@ def _article_from_text(text: str, sources: tuple[str, ...], language: str, title
 # kept in ``meta`` (unless meta has it already), so nothing in the file is lost.
 _JSONL_KEYS = frozenset({"text", "id", "title", "meta", "sentences", "spans"})
 _EXPORT_KEYS = frozenset(
-    {"schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "meta"}
+    {"schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "cleared", "meta"}
 )
 
 
@@ -557,7 +576,8 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     art = _article_from_text(body, sources, language, title=title, meta=meta,
                              sentences=_sentences_from_export(obj, body, where))
     decisions = _decisions_from_export(obj, art.id, where) if ours else []
-    return ImportItem(art, _labels_from_export(obj, art.id, where), decisions)
+    cleared = _cleared_from_export(obj, art.id, where) if ours else []
+    return ImportItem(art, _labels_from_export(obj, art.id, where), decisions, cleared)
 
 
 def _jsonl_lines(f: BinaryIO, path: Path, max_line: int) -> Iterator[tuple[int, bytes | InputError]]:
@@ -700,7 +720,7 @@ def plan_import(
 
 def import_steps(plan: ImportPlan) -> int:
     """How many times ``apply_import`` calls ``progress``: per article, then per article with labels."""
-    return len(plan.items) + len({i.article.id for i in plan.items if i.labels or i.decisions})
+    return len(plan.items) + len({i.article.id for i in plan.items if i.labels or i.decisions or i.cleared})
 
 
 def check_labels(
@@ -746,7 +766,9 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
     first = len(plan.items)
     on_labels = None if progress is None else (lambda n: progress(first + n))
     decisions = [d for i in plan.items for d in i.decisions]
-    merged = db.merge(labels, decisions, progress=on_labels) if labels or decisions else None
+    cleared = [c for i in plan.items for c in i.cleared]
+    merged = db.merge(labels, decisions, progress=on_labels, cleared=cleared) if labels or decisions or cleared \
+        else None
     counts = (merged.added, merged.updated, merged.unchanged, merged.skipped) if merged else (0, 0, 0, 0)
     if counts[3]:
         why["not one of the article's sentences"] += counts[3]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from annotator.errors import InputError
 from annotator.importer import quote_path
-from annotator.model import Article, Decision, Label
+from annotator.model import Article, Cleared, Decision, Label
 
 if TYPE_CHECKING:
     from annotator.storage import Database, MergeResult
@@ -63,18 +63,20 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
         new_articles: list[Article] = []
         labels: list[Label] = []
         decisions: list[Decision] = []
+        cleared: list[Cleared] = []
         plan: dict[str, tuple[str, ...]] = {}
         for info in other.article_infos():
             if not db.has_article(info.id):
                 new_articles.append(other.get_article(info.id))
             labels.extend(other.labels(info.id))
             decisions.extend(other.decisions(info.id))
+            cleared.extend(other.cleared(info.id))
             if info.assigned:
                 plan[info.id] = info.assigned
         if new_articles:
             added, _ = db.add_articles(new_articles)
             report.new_articles = len(added)
-        report.result = db.merge(labels, decisions)
+        report.result = db.merge(labels, decisions, cleared=cleared)
         mine = {i.id: i.assigned for i in db.article_infos()}
         # Assignments are the team lead's plan: adopted where this database has none, never changed.
         adopt = {aid: who for aid, who in plan.items() if not mine.get(aid)}
@@ -90,7 +92,8 @@ def format_report(report: MergeReport, limit: int = CONFLICTS_SHOWN) -> list[str
     r = report.result
     assert r is not None
     parts = [f"{report.new_articles} new article(s)"] if report.new_articles else []
-    parts.append(f"labels: {r.added} added, {r.updated} updated, {r.unchanged} already here")
+    parts.append(f"labels: {r.added} added, {r.updated} updated, {r.unchanged} already here"
+                 + (f", {r.removed} taken off (cleared later there)" if r.removed else ""))
     if r.skipped:
         parts.append(f"{r.skipped} skipped (sentence or label not in this database)")
     if r.decisions_added or r.decisions_updated or r.decisions_unchanged or r.decisions_skipped:
@@ -114,8 +117,10 @@ def conflict_lines(r: MergeResult, limit: int = CONFLICTS_SHOWN) -> list[str]:
         lines.append(f"  {len(r.conflicts)} conflict(s): the same reviewer labeled a sentence differently in the two "
                      "places; the later decision was kept:")
         for old, new in r.conflicts[:limit]:
+            was = old.label if isinstance(old, Label) else "cleared"
+            now = new.label if isinstance(new, Label) else "cleared"
             lines.append(f"    {new.annotator}: article {new.article_id} {new.start}-{new.end}: "
-                         f"{old.label} ({old.updated_at}) -> {new.label} ({new.updated_at}) kept")
+                         f"{was} ({old.updated_at}) -> {now} ({new.updated_at}) kept")
         if len(r.conflicts) > limit:
             lines.append(f"    ... and {len(r.conflicts) - limit} more")
     if r.decision_conflicts:

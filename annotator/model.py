@@ -75,6 +75,18 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
+class Cleared:
+    """A reviewer took their label off a sentence: kept so that a merge or an import of
+    older work does not bring the label back (the later decision wins, a clear included)."""
+
+    article_id: str
+    start: int
+    end: int
+    annotator: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The final label of one sentence chosen in adjudication: what, by whom and why.
 

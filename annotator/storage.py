@@ -7,7 +7,8 @@ Layout for ``--db annotations/annotations.json``::
     annotations/annotations.json.lock.info  who holds it (pid, host, command, start time)
     annotations/annotations.d/articles/<id>.json   TinyDB, table ``article``: exact text + sentences
     annotations/annotations.d/labels/<id>.json     TinyDB, table ``labels``: one doc per (start, end, annotator);
-                                                   table ``final``: one adjudicated decision per (start, end)
+                                                   table ``final``: one adjudicated decision per (start, end);
+                                                   table ``cleared``: when a reviewer took a label off
 
 Every file is plain TinyDB JSON, so ``TinyDB(path)`` can query any of them.  A label save
 rewrites only its article's small labels file, so its cost does not grow with the
@@ -44,6 +45,7 @@ from annotator.model import (
     SCHEMA_VERSION,
     Article,
     ArticleInfo,
+    Cleared,
     Decision,
     Label,
     LabelScheme,
@@ -303,7 +305,8 @@ class MergeResult:
     decisions_updated: int = 0
     decisions_unchanged: int = 0
     decisions_skipped: int = 0
-    conflicts: list[tuple[Label, Label]] = field(default_factory=list)
+    removed: int = 0  # labels taken off because the reviewer cleared them later elsewhere
+    conflicts: list[tuple[Label, Label | Cleared]] = field(default_factory=list)
     decision_conflicts: list[tuple[Decision, Decision]] = field(default_factory=list)
 
 
@@ -319,6 +322,10 @@ class _LabelFile:
     final: Table
     decisions: dict[_SpanKey, Decision]
     decision_ids: dict[_SpanKey, int]
+    # A key is in ``labels`` or in ``cleared``, never both: a clear is a decision with a time.
+    cleared_table: Table
+    cleared: dict[_Key, Cleared]
+    cleared_ids: dict[_Key, int]
 
 
 def _check_label_doc(path: Path, doc: dict[str, Any]) -> None:
@@ -384,6 +391,21 @@ def _decision_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Deci
     )
 
 
+def _cleared_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Cleared:
+    if not (
+        type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and isinstance(doc.get("annotator"), str)
+        and isinstance(doc.get("updated_at"), str)
+    ):
+        raise _corrupt(path, f"a cleared-label record is malformed: {orjson.dumps(doc).decode()[:80]}")
+    return Cleared(article_id, doc["start"], doc["end"], doc["annotator"], doc["updated_at"])
+
+
+def _cleared_doc(c: Cleared) -> dict[str, Any]:
+    return {"start": c.start, "end": c.end, "annotator": c.annotator, "updated_at": c.updated_at}
+
+
 def _decision_doc(d: Decision) -> dict[str, Any]:
     return {
         "start": d.start,
@@ -414,13 +436,17 @@ def _sort_key(label: Label) -> _Key:
     return (label.start, label.end, label.annotator)
 
 
-def _labels_data(lf: _LabelFile, new: dict[_Key, Label], final: dict[_SpanKey, Decision] | None = None) -> _Data:
-    """The labels file holding ``new`` (and ``final``, if given) in order, as TinyDB numbers a
-    table it refills: 1, 2, ..."""
+def _labels_data(
+    lf: _LabelFile, new: dict[_Key, Label], final: dict[_SpanKey, Decision], cleared: dict[_Key, Cleared]
+) -> _Data:
+    """The labels file holding ``new``, ``final`` and ``cleared`` in order, as TinyDB numbers
+    a table it refills: 1, 2, ..."""
     data = lf.storage.read() or {}
     data["labels"] = {str(i): _label_doc(lab) for i, lab in enumerate(new.values(), 1)}
-    if final is not None and (final or "final" in data):
+    if final or "final" in data:
         data["final"] = {str(i): _decision_doc(d) for i, d in enumerate(final.values(), 1)}
+    if cleared or "cleared" in data:
+        data["cleared"] = {str(i): _cleared_doc(c) for i, c in enumerate(cleared.values(), 1)}
     return data
 
 
@@ -641,19 +667,28 @@ class Database:
         key = _sort_key(label)
         old = lf.labels.get(key)
         try:
-            if old is not None:
-                lf.table.update(_label_doc(label), doc_ids=[lf.doc_ids[key]])
-            else:
-                lf.doc_ids[key] = lf.table.insert(_label_doc(label))
+            with lf.storage.batch():  # label and its cleared record change in one write
+                if old is not None:
+                    lf.table.update(_label_doc(label), doc_ids=[lf.doc_ids[key]])
+                else:
+                    lf.doc_ids[key] = lf.table.insert(_label_doc(label))
+                if key in lf.cleared:
+                    lf.cleared_table.remove(doc_ids=[lf.cleared_ids[key]])
         except BaseException:
             self._label_files.pop(label.article_id)  # reload from disk, the only truth, next time
             raise
+        lf.cleared.pop(key, None)
+        lf.cleared_ids.pop(key, None)
         lf.labels[key] = label
         if old is not None:
             self._count(old, -1)
         self._count(label, +1)
 
-    def clear_label(self, article_id: str, start: int, end: int, annotator: str) -> Label | None:
+    def clear_label(
+        self, article_id: str, start: int, end: int, annotator: str, updated_at: str | None = None
+    ) -> Label | None:
+        """Take the annotator's label off a sentence; the clear is recorded with its time
+        (``updated_at``, default now), so merging older work does not bring the label back."""
         self._check_writable()
         if article_id not in self._infos:
             raise ValueError(f"no article {article_id!r} in {self.path}")
@@ -662,14 +697,26 @@ class Database:
         old = lf.labels.get(key)
         if old is None:
             return None
+        cleared = Cleared(article_id, start, end, annotator, updated_at or now_iso())
         try:
-            lf.table.remove(doc_ids=[lf.doc_ids[key]])
+            with lf.storage.batch():
+                lf.table.remove(doc_ids=[lf.doc_ids[key]])
+                lf.cleared_ids[key] = lf.cleared_table.insert(_cleared_doc(cleared))
         except BaseException:
             self._label_files.pop(article_id)
             raise
         del lf.labels[key], lf.doc_ids[key]
+        lf.cleared[key] = cleared
         self._count(old, -1)
         return old
+
+    def cleared(self, article_id: str) -> list[Cleared]:
+        """The article's cleared labels (who took a label off which sentence, and when)."""
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        found = self._label_file(article_id).cleared
+        return [found[k] for k in sorted(found)]
 
     # ----------------------------------------------------------------- adjudication
 
@@ -769,6 +816,7 @@ class Database:
         labels: Iterable[Label],
         decisions: Iterable[Decision] = (),
         progress: Callable[[int], None] | None = None,
+        cleared: Iterable[Cleared] = (),
     ) -> MergeResult:
         """Bring in labels and final decisions made elsewhere: per key the later ``updated_at`` wins.
 
@@ -784,34 +832,43 @@ class Database:
         """
         self._check_writable()
         result = MergeResult()
-        groups: dict[str, tuple[list[Label], list[Decision]]] = {}
+        groups: dict[str, tuple[list[Label], list[Decision], list[Cleared]]] = {}
         for lab in labels:
             if lab.article_id in self._infos:
-                groups.setdefault(lab.article_id, ([], []))[0].append(lab)
+                groups.setdefault(lab.article_id, ([], [], []))[0].append(lab)
             else:
                 result.skipped += 1
         for dec in decisions:
             if dec.article_id in self._infos:
-                groups.setdefault(dec.article_id, ([], []))[1].append(dec)
+                groups.setdefault(dec.article_id, ([], [], []))[1].append(dec)
             else:
                 result.decisions_skipped += 1
-        plans: list[tuple[_LabelFile, list[Label], list[Decision]]] = []
-        for n, (aid, (labs, decs)) in enumerate(groups.items(), 1):
+        for c in cleared:
+            if c.article_id in self._infos:  # a clear of an unknown article has nothing to take off
+                groups.setdefault(c.article_id, ([], [], []))[2].append(c)
+        plans: list[tuple[_LabelFile, list[Label], list[Decision], list[Cleared]]] = []
+        for n, (aid, (labs, decs, clrs)) in enumerate(groups.items(), 1):
             sentences = self._article(aid)[1]
             valid = [x for x in labs if self._label_ok(x, sentences)]
             valid_decs = [d for d in decs if self._decision_ok(d, sentences)]
+            valid_clrs = [c for c in clrs if (c.start, c.end) in sentences and c.annotator]
             result.skipped += len(labs) - len(valid)
             result.decisions_skipped += len(decs) - len(valid_decs)
-            if valid or valid_decs:
-                plans.append((self._label_file(aid), valid, valid_decs))
+            if valid or valid_decs or valid_clrs:
+                plans.append((self._label_file(aid), valid, valid_decs, valid_clrs))
             if progress is not None:
                 progress(n)
-        writes: list[tuple[_LabelFile, dict[_Key, Label], dict[_SpanKey, Decision]]] = []
-        for lf, labs, decs in plans:
+        writes: list[tuple[_LabelFile, dict[_Key, Label], dict[_SpanKey, Decision], dict[_Key, Cleared]]] = []
+        for lf, labs, decs, clrs in plans:
             merged = dict(lf.labels)
+            tombs = dict(lf.cleared)
             for lab in labs:
                 key = _sort_key(lab)
                 cur = merged.get(key)
+                tomb = tombs.get(key)
+                if tomb is not None and _when(tomb.updated_at) >= _when(lab.updated_at):
+                    result.unchanged += 1  # the reviewer took this label off later
+                    continue
                 if cur is not None and cur.label != lab.label:
                     result.conflicts.append((cur, lab) if _when(cur.updated_at) < _when(lab.updated_at) else (lab, cur))
                 if cur is None:
@@ -822,6 +879,20 @@ class Database:
                     result.unchanged += 1
                     continue
                 merged[key] = lab
+                tombs.pop(key, None)
+            for c in clrs:
+                key = (c.start, c.end, c.annotator)
+                cur = merged.get(key)
+                if cur is not None:
+                    if _when(c.updated_at) > _when(cur.updated_at):
+                        result.conflicts.append((cur, c))
+                        result.removed += 1
+                        del merged[key]
+                        tombs[key] = c
+                    continue
+                had_clear = tombs.get(key)
+                if had_clear is None or _when(c.updated_at) > _when(had_clear.updated_at):
+                    tombs[key] = c
             final = dict(lf.decisions)
             for dec in decs:
                 skey = (dec.start, dec.end)
@@ -837,39 +908,45 @@ class Database:
                     result.decisions_unchanged += 1
                     continue
                 final[skey] = dec
-            if merged != lf.labels or final != lf.decisions:
-                writes.append((lf, {k: merged[k] for k in sorted(merged)}, {k: final[k] for k in sorted(final)}))
+            if merged != lf.labels or final != lf.decisions or tombs != lf.cleared:
+                writes.append((lf, {k: merged[k] for k in sorted(merged)}, {k: final[k] for k in sorted(final)},
+                               {k: tombs[k] for k in sorted(tombs)}))
         if len(writes) < _GROUP_COMMIT_MIN:
-            for lf, new, fin in writes:
+            for lf, new, fin, clr in writes:
                 try:
-                    lf.storage.write(_labels_data(lf, new, fin))
+                    lf.storage.write(_labels_data(lf, new, fin, clr))
                 except BaseException:
                     self._label_files.pop(lf.article_id)  # reload from disk, the only truth, next time
                     raise
-                self._replace_labels(lf, new, fin)
+                self._replace_labels(lf, new, fin, clr)
         else:
             try:
-                OrjsonStorage.write_together([(lf.storage, _labels_data(lf, new, fin)) for lf, new, fin in writes])
+                OrjsonStorage.write_together(
+                    [(lf.storage, _labels_data(lf, new, fin, clr)) for lf, new, fin, clr in writes]
+                )
             except BaseException:
                 # Some files may be new and some old now: the disk decides, for each of them.
-                for lf, _, _ in writes:
+                for lf, _, _, _ in writes:
                     self._label_files.pop(lf.article_id)
                 self._counts = None
                 raise
-            for lf, new, fin in writes:
-                self._replace_labels(lf, new, fin)
+            for lf, new, fin, clr in writes:
+                self._replace_labels(lf, new, fin, clr)
         return result
 
-    def _replace_labels(self, lf: _LabelFile, new: dict[_Key, Label], final: dict[_SpanKey, Decision]) -> None:
-        """Make the in-memory copy match a labels file just rewritten from ``new`` and ``final``
-        (see ``_labels_data``)."""
+    def _replace_labels(
+        self, lf: _LabelFile, new: dict[_Key, Label], final: dict[_SpanKey, Decision], cleared: dict[_Key, Cleared]
+    ) -> None:
+        """Make the in-memory copy match a labels file just rewritten (see ``_labels_data``)."""
         for lab in lf.labels.values():
             self._count(lab, -1)
         lf.labels, lf.doc_ids = new, {k: i for i, k in enumerate(new, 1)}
         lf.decisions, lf.decision_ids = final, {k: i for i, k in enumerate(final, 1)}
+        lf.cleared, lf.cleared_ids = cleared, {k: i for i, k in enumerate(cleared, 1)}
         # TinyDB caches a table's next doc id; the file was rewritten under it.
         lf.table = Table(lf.storage, "labels")
         lf.final = Table(lf.storage, "final")
+        lf.cleared_table = Table(lf.storage, "cleared")
         for lab in lf.labels.values():
             self._count(lab, +1)
 
@@ -1028,7 +1105,16 @@ class Database:
             if skey in decisions:
                 raise _corrupt(storage.path, f"two final labels for sentence {dec.start}-{dec.end}")
             decisions[skey], decision_ids[skey] = dec, int(doc_id)
-        lf = _LabelFile(article_id, storage, table, labels, doc_ids, Table(storage, "final"), decisions, decision_ids)
+        cleared: dict[_Key, Cleared] = {}
+        cleared_ids: dict[_Key, int] = {}
+        for doc_id, doc in (data.get("cleared") or {}).items():
+            c = _cleared_from_doc(storage.path, article_id, doc)
+            key = (c.start, c.end, c.annotator)
+            if key in labels or key in cleared:
+                raise _corrupt(storage.path, f"sentence {c.start}-{c.end} by {c.annotator} is both labeled and cleared")
+            cleared[key], cleared_ids[key] = c, int(doc_id)
+        lf = _LabelFile(article_id, storage, table, labels, doc_ids, Table(storage, "final"), decisions, decision_ids,
+                        Table(storage, "cleared"), cleared, cleared_ids)
         self._label_files.put(article_id, lf)
         return lf
 

@@ -174,6 +174,18 @@ def _check_labels(
         if not isinstance(at, str) or not is_iso_time(at):
             report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
     _check_final(report, path, data, sentences, scheme)
+    for doc_id, d in (data.get("cleared") or {}).items():
+        where = f"cleared-label record {doc_id}"
+        start, end, who, at = (d.get(k) for k in ("start", "end", "annotator", "updated_at"))
+        if not (type(start) is int and type(end) is int):
+            report.add(ERROR, path, f"{where}: start/end are {_short(start)}/{_short(end)}, not integers")
+            continue
+        if not isinstance(who, str) or not who.strip():
+            report.add(ERROR, path, f"{where}: the annotator is {_short(who)}, not a name")
+        elif (start, end, who) in seen:
+            report.add(ERROR, path, f"{where}: {start}-{end} by {_short(who)} is both labeled and cleared")
+        if not isinstance(at, str) or not is_iso_time(at):
+            report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
 
 
 def _check_final(

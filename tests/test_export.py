@@ -27,7 +27,7 @@ def test_jsonl_schema_and_offsets(sample_db: Database) -> None:
     lines = b"".join(render(sample_db, "jsonl")).splitlines()
     assert len(lines) == 2
     rec = orjson.loads(lines[0])
-    assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "meta"]
+    assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "cleared", "meta"]
     assert rec["schema_version"] == SCHEMA_VERSION
     assert [s["label"] for s in rec["spans"]] == ["claim", "quote"]
     for span in rec["spans"]:
