@@ -17,14 +17,14 @@ from collections.abc import Sequence
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from annotator.app import EMPTY_HELP, AnnotatorApp, LabelScreen
+from annotator.app import AnnotatorApp, LabelScreen
 from annotator.model import LabelScheme, Span
 from annotator.sanitize import sanitize
-from annotator.ui.article_list import ArticleList
+from annotator.ui.article_view import ArticleView
 
 LABEL_STYLES = 6
 
@@ -144,14 +144,10 @@ class NaiveArticleView(VerticalScroll, can_focus=True, inherit_bindings=False):
 
 class NaiveLabelScreen(LabelScreen):
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield ArticleList(id="articles")
-            with Vertical():
-                yield Static("", id="article-title")
-                yield NaiveArticleView(self.session.scheme, id="article")
-                yield Static(Content(EMPTY_HELP), id="empty")
-        yield Static("", id="status")
-        yield Footer()
+        # LabelScreen's own layout, with only the article view swapped (so widgets added to
+        # the app later are here too).
+        for widget in super().compose():
+            yield NaiveArticleView(self.session.scheme, id=widget.id) if isinstance(widget, ArticleView) else widget
 
     @property
     def view(self) -> NaiveArticleView:  # type: ignore[override]

@@ -19,6 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual import events
 from textual.color import Color
+from textual.geometry import Region
+from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.widgets import Static
 
 from annotator import layout
@@ -220,6 +223,39 @@ async def test_the_scrollbar_follows_the_view(big_db: Database) -> None:
             v.vertical_scrollbar.refresh()
             await pilot.pause()
             assert app.export_screenshot() == shown, f"stale scrollbar after {keys[0]!r}"
+
+
+async def test_kept_strips_are_what_textual_renders(big_db: Database) -> None:
+    """The view and its scrollbar hand Textual Strips kept from former frames instead of
+    rendering every row again; they must be exactly what Textual's own render gives, after
+    labels, moves, scrolls, a theme change and a hovered scrollbar."""
+    app = AnnotatorApp(big_db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        v = view(app)
+        bar = v.vertical_scrollbar
+
+        def check(step: str) -> None:
+            for widget, base in ((v, ScrollView), (bar, ScrollBar)):
+                region = Region(0, 0, *widget.size)
+                kept = [list(strip) for strip in widget.render_lines(region)]
+                widget.refresh()  # then Textual's render from scratch
+                fresh = [list(strip) for strip in base.render_lines(widget, region)]
+                assert kept == fresh, f"{type(widget).__name__} after {step}"
+
+        steps: list[tuple[str, list[str]]] = [
+            ("open", []), ("page down", ["pagedown", "pagedown"]), ("labels", ["1", "2", "3", "3"]),
+            ("moves", ["j"] * 9 + ["k"] * 4), ("end", ["end"]), ("label at end", ["x", "1"]), ("home", ["home"]),
+        ]
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause()
+            for step, keys in steps:
+                await pilot.press(*keys)
+                await pilot.pause()
+                check(f"{step} ({theme})")
+        bar.mouse_over = True
+        await pilot.pause()
+        check("hovering the scrollbar")
 
 
 async def test_mouse_wheel_scrolls_the_view_not_the_cursor(big_db: Database) -> None:

@@ -1,28 +1,36 @@
 """The article view: one Line-API widget (``ScrollView`` + ``render_line``).
 
 Only the visible display lines are ever rendered.  The article is wrapped once per width
-into an index of ``(sentence, start, end)`` lines (``annotator.layout``); rendered
-``Strip``s are kept in an LRU cache keyed by everything that changes their look, so a
-label or cursor move re-renders just the lines of the sentences involved.
+into an index of ``(sentence, start, end)`` lines (``annotator.layout``).  Each display
+line's finished ``Strip`` (what Textual makes of ``render_line``'s: padding, line filters)
+is kept in an LRU cache keyed by the line and everything that changes its look, so a label
+or cursor move re-renders just the lines of the sentences involved, and a scroll just the
+lines it brings into view.  Handing Textual the same ``Strip`` objects again also lets it
+reuse what it cached in them: the compositor's cuts and the terminal escape codes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from math import ceil
-from typing import Self
+from typing import NamedTuple, Self
 
+from rich.cells import cell_len
 from rich.console import RenderableType
-from rich.segment import Segment
+from rich.segment import Segment, Segments
 from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.widget import Widget
 
 from annotator.layout import Layout, wrap_article
 from annotator.model import LabelScheme, Span
@@ -30,9 +38,11 @@ from annotator.sanitize import _UNSAFE, sanitize
 
 LABEL_STYLES = 6  # label colours cycle through this many component classes
 # Rendered lines kept: several screens.  Each Strip drags a few more (Textual caches its
-# crops and filters in it), all tracked by the garbage collector, whose full passes grow
-# with them: a bigger cache made the occasional key slower, not the usual one faster.
+# cuts, crops and filters in it), all tracked by the garbage collector, whose full passes
+# grow with them: a bigger cache made the occasional key slower, not the usual one faster.
 STRIPS_KEPT = 256
+# Lines rendered ahead, after a frame, beyond the half screen a recentring scroll brings in.
+PREFETCH_EXTRA = 8
 LAYOUTS_KEPT = 3  # wrapped layouts kept per article, by width (a resize and back re-wraps nothing)
 
 
@@ -44,16 +54,24 @@ def display_text(text: str) -> str:
 
 
 class QuietScrollBar(ScrollBar):
-    """A vertical scrollbar that repaints only when its thumb moves on screen.
+    """A vertical scrollbar that repaints only when its thumb moves on screen, and cheaply.
 
-    Textual's ScrollBar repaints (a Rich render of every cell, ~2 ms) on any change of its
-    ``position``, but scrolling a 30,000-line article by one sentence moves the thumb by
-    less than its smallest step (1/8 of a cell) nearly every time.  The thumb is placed
-    with ``ScrollBarRender.render_bar``'s own arithmetic.
+    Textual's ScrollBar repaints on any change of its ``position``, but scrolling a
+    30,000-line article by one sentence moves the thumb by less than its smallest step
+    (1/8 of a cell) nearly every time.  The thumb is placed with
+    ``ScrollBarRender.render_bar``'s own arithmetic.
+
+    And a repaint goes through Rich (the renderable, then every cell's Strip through the
+    styles cache: 1-3 ms for a column of 40 cells), though a bar has only a few kinds of
+    cell: track above, thumb, track below, and the thumb's two ends in eighths.  So each
+    kind's finished Strip, as Textual rendered it, is kept and reused for every cell that
+    shows that same segment; only a bar with a kind not seen yet is rendered by Textual.
     """
 
     position: Reactive[float] = Reactive(0.0, repaint=False)
     _shown: tuple[int, int] | None = None
+    _cells: dict[Segment, Strip] | None = None  # finished Strip by the segment render_bar gives
+    _cells_for: tuple[object, ...] = ()  # what those Strips were rendered under
 
     def _thumb(self) -> tuple[int, int] | None:
         size = self.size.height
@@ -72,6 +90,66 @@ class QuietScrollBar(ScrollBar):
     def render(self) -> RenderableType:
         self._shown = self._thumb()
         return super().render()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cells = None
+
+    def _bar_cells(self) -> list[Segment] | None:
+        """The segment of each cell (one a row), as Textual's render would lay them out."""
+        renderable = self.render()
+        if not isinstance(renderable, ScrollBarRender) or not self.vertical:
+            return None
+        width, height = self.size
+        options = self.app.console_options.update(highlight=False, width=width, height=height)
+        out = list(renderable.__rich_console__(self.app.console, options))
+        if len(out) != 1 or not isinstance(out[0], Segments) or not out[0].new_lines:
+            return None
+        cells = list(out[0].segments)
+        if len(cells) != height or any(seg.control or cell_len(seg.text) != width for seg in cells):
+            return None
+        return cells
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        cells = self._bar_cells() if _rows_alike(self) and not self.styles.gutter else None
+        if cells is None or self.region.size != self.size:
+            return super().render_lines(crop)
+        # (A change of terminal theme replaces the app's line filters, so it shows here too.)
+        context = (self.size, self.visual_style, self.background_colors, tuple(self.get_line_filters()))
+        if self._cells is None or context != self._cells_for:
+            self._cells, self._cells_for = {}, context
+        known = self._cells
+        if not all(seg in known for seg in cells):
+            strips = super().render_lines(self.size.region)
+            if len(strips) != len(cells):
+                return super().render_lines(crop)
+            known.update(zip(cells, strips))
+        rows = [known[seg] for seg in cells[crop.y : crop.bottom]]
+        if crop.column_span != (0, self.size.width):
+            rows = [strip.crop(crop.x, crop.right) for strip in rows]
+        return rows
+
+
+class _Box(NamedTuple):
+    """What Textual's styles cache does to a row of a plain widget's content (see ArticleView._box)."""
+
+    width: int  # the widget's
+    content_width: int  # the row is cut or extended to this...
+    pad_left: int  # ...then padded with this many cells left and right...
+    pad_right: int
+    inner: Style  # ...in the widget's background...
+    filters: tuple[LineFilter, ...]  # ...and run through the app's line filters
+    background: Color
+
+
+def _rows_alike(widget: Widget) -> bool:
+    """True when Textual draws every row of ``widget`` the same way around its content: no
+    border, outline or padding above or below (which would make a row's look depend on
+    where it is, not only on what it shows)."""
+    styles = widget.styles
+    (outline_top, _), _, (outline_bottom, _), _ = styles.outline
+    gutter = styles.gutter
+    return not (gutter.top or gutter.bottom or outline_top or outline_bottom)
 
 
 class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
@@ -138,11 +216,18 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._cursor = 0
         self._layout = Layout(0, [], [], [])
         self._layouts: dict[int, Layout] = {}  # this article's recent layouts by width
+        # Finished Strips (render_line's, as Textual's styles cache would finish them) by display
+        # line and look; valid for one way of finishing them (_cache_box) and look of the theme.
         self._cache: LRUCache[tuple[int, bool, str | None, bool], Strip] = LRUCache(STRIPS_KEPT)
-        # (base style, line width, scroll line) for render_line: the base style walks every
-        # ancestor (~30 us), too much to repeat for each line of a frame.  Dropped on every
-        # refresh (a scroll, a resize) and style update, as Textual drops its own style cache.
-        self._frame: tuple[Style, int, int] | None = None
+        self._cache_box: _Box | None = None  # how the kept Strips were finished
+        self._prefetch_due = False
+        # (line width, scroll line) for render_line, dropped on every refresh (a scroll, a resize).
+        self._frame: tuple[int, int] | None = None
+        # The base style and the component styles by name.  Each walks the widget's ancestors
+        # (30-60 us), and Textual drops its own copies on every refresh, so a label (which
+        # refreshes some lines) looked them all up again.  These are kept until a style update
+        # or a repaint of the whole widget, as the kept Strips are.
+        self._looks: dict[str, Style] = {}
         self._scrollbars_for = Size(-1, -1)  # the virtual size the scrollbars were last set for
 
     @property
@@ -172,6 +257,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._rewrap()
         self.refresh()
         self.scroll_to_sentence(cursor, center=True)
+        self._prefetch_soon()
 
     @property
     def wrap_width(self) -> int:
@@ -205,15 +291,23 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             self._rewrap()
             self.scroll_to_sentence(self._cursor)
             self.refresh()
+            self._prefetch_soon()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._frame = None
-        self._cache.clear()  # theme change: every colour may differ
+        self._forget_looks()  # theme change: every colour may differ
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         self._frame = None
+        if repaint and not regions:
+            # A repaint of the whole widget (a new article, a re-wrap, a change of the theme's
+            # component styles): what the kept Strips show may be out of date.
+            self._forget_looks()
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _forget_looks(self) -> None:
+        self._looks.clear()
+        self._cache.clear()
 
     # -- state changes (refresh only the sentences involved) ---------------------------
     def set_label(self, index: int, label: str | None, *, pending: bool = False) -> None:
@@ -273,33 +367,148 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.SentenceClicked(self._layout.lines[y][0]))
 
     # -- rendering ------------------------------------------------------------------
+    def _line_key(self, line_no: int) -> tuple[int, bool, str | None, bool]:
+        """What a display line's look depends on (with the width and the theme's styles)."""
+        lines = self._layout.lines
+        if line_no >= len(lines):
+            return (-1, False, None, False)  # below the article: every such row is alike
+        sid = lines[line_no][0]
+        if sid < 0:
+            return (line_no, False, None, False)  # a blank line between paragraphs
+        label = self._labels[sid] if sid < len(self._labels) else None
+        return (line_no, sid == self._cursor, label, sid in self._pending)
+
+    def _box(self) -> _Box | None:
+        """How Textual's styles cache finishes each row of this widget's content, when that is
+        all it does: pad it left and right, then run the app's line filters.  None when the
+        widget's styles ask for more (a border, an outline, padding above or below, tint,
+        opacity, hatching): then Textual renders every row itself."""
+        styles = self.styles
+        if (
+            not self.region.width
+            or not _rows_alike(self)
+            or any(edge for edge, _ in styles.border)
+            or any(edge for edge, _ in styles.outline)
+            or styles.text_opacity != 1
+            or styles.tint.a
+            or (styles.has_rule("hatch") and styles.hatch != "none")
+            or self.opacity != 1
+        ):
+            return None
+        base_background, background = self.background_colors
+        padding = styles.padding
+        box = _Box(
+            self.region.width, self.content_region.width, padding.left, padding.right,
+            VisualStyle(background=base_background + background).rich_style,
+            tuple(self.get_line_filters()), background,
+        )
+        if box != self._cache_box:
+            self._cache.clear()
+            self._cache_box = box
+        return box
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Widget.render_lines, with each display line's finished Strip kept by its key.
+
+        Textual's styles cache keeps finished rows by screen row, so a scroll (which moves
+        every line to another row) had it rebuild every row: render_line, then padding and
+        line filters into new Strips, whose cuts and escape codes the compositor then worked
+        out afresh.  Here a row is finished as Textual would (``_box``), once per look of its
+        line; every other row is the very Strip of a former frame.
+        """
+        box = self._box()
+        if box is None:
+            return super().render_lines(crop)
+        top = int(self.scroll_offset.y)
+        text_width = self.scrollable_content_region.width
+        strips = [self._finished(top + y, box, text_width) for y in crop.line_range]
+        if crop.column_span != (0, box.width):
+            strips = [strip.crop(crop.x, crop.right) for strip in strips]
+        return strips
+
+    def _finished(self, line_no: int, box: _Box, text_width: int) -> Strip:
+        """A display line as it goes on screen: kept, or rendered and finished."""
+        key = self._line_key(line_no)
+        strip = self._cache.get(key)
+        if strip is None:
+            line = self._content_line(line_no, text_width).adjust_cell_length(box.content_width, box.inner)
+            if box.pad_left or box.pad_right:
+                segments = [
+                    *([Segment(" " * box.pad_left, box.inner)] if box.pad_left else []),
+                    *line,
+                    *([Segment(" " * box.pad_right, box.inner)] if box.pad_right else []),
+                ]
+                line = Strip(segments, box.width)
+            elif line.cell_length != box.width:
+                line = Strip(list(line), box.width)
+            for line_filter in box.filters:
+                line = line.apply_filter(line_filter, box.background)
+            strip = self._cache[key] = line
+        return strip
+
     def render_line(self, y: int) -> Strip:
         if self._frame is None:
-            self._frame = (self.rich_style, self.scrollable_content_region.width, int(self.scroll_offset.y))
-        base, width, top = self._frame
-        line_no = top + y
+            self._frame = (self.scrollable_content_region.width, int(self.scroll_offset.y))
+        width, top = self._frame
+        return self._content_line(top + y, width)
+
+    def _content_line(self, line_no: int, width: int) -> Strip:
+        """What ``render_line`` gives for a display line (with its offsets, for Textual's text selection)."""
+        base = self._style("")
         if line_no >= len(self._layout.lines) or width <= 0:
             return Strip.blank(width, base)
         sid = self._layout.lines[line_no][0]
         if sid < 0:
             return Strip.blank(width, base).apply_offsets(0, line_no)
         label = self._labels[sid] if sid < len(self._labels) else None
-        key = (line_no, sid == self._cursor, label, sid in self._pending)
-        strip = self._cache.get(key)
-        if strip is None or strip.cell_length != width:
-            # Cached with its offsets applied (the key holds line_no): one Strip per entry, not two.
-            strip = self._render_display_line(line_no, sid, label, width, base, sid in self._pending)
-            strip = strip.apply_offsets(0, line_no)
-            self._cache[key] = strip
-        return strip
+        strip = self._render_display_line(line_no, sid, label, width, base, sid in self._pending)
+        return strip.apply_offsets(0, line_no)
+
+    # -- rendering ahead ---------------------------------------------------------------
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._prefetch_soon()
+
+    def _prefetch_soon(self) -> None:
+        if not self._prefetch_due and self.is_mounted:
+            self._prefetch_due = True
+            self.call_after_refresh(self._prefetch)
+
+    def _prefetch(self) -> None:
+        """Finish, after the frame, the lines a scroll by the cursor would bring into view.
+
+        A cursor leaving the view recentres it, which brings half a screen of new lines into
+        view at once: rendering them made that key's frame the slowest.  They are rendered
+        here instead, once the frame is out and the app is idle (until the next key): about
+        half a screen below the view and half a screen above it, each kept as it looks now.
+        """
+        self._prefetch_due = False
+        box = self._box()
+        lines = len(self._layout.lines)
+        if box is None or not lines:
+            return
+        top = int(self.scroll_offset.y)
+        height = self.scrollable_content_region.height
+        reach = height // 2 + PREFETCH_EXTRA
+        text_width = self.scrollable_content_region.width
+        for line_no in (*range(top + height, min(top + height + reach, lines)), *range(max(top - reach, 0), top)):
+            self._finished(line_no, box, text_width)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        """The widget's own style (``""``), or a component's (partial: just what it sets)."""
+        style = self._looks.get(name)
+        if style is None:
+            style = self.rich_style if not name else self.get_component_rich_style(name, partial=True)
+            self._looks[name] = style
+        return style
 
     def _cursor_style(self) -> Style:
-        # Taken un-partial so a translucent background is blended with ours, as CSS would.
-        full = self.get_component_rich_style("article-view--cursor")
-        return Style(bgcolor=full.bgcolor, bold=full.bold)
+        style = self._looks.get("cursor")
+        if style is None:
+            # Taken un-partial so a translucent background is blended with ours, as CSS would.
+            full = self.get_component_rich_style("article-view--cursor")
+            style = self._looks["cursor"] = Style(bgcolor=full.bgcolor, bold=full.bold)
+        return style
 
     def _render_display_line(self, line_no: int, sid: int, label: str | None, width: int, base: Style,
                              pending: bool = False) -> Strip:
