@@ -55,6 +55,9 @@ class Tmux:
 
     def close(self) -> None:
         subprocess.run(["tmux", *self.socket, "kill-server"], capture_output=True)
+        # kill-server leaves the socket file behind; hundreds of runs would litter /tmp/tmux-UID.
+        folder = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (folder / self.name).unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -314,11 +314,13 @@ class ReviewScreen(Screen[None]):
             return
         self._show_cursor(center=True)
         if s.left == 0 and left_before > 0:
-            self.notify(all_decided_message(s.total), timeout=8, markup=False)
+            self.notify(all_decided_message(s.total), timeout=4, markup=False)
 
     def action_undo(self) -> None:
         if not self._has_items():
             return
+        # A toast such as "All N disputes decided" is no longer true once a decision is undone.
+        self.app.clear_notifications()
         s = self.session
         unsaved = s.unsaved
         try:
