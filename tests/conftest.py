@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from annotator.cli import main
 from annotator.importer import apply_import, plan_import
 from annotator.storage import Database
 
@@ -46,3 +47,14 @@ class FullDiskFile:
         self.f.write(data[:5])
         self.f.flush()
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the command line in process: (exit code, stdout, stderr)."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

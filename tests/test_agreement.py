@@ -45,7 +45,7 @@ from annotator.agreement import (
     compute,
     format_text,
 )
-from annotator.cli import main
+from conftest import run_cli
 from annotator.model import Label, now_iso
 from annotator.storage import Database
 
@@ -502,14 +502,7 @@ def test_long_names_are_cut_in_tables_but_listed_whole() -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture

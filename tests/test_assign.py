@@ -10,13 +10,12 @@ import orjson
 import pytest
 
 from annotator.assign import check_overlap, format_plan, parse_annotators, plan, queue_first
-from annotator.cli import main
 from annotator.errors import InputError
 from annotator.importer import apply_import, plan_import
 from annotator.model import ArticleInfo, Label
 from annotator.session import Session
 from annotator.storage import Database
-from conftest import SAMPLES
+from conftest import SAMPLES, run_cli
 
 T0 = "2026-01-01T00:00:00.000Z"
 NAMES = ("ana", "budi", "citra")
@@ -36,14 +35,7 @@ def loads(p_assigned: dict[str, tuple[str, ...]], items: list[ArticleInfo]) -> d
     return out
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 # ----------------------------------------------------------------------------- the plan

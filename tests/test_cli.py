@@ -7,18 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from annotator.cli import main
-from conftest import SAMPLES
+from conftest import SAMPLES, run_cli
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture(autouse=True)

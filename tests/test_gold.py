@@ -7,12 +7,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from annotator.cli import main
 from annotator.export import GoldTally, gold_spans, render
 from annotator.importer import apply_import, plan_import
 from annotator.model import SCHEMA_VERSION, Decision, Label
 from annotator.storage import Database
-from conftest import SAMPLES
+from conftest import SAMPLES, run_cli
 
 T1 = "2026-01-01T00:00:00.000Z"
 T2 = "2026-01-02T00:00:00.000Z"
@@ -20,12 +19,7 @@ T2 = "2026-01-02T00:00:00.000Z"
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, bytes, str]:
     """Like the other CLI tests, but stdout as bytes: an export is compared byte for byte."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(capsys, *args)
     return code, out.encode("utf-8"), err
 
 

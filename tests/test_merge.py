@@ -8,26 +8,18 @@ from pathlib import Path
 import orjson
 import pytest
 
-from annotator.cli import main
 from annotator.errors import DatabaseCorrupt, InputError
 from annotator.merge import format_report, merge_database
 from annotator.model import Decision, Label
 from annotator.storage import Database
-from conftest import SAMPLES
+from conftest import SAMPLES, run_cli
 
 T1 = "2026-01-01T00:00:00.000Z"
 T2 = "2026-01-02T00:00:00.000Z"
 T3 = "2026-01-03T00:00:00.000Z"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture(autouse=True)

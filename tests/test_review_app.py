@@ -11,13 +11,14 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.widgets._toast import Toast
 
-from annotator.cli import main
 from annotator.errors import SaveError
-from annotator.model import Decision, Label, now_iso
+from annotator.model import Decision, now_iso
 from annotator.storage import Database
 from annotator.ui.article_view import ArticleView
 from annotator.ui.help import HelpScreen
 from annotator.ui.review import ReasonScreen, ReviewApp, ReviewScreen
+from conftest import run_cli
+from test_review import decision, put
 
 SIZE = (120, 40)
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -25,17 +26,6 @@ HOSTILE = "[bold]x[/]\x1b[2J"
 HOSTILE_SHOWN = "[bold]x[/]\u241b[2J"
 
 
-def put(db: Database, article: int, sentence: int, annotator: str, label: str) -> None:
-    info = db.article_infos()[article]
-    span = db.get_article(info.id).sentences[sentence]
-    db.set_label(Label(info.id, span.start, span.end, label, annotator, now_iso()))
-
-
-def decision(db: Database, article: int, sentence: int) -> Decision | None:
-    info = db.article_infos()[article]
-    span = db.get_article(info.id).sentences[sentence]
-    found = [d for d in db.decisions(info.id) if (d.start, d.end) == (span.start, span.end)]
-    return found[0] if found else None
 
 
 def two_reviewers(db: Database, first: str = "ana", second: str = "budi") -> Database:
@@ -390,14 +380,7 @@ def test_review_screen_snapshot(snap_compare, disputed: Database) -> None:
 # ----------------------------------------------------------------------------- command line
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def test_cli_review_needs_a_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
