@@ -10,7 +10,7 @@ back to a sentence without any search through rendered text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -148,9 +148,21 @@ def _wrap_words(text: str, start: int, end: int, width: int) -> list[tuple[int, 
     return [(s, e) for s, e in out if text[s:e].strip()] or [(start, end)]
 
 
-def wrap_article(text: str, sentences: Sequence[Span], width: int, display: str | None = None) -> Layout:
+def wrap_article(
+    text: str,
+    sentences: Sequence[Span],
+    width: int,
+    display: str | None = None,
+    *,
+    shown_as: Callable[[str], str] | None = None,
+) -> Layout:
     """``display`` is the text as shown (same length, e.g. sanitised): widths are measured
-    on it, because an invisible character shown as a visible placeholder takes a cell."""
+    on it, because an invisible character shown as a visible placeholder takes a cell.
+
+    Or ``shown_as`` gives a piece of the text as shown, same length (``sanitize``): then
+    only the sentences that need it are made so, not the whole text (printable ASCII, most
+    of an article, is shown as it is by any such function, and takes the fast path below).
+    """
     width = max(width, 1)
     shown = text if display is None else display
     assert len(shown) == len(text)
@@ -159,6 +171,7 @@ def wrap_article(text: str, sentences: Sequence[Span], width: int, display: str 
     line_count: list[int] = []
     prev_end = 0
     find_break = _LINE_BREAK.search
+    rfind = text.rfind
     same = shown is text
     for sid, span in enumerate(sentences):
         start, end = span.start, span.end
@@ -175,20 +188,45 @@ def wrap_article(text: str, sentences: Sequence[Span], width: int, display: str 
                 lines.append((sid, start, end))
                 line_count.append(1)
                 continue
-            wrapped = _wrap_simple(text, start, end, start + len(piece.rstrip()), width)
-            lines += [(sid, s, e) for s, e in wrapped or wrap_piece(shown, start, end, width)]
-            line_count.append(len(lines) - first)
-            continue
-        if find_break(text, start, end) is None:
+            # _wrap_simple, inline (it runs for most sentences of an article):
+            stripped_end = start + len(piece.rstrip())
+            if stripped_end > start:
+                origin = start  # where the line's counted cells start: its first word
+                while text[origin] == " ":
+                    origin += 1
+                line_start = start
+                while stripped_end - origin > width:
+                    cut = rfind(" ", origin, origin + width + 1)  # the last space within the width
+                    if cut < 0:
+                        break  # the line's first word alone is too wide
+                    nxt = cut + 1
+                    while text[nxt] == " ":
+                        nxt += 1
+                    lines.append((sid, line_start, nxt))
+                    line_start = origin = nxt
+                else:
+                    lines.append((sid, line_start, end))
+                    line_count.append(len(lines) - first)
+                    continue
+                del lines[first:]
             lines += [(sid, s, e) for s, e in wrap_piece(shown, start, end, width)]
             line_count.append(len(lines) - first)
             continue
-        pos = span.start
-        for m in _LINE_BREAK.finditer(text, span.start, span.end):
+        if shown_as is None:
+            measured, base = shown, 0
+        else:  # the sentence alone, as shown: offsets in it are less ``base``
+            measured, base = shown_as(piece), start
+            assert len(measured) == len(piece)
+        if find_break(text, start, end) is None:
+            lines += [(sid, base + s, base + e) for s, e in wrap_piece(measured, start - base, end - base, width)]
+            line_count.append(len(lines) - first)
+            continue
+        pos = start
+        for m in _LINE_BREAK.finditer(text, start, end):
             if text[pos:m.start()].strip():
-                lines.extend((sid, s, e) for s, e in wrap_piece(shown, pos, m.start(), width))
+                lines += [(sid, base + s, base + e) for s, e in wrap_piece(measured, pos - base, m.start() - base, width)]
             pos = m.end()
-        if text[pos:span.end].strip() or len(lines) == first_line[-1]:
-            lines.extend((sid, s, e) for s, e in wrap_piece(shown, pos, span.end, width))
-        line_count.append(len(lines) - first_line[-1])
+        if text[pos:end].strip() or len(lines) == first:
+            lines += [(sid, base + s, base + e) for s, e in wrap_piece(measured, pos - base, end - base, width)]
+        line_count.append(len(lines) - first)
     return Layout(width, lines, first_line, line_count)

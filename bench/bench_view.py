@@ -446,9 +446,10 @@ async def interact(app: Any, pilot: Any, probe: Probe, view: Any, naive: bool, n
     }
     if not naive:
         from annotator.layout import wrap_article
+        from annotator.sanitize import sanitize
 
         t = time.perf_counter()
-        wrap_article(view._text, view._sentences, view.wrap_width - 40, view._display)
+        wrap_article(view._text, view._sentences, view.wrap_width - 40, shown_as=sanitize)
         out["resize"]["rewrap_call_ms"] = round((time.perf_counter() - t) * 1000, 2)
         out["display_lines"] = len(view._layout.lines)
 

@@ -826,3 +826,25 @@ async def test_empty_database_body_explains_what_to_do(db_path: Path) -> None:
             assert "annotator label" in shown
     finally:
         db.close()
+
+
+async def test_article_list_row_updates_on_screen_when_the_list_is_scrolled(tmp_path: Path) -> None:
+    """A label changes its article's count in the list even far down a scrolled list
+    (the row, not a row one scroll-height away, is repainted)."""
+    database = db_with_texts(tmp_path / "many", *(f"Article number {i}. It has two sentences." for i in range(80)))
+    try:
+        app = AnnotatorApp(database, "ana")
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = label_screen(app)
+            screen.goto_article(70)
+            await pilot.pause()
+            articles = screen.article_list
+            assert articles.scroll_offset.y > 0
+            await pilot.press("1")
+            await pilot.pause()
+            assert articles.row_text(70).split()[-1] == "1/2"
+            # What the compositor paints: Textual's line cache, stale unless the right row was refreshed.
+            lines = [strip.text for strip in articles.render_lines(articles.scrollable_content_region)]
+            assert sum(line.rstrip().endswith("1/2") for line in lines) == 1
+    finally:
+        database.close()

@@ -6,6 +6,7 @@ from rich.cells import cell_len
 
 from annotator.layout import wrap_article, wrap_piece
 from annotator.model import Span
+from annotator.sanitize import sanitize
 from annotator.segment import segment
 
 
@@ -43,3 +44,18 @@ def test_wrapping_covers_every_character_of_every_sentence(text: str, width: int
         pieces = covered[sid]
         joined = "".join(text[s:e] for s, e in pieces)
         assert "".join(joined.split()) == "".join(text[span.start:span.end].split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ab", "cd ", ". ", "\n", "\r\n", "\u2028", "\x0b", "\u201c", "\u4e2d", "\x00", "\x1b",
+                              "\u200b", "\ufe0f", "e\u0301", "  ", "Word", "x" * 14]), max_size=80).map("".join),
+    st.integers(min_value=1, max_value=40),
+)
+def test_measuring_each_sentence_as_shown_gives_what_the_whole_shown_text_gives(text: str, width: int) -> None:
+    """The view has ``shown_as=sanitize`` make only the sentences that are not printable ASCII
+    as shown, instead of sanitising the whole article first: the layout must be the same."""
+    sents = spans(text)
+    whole = wrap_article(text, sents, width, sanitize(text))
+    each = wrap_article(text, sents, width, shown_as=sanitize)
+    assert (each.lines, each.first_line, each.line_count) == (whole.lines, whole.first_line, whole.line_count)

@@ -194,6 +194,56 @@ async def test_a_label_repaints_only_its_own_sentence(big_db: Database) -> None:
     assert (label.start, label.end, label.label) == (art.sentences[last].start, art.sentences[last].end, "claim")
 
 
+async def test_a_scroll_by_the_cursor_finds_the_new_lines_rendered_ahead(big_db: Database) -> None:
+    """When the cursor leaves the view, the lines the recentring scroll brings in were
+    rendered after an earlier frame (``_prefetch``): the scrolling key renders only the
+    lines of the two sentences the cursor left and reached."""
+    app = AnnotatorApp(big_db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        v = view(app)
+        height = v.scrollable_content_region.height
+        for direction in ("j", "k"):
+            if direction == "k":
+                await pilot.press("end")
+            await pilot.pause()
+            top = int(v.scroll_offset.y)
+            while True:  # up to the last move before the cursor leaves the view
+                nxt = v.cursor + (1 if direction == "j" else -1)
+                first, count = v._layout.first_line[nxt], v._layout.line_count[nxt]
+                if not (top <= first and first + count <= top + height):
+                    break
+                await pilot.press(direction)
+            await pilot.pause()
+
+            rendered: list[int] = []
+            ahead = False
+            render, prefetch = v._render_display_line, v._prefetch
+
+            def spy(line_no: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+                if not ahead:
+                    rendered.append(line_no)
+                return render(line_no, *args, **kwargs)  # type: ignore[arg-type]
+
+            def spy_prefetch() -> None:
+                nonlocal ahead
+                ahead = True
+                try:
+                    prefetch()
+                finally:
+                    ahead = False
+
+            v._render_display_line = spy  # type: ignore[method-assign]
+            v._prefetch = spy_prefetch  # type: ignore[method-assign]
+            old = v.cursor
+            await pilot.press(direction)
+            await pilot.pause()
+            del v._render_display_line, v._prefetch
+            assert int(v.scroll_offset.y) != top, "the move should have scrolled"
+            sentences = {v._layout.lines[line][0] for line in rendered}
+            assert sentences <= {old, v.cursor}, f"{direction}: rendered lines of {sorted(sentences)}"
+        assert len(v._cache) <= article_view.STRIPS_KEPT
+
+
 async def test_cursor_moves_in_a_scrolled_view_repaint_the_right_lines(big_db: Database) -> None:
     """Regression: the view subtracted the scroll offset twice when refreshing a sentence, so
     once scrolled, a move that did not scroll left the bar on the old sentence."""

@@ -68,7 +68,7 @@ class ArticleList(ScrollView, can_focus=False):
     def update_article(self, index: int, title: str, labeled: int, total: int) -> None:
         if 0 <= index < len(self._rows):
             self._rows[index] = (title, labeled, total)
-            self.refresh_line(index - int(self.scroll_offset.y))
+            self.refresh_line(index)  # a line of the list: ScrollView.refresh_line takes off the scroll itself
 
     @property
     def row_count(self) -> int:
@@ -83,7 +83,7 @@ class ArticleList(ScrollView, can_focus=False):
         old, self._highlighted = self._highlighted, index
         for row in (old, index):
             if row is not None:
-                self.refresh_line(row - int(self.scroll_offset.y))
+                self.refresh_line(row)
         if index is not None:
             self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True)
 

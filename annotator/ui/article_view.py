@@ -1,16 +1,19 @@
 """The article view: one Line-API widget (``ScrollView`` + ``render_line``).
 
-Only the visible display lines are ever rendered.  The article is wrapped once per width
-into an index of ``(sentence, start, end)`` lines (``annotator.layout``).  Each display
-line's finished ``Strip`` (what Textual makes of ``render_line``'s: padding, line filters)
-is kept in an LRU cache keyed by the line and everything that changes its look, so a label
-or cursor move re-renders just the lines of the sentences involved, and a scroll just the
-lines it brings into view.  Handing Textual the same ``Strip`` objects again also lets it
-reuse what it cached in them: the compositor's cuts and the terminal escape codes.
+Only the visible display lines (and, between keys, the next half screen) are ever
+rendered.  The article is wrapped once per width into an index of ``(sentence, start,
+end)`` lines (``annotator.layout``).  Each display line's finished ``Strip`` (what Textual
+makes of ``render_line``'s: padding, line filters) is kept in an LRU cache keyed by the
+line and everything that changes its look, so a label or cursor move re-renders just the
+lines of the sentences involved, and a scroll none at all: the lines it brings into view
+were rendered after the previous frame (``_prefetch``).  Handing Textual the same
+``Strip`` objects again also lets it reuse what it cached in them: the compositor's cuts
+and the terminal escape codes.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from math import ceil
 from typing import NamedTuple, Self
@@ -20,7 +23,6 @@ from rich.console import RenderableType
 from rich.segment import Segment, Segments
 from rich.style import Style
 from textual import events
-from textual.cache import LRUCache
 from textual.color import Color
 from textual.filter import LineFilter
 from textual.geometry import Region, Size
@@ -34,23 +36,20 @@ from textual.widget import Widget
 
 from annotator.layout import Layout, wrap_article
 from annotator.model import LabelScheme, Span
-from annotator.sanitize import _UNSAFE, sanitize
+from annotator.sanitize import sanitize
 
 LABEL_STYLES = 6  # label colours cycle through this many component classes
 # Rendered lines kept: several screens.  Each Strip drags a few more (Textual caches its
 # cuts, crops and filters in it), all tracked by the garbage collector, whose full passes
 # grow with them: a bigger cache made the occasional key slower, not the usual one faster.
+# (An OrderedDict, not textual.cache.LRUCache: that one links its entries in a ring, so
+# clearing it, as a resize or a theme change does, left every kept Strip to wait for a full
+# pass of the collector, ~20 ms in the middle of a later key.)
 STRIPS_KEPT = 256
+LineKey = tuple[int, bool, str | None, bool]  # display line, cursor on it, label, pending
 # Lines rendered ahead, after a frame, beyond the half screen a recentring scroll brings in.
 PREFETCH_EXTRA = 8
 LAYOUTS_KEPT = 3  # wrapped layouts kept per article, by width (a resize and back re-wraps nothing)
-
-
-def display_text(text: str) -> str:
-    """``sanitize(text)``, made by replacing only the unsafe characters (an article holds few:
-    its line breaks, mostly) instead of looking up every character as ``str.translate`` does;
-    a tenth of the time on a 10,000-sentence article (13 ms instead of 130 ms)."""
-    return _UNSAFE.sub(lambda m: sanitize(m.group()), text)
 
 
 class QuietScrollBar(ScrollBar):
@@ -72,6 +71,7 @@ class QuietScrollBar(ScrollBar):
     _shown: tuple[int, int] | None = None
     _cells: dict[Segment, Strip] | None = None  # finished Strip by the segment render_bar gives
     _cells_for: tuple[object, ...] = ()  # what those Strips were rendered under
+    _last: tuple[tuple[object, ...], list[Strip]] | None = None  # the bar's state and rows as last drawn
 
     def _thumb(self) -> tuple[int, int] | None:
         size = self.size.height
@@ -94,11 +94,11 @@ class QuietScrollBar(ScrollBar):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cells = None
+        self._last = None
 
-    def _bar_cells(self) -> list[Segment] | None:
+    def _bar_cells(self, renderable: ScrollBarRender) -> list[Segment] | None:
         """The segment of each cell (one a row), as Textual's render would lay them out."""
-        renderable = self.render()
-        if not isinstance(renderable, ScrollBarRender) or not self.vertical:
+        if not self.vertical:
             return None
         width, height = self.size
         options = self.app.console_options.update(highlight=False, width=width, height=height)
@@ -111,9 +111,28 @@ class QuietScrollBar(ScrollBar):
         return cells
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        cells = self._bar_cells() if _rows_alike(self) and not self.styles.gutter else None
-        if cells is None or self.region.size != self.size:
+        renderable = self.render()
+        if not isinstance(renderable, ScrollBarRender):
             return super().render_lines(crop)
+        r = renderable
+        state = (type(r), r.virtual_size, r.window_size, r.position, r.thickness, r.vertical, r.style, self.size)
+        if self._last is not None and self._last[0] == state:
+            drawn = self._last[1]  # the bar as last drawn: nothing on it moved
+        else:
+            made = self._bar_rows(r)
+            if made is None:
+                return super().render_lines(crop)
+            self._last = (state, drawn := made)
+        rows = drawn[crop.y : crop.bottom]
+        if crop.column_span != (0, self.size.width):
+            rows = [strip.crop(crop.x, crop.right) for strip in rows]
+        return rows
+
+    def _bar_rows(self, renderable: ScrollBarRender) -> list[Strip] | None:
+        """Every row of the bar, from the kept Strips of its kinds of cell (None: let Textual render it)."""
+        cells = self._bar_cells(renderable) if _rows_alike(self) and not self.styles.gutter else None
+        if cells is None or self.region.size != self.size:
+            return None
         # (A change of terminal theme replaces the app's line filters, so it shows here too.)
         context = (self.size, self.visual_style, self.background_colors, tuple(self.get_line_filters()))
         if self._cells is None or context != self._cells_for:
@@ -122,12 +141,9 @@ class QuietScrollBar(ScrollBar):
         if not all(seg in known for seg in cells):
             strips = super().render_lines(self.size.region)
             if len(strips) != len(cells):
-                return super().render_lines(crop)
+                return None
             known.update(zip(cells, strips))
-        rows = [known[seg] for seg in cells[crop.y : crop.bottom]]
-        if crop.column_span != (0, self.size.width):
-            rows = [strip.crop(crop.x, crop.right) for strip in rows]
-        return rows
+        return [known[seg] for seg in cells]
 
 
 class _Box(NamedTuple):
@@ -209,7 +225,6 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._marker_width = min(max((len(n) for n in scheme.names), default=4), 12)
         self._gutter_width = 1 + self._marker_width + 2  # cursor bar, label marker, two spaces
         self._text = ""
-        self._display = ""
         self._sentences: Sequence[Span] = ()
         self._labels: list[str | None] = []
         self._pending: set[int] = set()  # sentences whose decision the disk has not taken yet
@@ -218,9 +233,11 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._layouts: dict[int, Layout] = {}  # this article's recent layouts by width
         # Finished Strips (render_line's, as Textual's styles cache would finish them) by display
         # line and look; valid for one way of finishing them (_cache_box) and look of the theme.
-        self._cache: LRUCache[tuple[int, bool, str | None, bool], Strip] = LRUCache(STRIPS_KEPT)
+        self._cache: OrderedDict[LineKey, Strip] = OrderedDict()  # least recently used first
         self._cache_box: _Box | None = None  # how the kept Strips were finished
+        self._box_for = (0, 0)  # for which widget and content width
         self._prefetch_due = False
+        self._heading = 1  # which way the cursor last moved: the side to render ahead
         # (line width, scroll line) for render_line, dropped on every refresh (a scroll, a resize).
         self._frame: tuple[int, int] | None = None
         # The base style and the component styles by name.  Each walks the widget's ancestors
@@ -246,7 +263,6 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
                      pending: set[int] | None = None) -> None:
         self._pending = set(pending or ())
         self._text = text
-        self._display = display_text(text)  # same length as text: offsets index both
         self._sentences = sentences
         self._labels = list(labels)
         self._cursor = cursor
@@ -269,7 +285,9 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             return
         layout = self._layouts.pop(width, None)
         if layout is None:
-            layout = wrap_article(self._text, self._sentences, width, self._display)
+            # Widths as shown: sanitize() of each sentence that is not plain printable ASCII
+            # (same length, so offsets index both), not of the whole text up front.
+            layout = wrap_article(self._text, self._sentences, width, shown_as=sanitize)
         self._layouts[width] = self._layout = layout  # most recent last
         while len(self._layouts) > LAYOUTS_KEPT:
             del self._layouts[next(iter(self._layouts))]
@@ -308,6 +326,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
     def _forget_looks(self) -> None:
         self._looks.clear()
         self._cache.clear()
+        self._cache_box = None
 
     # -- state changes (refresh only the sentences involved) ---------------------------
     def set_label(self, index: int, label: str | None, *, pending: bool = False) -> None:
@@ -324,9 +343,12 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             return
         index = max(0, min(index, len(self._sentences) - 1))
         old, self._cursor = self._cursor, index
+        if index != old:
+            self._heading = 1 if index > old else -1
         self._refresh_sentence(old)
         self._refresh_sentence(index)
         self.scroll_to_sentence(index, center=center)
+        self._prefetch_soon()  # (a turn of the cursor changes the side to render ahead)
 
     @property
     def cursor(self) -> int:
@@ -367,7 +389,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.SentenceClicked(self._layout.lines[y][0]))
 
     # -- rendering ------------------------------------------------------------------
-    def _line_key(self, line_no: int) -> tuple[int, bool, str | None, bool]:
+    def _line_key(self, line_no: int) -> LineKey:
         """What a display line's look depends on (with the width and the theme's styles)."""
         lines = self._layout.lines
         if line_no >= len(lines):
@@ -383,6 +405,9 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         all it does: pad it left and right, then run the app's line filters.  None when the
         widget's styles ask for more (a border, an outline, padding above or below, tint,
         opacity, hatching): then Textual renders every row itself."""
+        size = (self.region.width, self.content_region.width)
+        if self._cache_box is not None and size == self._box_for:
+            return self._cache_box  # (dropped with the kept Strips on a style update or a full repaint)
         styles = self.styles
         if (
             not self.region.width
@@ -405,6 +430,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         if box != self._cache_box:
             self._cache.clear()
             self._cache_box = box
+        self._box_for = size
         return box
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -426,11 +452,16 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             strips = [strip.crop(crop.x, crop.right) for strip in strips]
         return strips
 
-    def _finished(self, line_no: int, box: _Box, text_width: int) -> Strip:
-        """A display line as it goes on screen: kept, or rendered and finished."""
+    def _finished(self, line_no: int, box: _Box, text_width: int, *, ahead: bool = False) -> Strip:
+        """A display line as it goes on screen: kept, or rendered and finished (and, ``ahead``
+        of being shown, turned into escape codes once, which leaves each of its styles with
+        its codes, so the frame that shows it does not work them out)."""
         key = self._line_key(line_no)
-        strip = self._cache.get(key)
-        if strip is None:
+        cache = self._cache
+        strip = cache.get(key)
+        if strip is not None:
+            cache.move_to_end(key)
+        else:
             line = self._content_line(line_no, text_width).adjust_cell_length(box.content_width, box.inner)
             if box.pad_left or box.pad_right:
                 segments = [
@@ -443,7 +474,11 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
                 line = Strip(list(line), box.width)
             for line_filter in box.filters:
                 line = line.apply_filter(line_filter, box.background)
-            strip = self._cache[key] = line
+            strip = cache[key] = line
+            if len(cache) > STRIPS_KEPT:
+                cache.popitem(last=False)
+            if ahead:
+                strip.render(self.app.console)
         return strip
 
     def render_line(self, y: int) -> Strip:
@@ -480,7 +515,9 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         A cursor leaving the view recentres it, which brings half a screen of new lines into
         view at once: rendering them made that key's frame the slowest.  They are rendered
         here instead, once the frame is out and the app is idle (until the next key): about
-        half a screen below the view and half a screen above it, each kept as it looks now.
+        half a screen past the edge the cursor is heading for, each kept as it looks now.
+        (Only that side: every kept Strip is a dozen objects for the garbage collector to
+        walk, and its full passes, which grow with them, were the slowest keys.)
         """
         self._prefetch_due = False
         box = self._box()
@@ -491,8 +528,13 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         height = self.scrollable_content_region.height
         reach = height // 2 + PREFETCH_EXTRA
         text_width = self.scrollable_content_region.width
-        for line_no in (*range(top + height, min(top + height + reach, lines)), *range(max(top - reach, 0), top)):
-            self._finished(line_no, box, text_width)
+        if self._heading > 0:
+            ahead = range(top + height, min(top + height + reach, lines))
+        else:
+            ahead = range(max(top - reach, 0), top)
+        for line_no in ahead:
+            self._finished(line_no, box, text_width, ahead=True)
+
 
     def _style(self, name: str) -> Style:
         """The widget's own style (``""``), or a component's (partial: just what it sets)."""
@@ -533,6 +575,6 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             marker = Segment(name, base + self._style(f"article-view--marker-{self._label_class.get(label, 1)}"))
         else:
             marker = Segment(" " * m, base + self._style("article-view--gutter"))
-        body = self._display[start:end].rstrip()
+        body = sanitize(self._text[start:end]).rstrip()
         segments = [bar, marker, Segment("  ", base), Segment(body, text_style)]
         return Strip(segments).crop_extend(0, width, text_style if is_cursor else base)
