@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from annotator.model import ArticleInfo, Label
 from annotator.storage import Database
 from annotator.ui.article_view import ArticleView
 from conftest import SAMPLES
+from test_app import screenshot_text
 
 SIZE = (120, 40)
 T1 = "2026-01-01T00:00:00.000Z"
@@ -59,12 +58,6 @@ def view_lines(app: AnnotatorApp) -> list[str]:
     return ["".join(seg.text for seg in v.render_line(y)) for y in range(v.scrollable_content_region.height)]
 
 
-def screenshot_text(app: AnnotatorApp) -> str:
-    svg = app.export_screenshot()
-    rows: dict[float, list[tuple[float, str]]] = {}
-    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
-        rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3))))
-    return "\n".join("".join(t for _, t in sorted(row)).replace("\xa0", " ") for _, row in sorted(rows.items()))
 
 
 async def test_reviewer_opens_on_their_own_first_article(db: Database) -> None:

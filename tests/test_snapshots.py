@@ -8,47 +8,33 @@ presses; timestamps, paths and the login name are never shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from textual.pilot import Pilot
 
 from annotator.app import AnnotatorApp
-from annotator.importer import apply_import, plan_import
 from annotator.storage import Database
-from conftest import SAMPLES
 
 SIZE = (120, 40)
 ANNOTATOR = "ana"
 
 
-@pytest.fixture
-def samples_db(tmp_path: Path) -> Iterator[Database]:
-    database = Database.open(tmp_path / "annotations.json")
-    try:
-        apply_import(database, plan_import([SAMPLES]))
-        yield database
-    finally:
-        database.close()
 
 
-def test_main_screen_after_three_labels(snap_compare, samples_db: Database) -> None:
+def test_main_screen_after_three_labels(snap_compare, sample_db: Database) -> None:
     """Article 0 with claim, quote, background on its first three sentences; cursor on the fourth."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.press("1", "2", "3")
 
-    app = AnnotatorApp(samples_db, ANNOTATOR)
+    app = AnnotatorApp(sample_db, ANNOTATOR)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-    assert [lab.label for lab in samples_db.labels(samples_db.article_infos()[0].id, ANNOTATOR)] == [
+    assert [lab.label for lab in sample_db.labels(sample_db.article_infos()[0].id, ANNOTATOR)] == [
         "claim",
         "quote",
         "background",
     ]
 
 
-def test_help_screen(snap_compare, samples_db: Database) -> None:
+def test_help_screen(snap_compare, sample_db: Database) -> None:
     """The help over the main screen, listing every key."""
-    app = AnnotatorApp(samples_db, ANNOTATOR)
+    app = AnnotatorApp(sample_db, ANNOTATOR)
     assert snap_compare(app, terminal_size=SIZE, press=["question_mark"])
