@@ -242,7 +242,12 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
         from annotator.app import AnnotatorApp  # Textual's import cost is paid only here
 
         app = AnnotatorApp(database, settings.annotator, startup_messages=messages, show_others=show_others)
-        app.run()
+        try:
+            app.run()
+        finally:
+            import gc
+
+            gc.enable()  # the app turns collection off until its first screen; it may not have got there
         if app.return_code:
             sys.exit(app.return_code)
     finally:

@@ -52,6 +52,8 @@ ANNOTATOR = "bench"
 QUIET_S = 0.04  # no new frame for this long (and nothing pending) = the app has settled
 MEMORY_PRESSES = {"annotator": 20, "naive": 10}  # per key kind, in the (slow) tracemalloc run
 
+OPENS = 5  # fresh-process opens per size for the open goals
+
 METHOD = {
     "process": "each (view, size) case runs in a fresh child process on its own copy of the database; "
                "the timing run and the memory run (tracemalloc on, which slows Python) are separate children",
@@ -60,6 +62,8 @@ METHOD = {
               "has content (ArticleView: its layout has display lines; naive: its Statics are mounted and sized). "
               "Includes Textual start-up, CSS, the article list, reading the article from the database and "
               "pilot.pause's own idle wait (>= 20 ms)",
+    "open_median_s": f"the median of {OPENS} open_s, each in a fresh child process (the timing run's and "
+                     f"{OPENS - 1} open-only runs); the open goals use it",
     "first_paint_s": "same start, to the end of the first frame the app renders (compositor update turned into "
                      "terminal output) while the view has content",
     "key_ms": "per key: the Key event is posted to the app as the terminal driver would (driver.send_message), "
@@ -481,8 +485,11 @@ def goals(results: dict[str, dict[str, dict[str, Any]]], sizes: list[int]) -> li
     def goal(name: str, value: Any, limit: Any, met: bool) -> None:
         out.append({"goal": name, "value": value, "limit": limit, "met": bool(met)})
 
-    goal(f"open {big} sentences < 1 s", ours[big]["open_s"], 1.0, ours[big]["open_s"] < 1.0)
-    ratio = ours[big]["open_s"] / ours[small]["open_s"]
+    # Medians of several opens: a single start-up lands 0.1 s apart run to run (Textual's
+    # footer finishes its own start-up work after the first paint, or before it).
+    big_open, small_open = ours[big]["open_median_s"], ours[small]["open_median_s"]
+    goal(f"open {big} sentences < 1 s (median of {OPENS})", big_open, 1.0, big_open < 1.0)
+    ratio = big_open / small_open
     goal(f"open {big} sentences within 1.5x of {small}", round(ratio, 3), 1.5, ratio <= 1.5)
     for size in sizes:
         r = ours[str(size)]
@@ -545,6 +552,12 @@ def main() -> None:
                     f"open, {mem_presses} moves, {mem_presses} labels, resize and back" if mem_presses else "open only"
                 )
                 timing["memory_run_open_s"] = mem["open_s"]
+                if kind == "annotator":
+                    opens = [timing["open_s"]] + [
+                        run_child(kind, size, work / "base", work, 0, memory=False)["open_s"] for _ in range(OPENS - 1)
+                    ]
+                    timing["open_runs_s"] = opens
+                    timing["open_median_s"] = statistics.median(opens)
                 results[kind][str(size)] = timing
         report = {
             "command": "python bench/bench_view.py" + (" --quick" if args.quick else ""),
