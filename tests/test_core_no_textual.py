@@ -9,7 +9,9 @@ import subprocess
 import sys
 
 CORE = ["annotator.cli", "annotator.importer", "annotator.segment", "annotator.storage", "annotator.export",
-        "annotator.stats", "annotator.agreement", "annotator.session", "annotator.layout", "annotator.model", "annotator.sanitize"]
+        "annotator.stats", "annotator.agreement", "annotator.session", "annotator.layout", "annotator.model",
+        "annotator.sanitize", "annotator.assign", "annotator.merge", "annotator.adjudicate", "annotator.review_session",
+        "annotator.verify"]
 
 
 def test_core_modules_do_not_import_textual() -> None:
