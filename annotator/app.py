@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import gc
-import time
 from typing import TYPE_CHECKING
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -21,6 +20,7 @@ from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import ArticleView
 from annotator.ui.commands import ArticleCommands
 from annotator.ui.help import HelpScreen, rows_from_bindings
+from annotator.ui.keys import GuardedQuitApp, scheme_bindings
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -34,18 +34,6 @@ EMPTY_HELP = (
     "    annotator label samples/\n\n"
     "(.txt, .md and .jsonl files; folders are read recursively)"
 )
-
-
-def label_bindings(session: Session) -> list[Binding]:
-    """Label keys come from the project's label scheme, each with an id so it can be remapped."""
-    out: list[Binding] = []
-    for d in session.scheme.labels:
-        keys = ",".join(d.keys)
-        out.append(
-            Binding(keys, f"label('{d.name}')", d.name.capitalize(), id=f"label.{d.name}",
-                    key_display="/".join(d.keys), tooltip=f"Label the sentence {d.name} and move on")
-        )
-    return out
 
 
 def settle_gc() -> None:
@@ -84,7 +72,8 @@ class LabelScreen(Screen[None]):
         self.session = session
         self._status_text = ""
         self._others_text = ""
-        for binding in Binding.make_bindings(label_bindings(session)):
+        for binding in Binding.make_bindings(
+                scheme_bindings(session.scheme, "label", "Label the sentence {name} and move on")):
             self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
 
     def compose(self) -> ComposeResult:
@@ -355,10 +344,7 @@ class LabelScreen(Screen[None]):
         self.view.focus()
 
 
-QUIT_CONFIRM_SECONDS = 5.0
-
-
-class AnnotatorApp(App[None]):
+class AnnotatorApp(GuardedQuitApp):
     TITLE = "annotator"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every label is already saved)")]
 
@@ -372,24 +358,15 @@ class AnnotatorApp(App[None]):
         self.session = Session(db, annotator, show_others=show_others)
         self.startup_messages = startup_messages or []
 
-    _quit_armed_at = 0.0
-
     def on_mount(self) -> None:
         self.push_screen(LabelScreen(self.session))
         for text, severity in self.startup_messages:
             self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
                         markup=False)
 
-    async def action_quit(self) -> None:
-        """Quit at once, unless decisions are still waiting for the disk: then ask for a second ctrl+q."""
+    def unsaved_warning(self) -> str | None:
         pending = len(self.session.pending)
-        now = time.monotonic()
-        if pending and now - self._quit_armed_at > QUIT_CONFIRM_SECONDS:
-            self._quit_armed_at = now
-            self.notify(
-                f"{pending} decision(s) are not saved yet (the disk refuses them). Free space or fix the folder;"
-                " press ctrl+q again to quit without them.",
-                title="Not saved", severity="warning", timeout=QUIT_CONFIRM_SECONDS, markup=False,
-            )
-            return
-        self.exit()
+        if not pending:
+            return None
+        return (f"{pending} decision(s) are not saved yet (the disk refuses them). Free space or fix the folder;"
+                " press ctrl+q again to quit without them.")

@@ -473,14 +473,12 @@ def assign_cmd(ctx: click.Context, names: str, overlap: float, redo: bool, dry_r
     The same database and options always give the same plan.  Each reviewer's app then
     opens on their own articles first; `annotator stats` shows each one's progress.
     """
-    from annotator.assign import format_plan, parse_annotators, plan
+    from annotator.assign import check_overlap, format_plan, parse_annotators, plan
 
     settings = settings_from(ctx, db, annotator)
     _require_db(settings)
     who = parse_annotators(names)
-    from annotator.assign import check_overlap
-
-    check_overlap(overlap, who)
+    check_overlap(overlap, who)  # before the database is opened: a bad option changes nothing
     with open_db(settings, readonly=dry_run, lock_timeout=3.0) as database:
         infos = database.article_infos()
         p = plan(infos, who, overlap, redo=redo)

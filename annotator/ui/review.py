@@ -8,11 +8,10 @@ label for it and the final label if one was chosen.  A label key makes it the fi
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
@@ -25,14 +24,14 @@ from annotator.review_session import REASON_MAX, Item, ReviewSession, Unsaved
 from annotator.sanitize import sanitize_line
 from annotator.ui.article_view import LABEL_STYLES, ArticleView
 from annotator.ui.help import HelpScreen, rows_from_bindings
+from annotator.ui.keys import GuardedQuitApp, scheme_bindings
 
 if TYPE_CHECKING:
-    from annotator.model import Decision, LabelScheme
+    from annotator.model import Decision
     from annotator.storage import Database
 
 NAME_CELLS = 24  # reviewer names are padded to the longest, up to this many cells
 REASON_CELLS = 300  # a reason is cut to this many characters on the panel (the modal shows it whole)
-QUIT_CONFIRM_SECONDS = 5.0
 
 # The theme variables the article view colours labels with (by position in the scheme), so
 # a label name on the panel has the colour of the same label in the text.  Dark themes use
@@ -45,20 +44,6 @@ NO_DISPUTES_TITLE = "No disputes to review"
 
 def all_decided_message(total: int) -> str:
     return f"All {total} disputes decided; export with `annotator export --gold`"
-
-
-def decide_bindings(scheme: LabelScheme) -> list[Binding]:
-    """The label keys of the project's scheme, each choosing a final label (ids as in the labeling app)."""
-    out: list[Binding] = []
-    for d in scheme.labels:
-        if not d.keys:
-            continue
-        out.append(
-            Binding(",".join(d.keys), f"decide('{d.name}')", d.name.capitalize(), id=f"label.{d.name}",
-                    key_display="/".join(d.keys),
-                    tooltip=f"Final label {d.name}, then the next open dispute")
-        )
-    return out
 
 
 class ReasonScreen(ModalScreen[str | None]):
@@ -131,7 +116,8 @@ class ReviewScreen(Screen[None]):
         # The label keys first, so the footer starts with them; screen keys still win a clash.
         ours = self._bindings.key_to_bindings
         labels: dict[str, list[Binding]] = {}
-        for binding in Binding.make_bindings(decide_bindings(session.scheme)):
+        for binding in Binding.make_bindings(
+                scheme_bindings(session.scheme, "decide", "Final label {name}, then the next open dispute")):
             labels.setdefault(binding.key, []).append(binding)
         self._bindings.key_to_bindings = {
             **{k: [*ours.get(k, []), *bs] for k, bs in labels.items()},
@@ -425,7 +411,7 @@ class ReviewScreen(Screen[None]):
                     timeout=3, markup=False)
 
 
-class ReviewApp(App[None]):
+class ReviewApp(GuardedQuitApp):
     TITLE = "annotator review"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every final label is already saved)")]
 
@@ -433,20 +419,11 @@ class ReviewApp(App[None]):
         super().__init__()
         self.session = ReviewSession(db, reviewer)
 
-    _quit_armed_at = 0.0
-
     def on_mount(self) -> None:
         self.push_screen(ReviewScreen(self.session))
 
-    async def action_quit(self) -> None:
-        """Quit at once, unless a choice the disk refused is still unsaved: then ask for a second ctrl+q."""
-        now = time.monotonic()
-        if self.session.unsaved is not None and now - self._quit_armed_at > QUIT_CONFIRM_SECONDS:
-            self._quit_armed_at = now
-            self.notify(
-                "Your last choice is not saved (the disk refused it). Press its key again to retry;"
-                " press ctrl+q again to quit without it.",
-                title="Not saved", severity="warning", timeout=QUIT_CONFIRM_SECONDS, markup=False,
-            )
-            return
-        self.exit()
+    def unsaved_warning(self) -> str | None:
+        if self.session.unsaved is None:
+            return None
+        return ("Your last choice is not saved (the disk refused it). Press its key again to retry;"
+                " press ctrl+q again to quit without it.")
