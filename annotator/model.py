@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PREVIEW_CHARS = 80
 
 
@@ -72,6 +72,10 @@ class Label:
     label: str
     annotator: str
     updated_at: str
+    # With ``updated_at``, the decision's stamp (a hybrid logical clock): a decision is stamped
+    # after every decision its machine had seen for the same sentence and reviewer, so a
+    # fast or slow wall clock never lets an older decision win.
+    tick: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,7 @@ class Cleared:
     end: int
     annotator: str
     updated_at: str
+    tick: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,56 @@ class Decision:
     reason: str
     updated_at: str
     votes: tuple[tuple[str, str], ...] = ()
+    tick: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FinalCleared:
+    """A final label taken off (in review, by undo): kept so older work does not bring it back."""
+
+    article_id: str
+    start: int
+    end: int
+    by: str
+    updated_at: str
+    tick: int = 0
+
+
+EventOp = Literal["label", "clear", "undo", "redo"]
+EVENT_OPS: tuple[str, ...] = ("label", "clear", "undo", "redo")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One decision on one sentence as its history keeps it: who, what, when, from what.
+
+    A reviewer's label when ``final`` is False (keyed by sentence and ``who``); a final
+    label from adjudication when True (keyed by sentence; ``who`` decided it).  Undo and
+    redo are decisions too: ``undoes`` names the stamp (``updated_at/tick``) of the decision
+    they take back or restore, so they travel through merge and export like any other.
+    """
+
+    article_id: str
+    start: int
+    end: int
+    who: str
+    label: str | None  # after this decision; None: no label
+    op: EventOp
+    updated_at: str
+    tick: int = 0
+    before: str | None = None  # the label it replaced
+    undoes: str = ""
+    final: bool = False
+    reason: str = ""
+    votes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def stamp(self) -> str:
+        return stamp_text(self.updated_at, self.tick)
+
+
+def stamp_text(updated_at: str, tick: int) -> str:
+    return f"{updated_at}/{tick}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,10 @@ from typing import Literal
 
 from annotator.assign import queue_first
 from annotator.errors import SaveError
-from annotator.model import Article, ArticleInfo, Label, now_iso
+from annotator.model import Article, ArticleInfo, Event, Label, now_iso
 
 if TYPE_CHECKING:
     from annotator.storage import Database
-
-UNDO_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,6 @@ class Session:
         self.total_labeled = sum(self.labeled)
         self.articles_done = sum(1 for i in range(len(self.infos)) if self.is_done(i))
         self.queue_done = sum(1 for i in range(self.queue_size) if self.is_done(i))  # of their assigned articles
-        self.undo_stack: list[Change] = []
         self.pending: list[Pending] = []
         self.save_error: SaveError | None = None
         self._drained: list[Pending] = []  # saved by a retry since the caller last asked
@@ -214,7 +211,10 @@ class Session:
         return None
 
     def undo(self) -> Change | None:
-        """Take back the last decision (in whatever article) and put the cursor on it."""
+        """Take back the last decision (in whatever article) and put the cursor on it.
+
+        The undo is itself a decision, stamped and kept in the sentence's history, so it
+        travels through merge and export, and works after a restart."""
         if self.pending:  # the newest decision never reached the disk: just drop it
             p = self.pending.pop()
             if not self.pending:
@@ -223,27 +223,40 @@ class Session:
                 self.open_article(p.article_index)
             self.cursor = p.sentence
             return Change(p.article_index, p.sentence, p.target, None)
-        if not self.undo_stack:
+        # Written first: if the disk refuses, neither the session nor the screen moves.
+        return self._went_back(self.db.undo(self.annotator))
+
+    def redo(self) -> Change | None:
+        """Make the last undone decision again (also after a restart); None if there is none."""
+        if self.pending:
             return None
-        change = self.undo_stack[-1]
-        # Write first: if the disk refuses, neither the session nor the screen moves.
-        if change.before is None:
-            assert change.after is not None
-            a = change.after
-            self.db.clear_label(a.article_id, a.start, a.end, a.annotator)
+        return self._went_back(self.db.redo(self.annotator))
+
+    def _went_back(self, ev: Event | None) -> Change | None:
+        """Count a stored undo or redo and put the cursor on its sentence."""
+        if ev is None:
+            return None
+        index = self._index.get(ev.article_id)
+        if index is None:
+            return None
+        before = None if ev.before is None else Label(ev.article_id, ev.start, ev.end, ev.before, self.annotator, "")
+        after = None if ev.label is None else Label(ev.article_id, ev.start, ev.end, ev.label, self.annotator,
+                                                    ev.updated_at, ev.tick)
+        if index == self.article_index:
+            sentence = self._sentence_index.get((ev.start, ev.end))
+            if sentence is None:
+                return None
+            self._store(index, sentence, self.labels[sentence], after)
         else:
-            self.db.set_label(change.before)  # restores the earlier decision with its own time
-        if change.article_index != self.article_index:
-            self.open_article(change.article_index)
-        self.cursor = change.sentence
-        self.undo_stack.pop()
-        self._store(change.article_index, change.sentence, change.after, change.before)
-        return change
+            self._store(index, -1, before, after)  # counts only: the article is not open
+            self.open_article(index)  # shows the new state, read back from the database
+            sentence = self._sentence_index.get((ev.start, ev.end))
+            if sentence is None:
+                return None
+        self.cursor = sentence
+        return Change(index, sentence, before, after)
 
     def _apply(self, article_index: int, sentence: int, before: Label | None, after: Label | None) -> None:
-        self.undo_stack.append(Change(article_index, sentence, before, after))
-        if len(self.undo_stack) > UNDO_LIMIT:
-            del self.undo_stack[: len(self.undo_stack) - UNDO_LIMIT]
         self._store(article_index, sentence, before, after)
 
     def _store(self, article_index: int, sentence: int, before: Label | None, after: Label | None) -> None:

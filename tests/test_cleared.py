@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from annotator import storage as storage_mod
+from annotator.storage import tinyfile as storage_mod
 from annotator.errors import DatabaseCorrupt
 from annotator.export import render
 from annotator.importer import apply_import, plan_import

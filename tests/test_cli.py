@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 
 import orjson
+
+from annotator.model import SCHEMA_VERSION
 import pytest
 
 from conftest import SAMPLES, run_cli
@@ -34,7 +36,7 @@ def test_import_stats_export_default_db(capsys: pytest.CaptureFixture[str], tmp_
     assert orjson.loads(out)["sentences"] == 41
     code, out, _ = run(capsys, "export")
     assert code == 0 and len(out.splitlines()) == 2
-    assert orjson.loads(out.splitlines()[0])["schema_version"] == 1
+    assert orjson.loads(out.splitlines()[0])["schema_version"] == SCHEMA_VERSION
     code, _, err = run(capsys, "export", "--format", "sentences", "-o", "data.jsonl")
     assert code == 0 and "wrote data.jsonl" in err and (tmp_path / "data.jsonl").exists()
 

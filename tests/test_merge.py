@@ -228,11 +228,15 @@ def test_decisions_merge_later_wins(capsys: pytest.CaptureFixture[str], team: tu
     assert "final labels: 1 added, 1 updated" in out
     assert "1 final label(s) were decided differently; the later one was kept:" in out
     assert (f"    article {aid} {start}-{end}: claim by lead ({T1}) -> quote by citra ({T2}) kept") in out.splitlines()
-    # The earlier decision never comes back over the later one.
-    with Database.open(ana) as db:
-        db.set_decision(first)
+    # Merging again changes nothing; the earlier decision never comes back over the later one.
     code, out, _ = run(capsys, "merge", "--db", str(lead), str(ana))
     assert code == 0 and all_decisions(lead) == {later, only_there}
+    # A decision made on a machine that has seen the later one is later, whatever its clock says.
+    with Database.open(ana) as db:
+        again = db.set_decision(first)
+    assert (again.updated_at, again.tick) == (T2, 1)
+    code, out, _ = run(capsys, "merge", "--db", str(lead), str(ana))
+    assert code == 0 and all_decisions(lead) == {again, only_there}
 
 
 def test_assignments_are_adopted_only_where_the_lead_has_none(capsys: pytest.CaptureFixture[str],

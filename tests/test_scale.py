@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotator import storage as storage_mod
+from annotator.storage import tinyfile as storage_mod
 from annotator.atomicio import fsync_dir
 from annotator.errors import SaveError
 from annotator.importer import apply_import, article_id, display_title, plan_import

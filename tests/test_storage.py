@@ -22,7 +22,7 @@ import pytest
 from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
-from annotator import storage as storage_mod
+from annotator.storage import tinyfile as storage_mod
 from annotator.atomicio import atomic_write_bytes
 from annotator.errors import DatabaseCorrupt, DatabaseError, DatabaseLocked, SaveError
 from annotator.model import DEFAULT_SCHEME, Article, Label, Span, now_iso
@@ -523,13 +523,13 @@ def test_put_labels_merge_rule(db: Database, dbpath: Path, monkeypatch: pytest.M
             lab(0, 1, "quote", at=t3),  # newer: updated
             lab(0, 2, "background", at=t1),  # new: added
             lab(1, 0, "quote", "bob", at=t1),  # new: added
-            lab(1, 0, "claim", "bob", at=t3),  # same key later in the file, newer: updated
+            lab(1, 0, "claim", "bob", at=t3),  # same key later in the file, newer: it is the one added
             Label("unknown", *S[0], "claim", "ann", t1),  # skipped: no such article
             Label(ARTICLES[2].id, 0, 5, "claim", "ann", t1),  # skipped: not a sentence
             lab(2, 0, "opinion", at=t1),  # skipped: not in the scheme
         ]
     )
-    assert result == (2, 2, 1, 3)
+    assert result == (2, 1, 1, 3)
     assert sorted(p.name for p in writes) == ["a000.json", "a001.json"]
     assert [(x.label, x.updated_at) for x in db.labels(ARTICLES[0].id)] == [("claim", t2), ("quote", t3), ("background", t1)]
     assert [x.label for x in db.labels(ARTICLES[1].id)] == ["claim"]

@@ -1,0 +1,942 @@
+"""The database: a project's articles, labels, final labels and their histories.
+
+Layout for ``--db annotations/annotations.json``::
+
+    annotations/annotations.json            TinyDB index: tables ``project`` and ``articles``
+    annotations/annotations.json.lock       flock held by the one writer
+    annotations/annotations.json.lock.info  who holds it (pid, host, command, start time)
+    annotations/annotations.d/articles/<id>.json   TinyDB, table ``article``: exact text + sentences
+    annotations/annotations.d/labels/<id>.json     TinyDB: the article's decisions (see ``labelfile``)
+
+A label save rewrites only its article's small labels file, so its cost does not grow
+with the project.  The parts: ``tinyfile`` (atomic TinyDB files), ``records`` (how each
+record is encoded and ordered), ``labelfile`` (one article's state and history),
+``merging`` (the join), ``journal`` (undo and redo), ``lock`` (the one writer).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Generic, TypeVar, cast
+
+from filelock import FileLock
+from tinydb.table import Table
+
+from annotator.atomicio import fsync_dir
+from annotator.errors import AnnotatorError, DatabaseError
+from annotator.model import (
+    DEFAULT_SCHEME,
+    SCHEMA_VERSION,
+    Article,
+    ArticleInfo,
+    Cleared,
+    Decision,
+    Event,
+    EventOp,
+    FinalCleared,
+    Label,
+    LabelScheme,
+    Span,
+    now_iso,
+    text_preview,
+)
+from annotator.storage.journal import Journal
+from annotator.storage.labelfile import LabelFile, State, read_state, state_data
+from annotator.storage.lock import acquire_lock, release_lock
+from annotator.storage.merging import Incoming, MergeResult, join
+from annotator.storage.records import (
+    SAFE_ID,
+    Key,
+    check_id,
+    count_key,
+    event_from_doc,
+    event_key,
+    event_order,
+    next_stamp,
+)
+from annotator.storage.tinyfile import VERIFY_HINT, DamagedFile, OrjsonStorage, corrupt, parse_tinydb, read_bytes
+
+_ARTICLE_CACHE = 16
+_LABEL_FILE_CACHE = 64
+# From this many labels files on, merge writes them with one sync for all, not one each.
+_GROUP_COMMIT_MIN = 32
+# Oldest database schema this version opens (and upgrades on its first write).
+_OLDEST_SCHEMA = 1
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _LRU(Generic[_K, _V]):
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._d: OrderedDict[_K, _V] = OrderedDict()
+
+    def get(self, key: _K) -> _V | None:
+        value = self._d.get(key)
+        if value is not None:
+            self._d.move_to_end(key)
+        return value
+
+    def put(self, key: _K, value: _V) -> None:
+        self._d[key] = value
+        self._d.move_to_end(key)
+        while len(self._d) > self.size:
+            self._d.popitem(last=False)
+
+    def pop(self, key: _K) -> None:
+        self._d.pop(key, None)
+
+    def clear(self) -> None:
+        self._d.clear()
+
+
+def _sort_key(label: Label) -> Key:
+    return (label.start, label.end, label.annotator)
+
+
+class Database:
+    """A project's articles and labels.  Open with :meth:`Database.open`."""
+
+    path: Path
+
+    def __init__(self, path: Path, index: OrjsonStorage, *, readonly: bool, lock: FileLock | None) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._lock = lock
+        self._closed = False
+        self._index = index
+        self._articles_table = Table(index, "articles")
+        self._folder = path.with_name(path.stem + ".d")
+        if self._folder == path:  # --db x.d
+            self._folder = path.with_name(path.name + ".d")
+        self._infos: dict[str, ArticleInfo] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+        self._index_ids: dict[str, int] = {}
+        self._floors: dict[str, int] = {}
+        self._scheme, self.schema_version = self._load_index()
+        self._articles: _LRU[str, tuple[Article, frozenset[tuple[int, int]]]] = _LRU(_ARTICLE_CACHE)
+        self._label_files: _LRU[str, LabelFile] = _LRU(_LABEL_FILE_CACHE)
+        # article -> annotator -> label -> count (no zeros); built on first use, then kept current.
+        self._counts: dict[str, dict[str, dict[str, int]]] | None = None
+        # (person, final?) -> undo and redo stacks; replayed on first use, then kept current.
+        self._journals: dict[tuple[str, bool], Journal] = {}
+        # article -> records in its labels file: as written now, and as the index last noted.
+        self._records: dict[str, int] = {}
+
+    # ----------------------------------------------------------------- open / close
+
+    @classmethod
+    def open(
+        cls, path: Path, *, readonly: bool = False, create: bool = True, lock_timeout: float = 0.0
+    ) -> Database:
+        path = Path(path)
+        if path.is_dir():
+            raise DatabaseError(f"{path} is a folder; give a database file, e.g. --db {path / 'annotations.json'}")
+        parent = path.parent
+        if not parent.is_dir():
+            if parent.exists():
+                raise DatabaseError(f"{parent} is not a folder, so {path} cannot be a database; use another --db")
+            if readonly or not create:
+                raise DatabaseError(f"no database at {path}: folder {parent} does not exist; check --db")
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DatabaseError(f"cannot create folder {parent}: {e.strerror or e}; use another --db") from None
+        lock = None if readonly else acquire_lock(path, lock_timeout)
+        try:
+            index = OrjsonStorage(path, readonly=readonly)
+            new = not index.exists
+            if new:
+                if readonly or not create:
+                    raise DatabaseError(f"no database at {path}; import articles first or check --db")
+                _create_index(index)
+            db = cls(path, index, readonly=readonly, lock=lock)
+            if not readonly and db.schema_version < SCHEMA_VERSION:
+                # Schema 2 adds histories and stamps to labels files; files without them still read.
+                Table(index, "project").update({"schema_version": SCHEMA_VERSION})
+                db.schema_version = SCHEMA_VERSION
+            if not readonly:
+                for sub in ("articles", "labels"):
+                    try:
+                        (db._folder / sub).mkdir(parents=True, exist_ok=True)
+                    except OSError as e:
+                        raise DatabaseError(
+                            f"cannot create folder {db._folder / sub}: {e.strerror or e}; check --db and permissions"
+                        ) from None
+                if new:  # make the new folders' own names durable, not only the files later put in them
+                    for folder in (db._folder, path.parent):
+                        fsync_dir(folder)
+            return db
+        except BaseException:
+            if lock is not None:
+                release_lock(path, lock)
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        if not self.readonly:
+            try:
+                self._save_floors()
+            except (AnnotatorError, OSError):
+                pass  # only a check for `verify`; every decision is already on disk
+        self._closed = True
+        self._articles.clear()
+        self._label_files.clear()
+        self._counts = None
+        if self._lock is not None:
+            release_lock(self.path, self._lock)
+            self._lock = None
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "closed" if self._closed else "read-only" if self.readonly else "writable"
+        return f"<Database {self.path} {mode}, {len(self._infos)} articles>"
+
+    # ----------------------------------------------------------------- articles
+
+    @property
+    def scheme(self) -> LabelScheme:
+        return self._scheme
+
+    @property
+    def articles_folder(self) -> Path:
+        return self._folder / "articles"
+
+    @property
+    def labels_folder(self) -> Path:
+        return self._folder / "labels"
+
+    def article_path(self, article_id: str) -> Path:
+        return self._article_path(article_id)
+
+    def labels_path(self, article_id: str) -> Path:
+        return self._labels_path(article_id)
+
+    def article_infos(self) -> list[ArticleInfo]:
+        self._check_open()
+        return list(self._infos.values())
+
+    def has_article(self, article_id: str) -> bool:
+        self._check_open()
+        return article_id in self._infos
+
+    def get_article(self, article_id: str) -> Article:
+        """Raises KeyError for an unknown id, DatabaseCorrupt if its file is missing or damaged."""
+        return self._article(article_id)[0]
+
+    def add_articles(
+        self, articles: Sequence[Article], progress: Callable[[int], None] | None = None
+    ) -> tuple[list[str], list[str]]:
+        self._check_writable()
+        for a in articles:
+            check_id(a.id)
+            for sp in a.sentences:
+                if not 0 <= sp.start < sp.end <= len(a.text):
+                    raise ValueError(f"article {a.id}: sentence {sp.start}-{sp.end} is outside its text")
+        added: list[str] = []
+        present: list[str] = []
+        new_docs: dict[str, dict[str, Any]] = {}
+        merged: dict[str, dict[str, Any]] = {}  # existing article -> the index fields that change
+        seq = max((i.seq for i in self._infos.values()), default=0)
+        for n, a in enumerate(articles, 1):
+            if a.id in self._infos or a.id in new_docs:
+                present.append(a.id)
+                doc = new_docs.get(a.id)
+                if doc is None:
+                    doc = merged.get(a.id) or {"sources": list(self._infos[a.id].sources)}
+                    if not self._infos[a.id].preview and text_preview(a.text):
+                        doc["preview"] = text_preview(a.text)  # an index written before previews: fill it in
+                extra = [s for s in dict.fromkeys(a.sources) if s not in doc["sources"]]
+                if extra:
+                    doc["sources"] = doc["sources"] + extra
+                if a.id not in new_docs and (extra or "preview" in doc):
+                    merged[a.id] = doc
+            else:
+                # Article files go without fsync here; one os.sync() below makes them durable
+                # together, before the index that points at them is written.
+                st = OrjsonStorage(self._article_path(a.id), fresh=True, sync=not hasattr(os, "sync"))
+                Table(st, "article").insert(
+                    {"id": a.id, "text": a.text, "sentences": [[s.start, s.end] for s in a.sentences]}
+                )
+                seq += 1
+                new_docs[a.id] = {
+                    "id": a.id,
+                    "seq": seq,
+                    "title": a.title,
+                    "sources": list(dict.fromkeys(a.sources)),
+                    "meta": dict(a.meta),
+                    "n_sentences": len(a.sentences),
+                    "preview": text_preview(a.text),
+                }
+                added.append(a.id)
+            if progress is not None:
+                progress(n)
+        if not new_docs and not merged:
+            return added, present
+        if new_docs and hasattr(os, "sync"):
+            os.sync()
+        try:
+            with self._index.batch():
+                for aid, fields in merged.items():
+                    self._articles_table.update(fields, doc_ids=[self._index_ids[aid]])
+                new_ids = self._articles_table.insert_multiple(list(new_docs.values()))
+        except BaseException:
+            self._articles_table = Table(self._index, "articles")  # drop TinyDB's now-wrong next id
+            raise
+        for aid, fields in merged.items():
+            i = self._infos[aid]
+            self._infos[aid] = ArticleInfo(
+                i.id, i.seq, i.title, i.n_sentences, tuple(fields["sources"]), fields.get("preview", i.preview),
+                i.assigned,
+            )
+            self._articles.pop(aid)  # its cached Article has the old sources
+        for doc_id, doc in zip(new_ids, new_docs.values()):
+            self._add_info(doc_id, doc)
+            if self._counts is not None:
+                self._counts[doc["id"]] = {}
+        return added, present
+
+    # ----------------------------------------------------------------- labels
+
+    def labels(self, article_id: str, annotator: str | None = None) -> list[Label]:
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        found = self._label_file(article_id).state.labels.values()
+        return sorted((x for x in found if annotator is None or x.annotator == annotator), key=_sort_key)
+
+    def cleared(self, article_id: str) -> list[Cleared]:
+        """The article's cleared labels (who took a label off which sentence, and when)."""
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        found = self._label_file(article_id).state.cleared
+        return [found[k] for k in sorted(found)]
+
+    def history(self, article_id: str, *, final: bool = False) -> list[Event]:
+        """Every decision on the article's labels (or, with ``final``, its final labels), in
+        sentence order and then in the order they were made."""
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        st = self._label_file(article_id).state
+        return sorted(st.final_history if final else st.history, key=event_key)
+
+    def set_label(self, label: Label) -> Label:
+        """Label a sentence; the decision is fsynced when this returns, and returned as stored.
+
+        It is stamped at ``label.updated_at`` or, if this database has already seen a decision
+        on the same sentence and reviewer stamped as late or later (a clock behind, or a
+        decision from a machine whose clock is ahead), just after that one.
+        Raises ValueError for an unknown article, label name or sentence (a caller bug),
+        SaveError if the disk refused the write (nothing changes then, in memory or on disk).
+        """
+        self._check_writable()
+        self._check_label(label)
+        lf = self._label_file(label.article_id)
+        key = _sort_key(label)
+        cur = lf.state.labels.get(key)
+        if cur is not None and cur.label == label.label:
+            return cur
+        ev = self._stamped(lf, label.start, label.end, label.annotator, label.label, "label", label.updated_at)
+        self._record(lf, ev)
+        return lf.state.labels[key]
+
+    def clear_label(
+        self, article_id: str, start: int, end: int, annotator: str, updated_at: str | None = None
+    ) -> Label | None:
+        """Take the annotator's label off a sentence; the clear is recorded as a decision
+        (stamped as ``set_label`` does), so merging older work does not bring the label back."""
+        self._check_writable()
+        if article_id not in self._infos:
+            raise ValueError(f"no article {article_id!r} in {self.path}")
+        lf = self._label_file(article_id)
+        old = lf.state.labels.get((start, end, annotator))
+        if old is None:
+            return None
+        self._record(lf, self._stamped(lf, start, end, annotator, None, "clear", updated_at or now_iso()))
+        return old
+
+    def undo(self, annotator: str, *, final: bool = False) -> Event | None:
+        """Take back ``annotator``'s latest decision not yet undone, in any article, by a new
+        decision that restores the label it replaced.  Returns that new decision, or None when
+        there is nothing to undo.  With ``final``: the same for final labels decided by them."""
+        self._check_writable()
+        journal = self._journal(annotator, final)
+        if not journal.done:
+            return None
+        target = journal.done[-1]
+        return self._take(target, "undo", target.before, final)
+
+    def redo(self, annotator: str, *, final: bool = False) -> Event | None:
+        """Make the latest undone decision again (as a new decision); None if nothing was undone
+        since the last new decision."""
+        self._check_writable()
+        journal = self._journal(annotator, final)
+        if not journal.undone:
+            return None
+        target = journal.undone[-1]
+        return self._take(target, "redo", target.label, final)
+
+    def undo_depth(self, who: str, *, final: bool = False) -> tuple[int, int]:
+        """How many of ``who``'s decisions can be undone, and how many redone."""
+        journal = self._journal(who, final)
+        return len(journal.done), len(journal.undone)
+
+    def _take(self, target: Event, op: EventOp, label: str | None, final: bool) -> Event:
+        lf = self._label_file(target.article_id)
+        if final:
+            # Restore the whole earlier decision (its reason and votes), not just its label.
+            reason, votes = "", cast(tuple[tuple[str, str], ...], ())
+            source = target if op == "redo" else self._previous(lf.state.final_history, target)
+            if source is not None and source.label == label:
+                reason, votes = source.reason, source.votes
+            ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), final=True,
+                               undoes=target.stamp, reason=reason, votes=votes)
+        else:
+            ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), undoes=target.stamp)
+        self._record(lf, ev)
+        return ev
+
+    @staticmethod
+    def _previous(history: list[Event], target: Event) -> Event | None:
+        earlier = [e for e in history if (e.start, e.end) == (target.start, target.end)
+                   and event_order(e) < event_order(target)]
+        return max(earlier, key=event_order) if earlier else None
+
+    def _stamped(
+        self, lf: LabelFile, start: int, end: int, who: str, label: str | None, op: EventOp, now: str, *,
+        final: bool = False, undoes: str = "", reason: str = "", votes: tuple[tuple[str, str], ...] = (),
+    ) -> Event:
+        st = lf.state
+        seen: tuple[str, int] | None = None
+        before: str | None = None
+        if final:
+            dec = st.decisions.get((start, end))
+            fcl = st.final_cleared.get((start, end))
+            if dec is not None:
+                seen, before = (dec.updated_at, dec.tick), dec.label
+            elif fcl is not None:
+                seen = (fcl.updated_at, fcl.tick)
+        else:
+            lab = st.labels.get((start, end, who))
+            clr = st.cleared.get((start, end, who))
+            if lab is not None:
+                seen, before = (lab.updated_at, lab.tick), lab.label
+            elif clr is not None:
+                seen = (clr.updated_at, clr.tick)
+        at, tick = next_stamp(now, seen)
+        return Event(lf.article_id, start, end, who, label, op, at, tick, before, undoes, final, reason, votes)
+
+    def _record(self, lf: LabelFile, ev: Event) -> None:
+        """Write one decision: the new state and its history event, in one atomic write."""
+        new = lf.state.copy()
+        if ev.final:
+            skey = (ev.start, ev.end)
+            new.decisions.pop(skey, None)
+            new.final_cleared.pop(skey, None)
+            if ev.label is not None:
+                new.decisions[skey] = Decision(lf.article_id, ev.start, ev.end, ev.label, ev.who, ev.reason,
+                                               ev.updated_at, ev.votes, ev.tick)
+            else:
+                new.final_cleared[skey] = FinalCleared(lf.article_id, ev.start, ev.end, ev.who, ev.updated_at, ev.tick)
+            new.final_history.append(ev)
+        else:
+            key = (ev.start, ev.end, ev.who)
+            new.labels.pop(key, None)
+            new.cleared.pop(key, None)
+            if ev.label is not None:
+                new.labels[key] = Label(lf.article_id, ev.start, ev.end, ev.label, ev.who, ev.updated_at, ev.tick)
+            else:
+                new.cleared[key] = Cleared(lf.article_id, ev.start, ev.end, ev.who, ev.updated_at, ev.tick)
+            new.history.append(ev)
+        self._write_state(lf, new)
+        journal = self._journals.get((ev.who, ev.final))
+        if journal is not None:
+            if journal.fits(ev):
+                journal.apply(ev)
+            else:
+                del self._journals[(ev.who, ev.final)]
+
+    def _write_state(self, lf: LabelFile, new: State) -> None:
+        try:
+            lf.storage.write(state_data(new))
+        except BaseException:
+            self._label_files.pop(lf.article_id)  # reload from disk, the only truth, next time
+            raise
+        self._replace_state(lf, new)
+
+    def _replace_state(self, lf: LabelFile, new: State) -> None:
+        for lab in lf.state.labels.values():
+            self._count(lab, -1)
+        lf.state = new
+        for lab in new.labels.values():
+            self._count(lab, +1)
+        self._records[lf.article_id] = new.records()
+
+    def _journal(self, who: str, final: bool) -> Journal:
+        """``who``'s undo and redo stacks, replayed from every article's history once, then kept."""
+        journal = self._journals.get((who, final))
+        if journal is None:
+            events: list[Event] = []
+            table = "final_history" if final else "history"
+            field_name = "by" if final else "annotator"
+            for aid in self._infos:
+                lf = self._label_files.get(aid)
+                if lf is not None:
+                    found = lf.state.final_history if final else lf.state.history
+                    events.extend(e for e in found if e.who == who)
+                    continue
+                path = self._labels_path(aid)
+                raw = read_bytes(path)
+                if raw is None:
+                    continue
+                docs = (parse_tinydb(path, raw).get(table) or {}).values()
+                events.extend(
+                    event_from_doc(path, aid, d, final=final) for d in docs if d.get(field_name) == who
+                )
+            journal = self._journals[(who, final)] = Journal(events)
+        return journal
+
+    # ----------------------------------------------------------------- adjudication
+
+    def decisions(self, article_id: str) -> list[Decision]:
+        """The article's final (adjudicated) labels, in sentence order."""
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        found = self._label_file(article_id).state.decisions
+        return [found[k] for k in sorted(found)]
+
+    def final_cleared(self, article_id: str) -> list[FinalCleared]:
+        """The article's final labels taken off (by undo in review), in sentence order."""
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        found = self._label_file(article_id).state.final_cleared
+        return [found[k] for k in sorted(found)]
+
+    def set_decision(self, decision: Decision) -> Decision:
+        """Record the final label of one sentence; fsynced when this returns; returned as stored."""
+        self._check_writable()
+        if decision.article_id not in self._infos:
+            raise ValueError(f"no article {decision.article_id!r} in {self.path}")
+        if not self._decision_ok(decision, self._article(decision.article_id)[1]):
+            raise ValueError(
+                f"invalid final label for article {decision.article_id}: {decision.label!r} by {decision.by!r} "
+                f"on {decision.start}-{decision.end}"
+            )
+        lf = self._label_file(decision.article_id)
+        skey = (decision.start, decision.end)
+        cur = lf.state.decisions.get(skey)
+        if cur is not None and (cur.label, cur.by, cur.reason, cur.votes) == (
+            decision.label, decision.by, decision.reason, decision.votes
+        ):
+            return cur
+        self._record(lf, self._stamped(lf, decision.start, decision.end, decision.by, decision.label, "label",
+                                       decision.updated_at, final=True, reason=decision.reason,
+                                       votes=decision.votes))
+        return lf.state.decisions[skey]
+
+    def clear_decision(self, article_id: str, start: int, end: int, by: str = "") -> Decision | None:
+        """Take the final label off a sentence, recorded as a decision (by ``by``)."""
+        self._check_writable()
+        if article_id not in self._infos:
+            raise ValueError(f"no article {article_id!r} in {self.path}")
+        lf = self._label_file(article_id)
+        old = lf.state.decisions.get((start, end))
+        if old is None:
+            return None
+        self._record(lf, self._stamped(lf, start, end, by or old.by, None, "clear", now_iso(), final=True))
+        return old
+
+    # ----------------------------------------------------------------- assignment
+
+    def set_assignments(self, plan: dict[str, tuple[str, ...]], record: dict[str, Any]) -> None:
+        """Give each article in ``plan`` its reviewers, in one write of the index.
+
+        ``record`` (the options the plan was made with) is kept on the project record so
+        ``stats`` can tell how the work was dealt.
+        """
+        self._check_writable()
+        for aid in plan:
+            if aid not in self._infos:
+                raise ValueError(f"no article {aid!r} in {self.path}")
+        changed = {aid: who for aid, who in plan.items() if self._infos[aid].assigned != tuple(who)}
+        project = Table(self._index, "project")
+        try:
+            with self._index.batch():
+                for aid, who in changed.items():
+                    self._articles_table.update({"assigned": list(who)}, doc_ids=[self._index_ids[aid]])
+                project.update({"assignment": record})
+        except BaseException:
+            self._articles_table = Table(self._index, "articles")
+            raise
+        for aid, who in changed.items():
+            i = self._infos[aid]
+            self._infos[aid] = ArticleInfo(i.id, i.seq, i.title, i.n_sentences, i.sources, i.preview, tuple(who))
+
+    def assignment_record(self) -> dict[str, Any] | None:
+        """The options of the last ``annotator assign``, or None if the work was never dealt."""
+        self._check_open()
+        for doc in Table(self._index, "project").all():
+            rec = doc.get("assignment")
+            return rec if isinstance(rec, dict) else None
+        return None
+    def put_labels(
+        self, labels: Iterable[Label], progress: Callable[[int], None] | None = None
+    ) -> tuple[int, int, int, int]:
+        """Merge labels from an export (see :meth:`merge`).  Returns (added, updated, unchanged, skipped)."""
+        r = self.merge(labels, (), progress)
+        return r.added, r.updated, r.unchanged, r.skipped
+
+    def merge(
+        self,
+        labels: Iterable[Label],
+        decisions: Iterable[Decision] = (),
+        progress: Callable[[int], None] | None = None,
+        cleared: Iterable[Cleared] = (),
+        final_cleared: Iterable[FinalCleared] = (),
+        events: Iterable[Event] = (),
+    ) -> MergeResult:
+        """Bring in decisions made elsewhere, as a join (see ``merging``): per key the latest
+        decision by stamp wins, histories are united; any order, any number of times, the same.
+
+        A label's key is (sentence, annotator) and a final label's is its sentence, so another
+        reviewer's work is only ever added.  When the same key holds a different label in
+        both places, the later decision wins and the pair is listed in ``conflicts``.
+        Skipped are records for an unknown article, a span that is not one of its sentences,
+        or a label name outside the scheme.  Decisions stamped more than a day ahead of this
+        machine's clock are counted in ``ahead`` (and merged: their order is still right).
+        Every touched file is read before anything is written, so a damaged one stops the
+        merge with nothing changed; after that one write per touched article.
+        ``progress`` gets the number of articles checked so far.
+        """
+        self._check_writable()
+        result = MergeResult()
+        now = datetime.now(timezone.utc)
+        groups: dict[str, Incoming] = {}
+
+        def group(aid: str) -> Incoming | None:
+            if aid not in self._infos:
+                return None
+            inc = groups.get(aid)
+            if inc is None:
+                inc = groups[aid] = Incoming()
+            return inc
+
+        for lab in labels:
+            if (inc := group(lab.article_id)) is not None:
+                inc.labels.append(lab)
+            else:
+                result.skipped += 1
+        for dec in decisions:
+            if (inc := group(dec.article_id)) is not None:
+                inc.decisions.append(dec)
+            else:
+                result.decisions_skipped += 1
+        for c in cleared:  # a clear of an unknown article has nothing to take off
+            if (inc := group(c.article_id)) is not None:
+                inc.cleared.append(c)
+        for fc in final_cleared:
+            if (inc := group(fc.article_id)) is not None:
+                inc.final_cleared.append(fc)
+        for ev in events:
+            if (inc := group(ev.article_id)) is not None:
+                inc.events.append(ev)
+        plans: list[tuple[LabelFile, Incoming]] = []
+        for n, (aid, inc) in enumerate(groups.items(), 1):
+            sentences = self._article(aid)[1]
+            ok = Incoming(
+                [x for x in inc.labels if self._label_ok(x, sentences)],
+                [c for c in inc.cleared if (c.start, c.end) in sentences and c.annotator],
+                [d for d in inc.decisions if self._decision_ok(d, sentences)],
+                [c for c in inc.final_cleared if (c.start, c.end) in sentences and c.by],
+                [e for e in inc.events if self._event_ok(e, sentences)],
+            )
+            result.skipped += len(inc.labels) - len(ok.labels)
+            result.decisions_skipped += len(inc.decisions) - len(ok.decisions)
+            if ok.labels or ok.cleared or ok.decisions or ok.final_cleared or ok.events:
+                plans.append((self._label_file(aid), ok))
+            if progress is not None:
+                progress(n)
+        writes: list[tuple[LabelFile, State]] = []
+        for lf, ok in plans:
+            new = join(lf.state, ok, result, now)
+            if new != lf.state.sorted():
+                writes.append((lf, new))
+        if writes:
+            self._journals.clear()  # older decisions may have come in: replay on next use
+        if len(writes) < _GROUP_COMMIT_MIN:
+            for lf, new in writes:
+                self._write_state(lf, new)
+        else:
+            try:
+                OrjsonStorage.write_together([(lf.storage, state_data(new)) for lf, new in writes])
+            except BaseException:
+                # Some files may be new and some old now: the disk decides, for each of them.
+                for lf, _ in writes:
+                    self._label_files.pop(lf.article_id)
+                self._counts = None
+                raise
+            for lf, new in writes:
+                self._replace_state(lf, new)
+        return result
+
+    def _save_floors(self) -> None:
+        """Note in the index how many records each changed labels file holds, so ``verify`` can
+        tell when one goes missing or goes back to an older copy.  Done on close, not on every
+        save: a save then still writes one small file (a kill only makes the check weaker)."""
+        changed = {aid: n for aid, n in self._records.items() if n > self._floors.get(aid, 0)}
+        if not changed or self.readonly:
+            return
+        try:
+            with self._index.batch():
+                for aid, n in changed.items():
+                    self._articles_table.update({"records": n}, doc_ids=[self._index_ids[aid]])
+        except BaseException:
+            self._articles_table = Table(self._index, "articles")
+            raise
+        self._floors.update(changed)
+
+    def floors(self) -> dict[str, int]:
+        """article id -> the number of records its labels file held at the last index write."""
+        return dict(self._floors)
+
+    def label_counts(self, annotator: str | None = None) -> dict[str, dict[str, int]]:
+        """article id -> {label name: count} for every article (empty dict if unlabelled)."""
+        counts = self._all_counts()
+        if annotator is not None:
+            return {aid: dict(per.get(annotator, {})) for aid, per in counts.items()}
+        out: dict[str, dict[str, int]] = {}
+        for aid, per in counts.items():
+            if len(per) <= 1:  # the common case: one annotator per project
+                out[aid] = dict(next(iter(per.values()), {}))
+                continue
+            total: dict[str, int] = {}
+            for c in per.values():
+                for name, n in c.items():
+                    total[name] = total.get(name, 0) + n
+            out[aid] = total
+        return out
+
+    def annotators(self) -> list[str]:
+        return sorted({a for per in self._all_counts().values() for a in per})
+
+    def annotators_by_article(self) -> dict[str, list[str]]:
+        """article id -> the annotators with at least one label on it (sorted); from the counts, no file reads."""
+        return {aid: sorted(per) for aid, per in self._all_counts().items()}
+
+    # ----------------------------------------------------------------- internals
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DatabaseError(f"{self.path} was closed")
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self.readonly:
+            raise DatabaseError(f"{self.path} is open read-only; it cannot be changed")
+
+    def _article_path(self, article_id: str) -> Path:
+        return self._folder / "articles" / f"{check_id(article_id)}.json"
+
+    def _labels_path(self, article_id: str) -> Path:
+        return self._folder / "labels" / f"{check_id(article_id)}.json"
+
+    def _load_index(self) -> tuple[LabelScheme, int]:
+        path = self.path
+        data = self._index.read() or {}
+        projects = list(data.get("project", {}).values())
+        if len(projects) != 1:
+            raise corrupt(path, "not an annotator database: it needs exactly one 'project' record")
+        p = projects[0]
+        version = p.get("schema_version")
+        if type(version) is not int or version < 1:
+            raise corrupt(path, "the project record has no valid schema_version")
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{path} was written by a newer annotator (schema {version}, this one reads {SCHEMA_VERSION}); "
+                f"upgrade annotator to open it"
+            )
+        try:
+            scheme = LabelScheme.from_json(p["scheme"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            scheme = LabelScheme(())
+        if not scheme.labels:
+            raise corrupt(path, "the project record has no valid label scheme")
+        rows = []
+        seen: set[str] = set()
+        for doc_id, d in data.get("articles", {}).items():
+            ok = (
+                isinstance(d.get("id"), str)
+                and SAFE_ID.fullmatch(d["id"]) is not None
+                and type(d.get("seq")) is int
+                and isinstance(d.get("title"), str)
+                and isinstance(d.get("sources"), list)
+                and all(isinstance(s, str) for s in d["sources"])
+                and isinstance(d.get("meta", {}), dict)
+                and type(d.get("n_sentences")) is int
+                and isinstance(d.get("preview", ""), str)
+                and isinstance(d.get("assigned", []), list)
+                and all(isinstance(x, str) for x in d.get("assigned", []))
+            )
+            if not ok or d["id"] in seen:
+                raise corrupt(path, f"article record {doc_id} is malformed or duplicated")
+            seen.add(d["id"])
+            rows.append((int(doc_id), d))
+        for num, d in sorted(rows, key=lambda r: r[1]["seq"]):
+            self._add_info(num, d)
+        return scheme, version
+
+    def _add_info(self, doc_id: int, d: dict[str, Any]) -> None:
+        aid = d["id"]
+        self._infos[aid] = ArticleInfo(
+            aid, d["seq"], d["title"], d["n_sentences"], tuple(d["sources"]), d.get("preview", ""),
+            tuple(d.get("assigned", ())),
+        )
+        self._meta[aid] = d.get("meta", {})
+        self._index_ids[aid] = doc_id
+        records = d.get("records", 0)
+        if type(records) is int and records > 0:
+            self._floors[aid] = records
+
+    def _article(self, article_id: str) -> tuple[Article, frozenset[tuple[int, int]]]:
+        self._check_open()
+        info = self._infos.get(article_id)
+        if info is None:
+            raise KeyError(article_id)
+        hit = self._articles.get(article_id)
+        if hit is not None:
+            return hit
+        path = self._article_path(article_id)
+        raw = read_bytes(path)
+        if raw is None:
+            raise DamagedFile(
+                path,
+                "the file is missing",
+                f"{path} is missing, so article {article_id} cannot be shown; restore it from a backup ({VERIFY_HINT})",
+            )
+        docs = list(parse_tinydb(path, raw).get("article", {}).values())
+        d = docs[0] if len(docs) == 1 else {}
+        text, sents = d.get("text"), d.get("sentences")
+        spans: tuple[Span, ...] = ()
+        ok = isinstance(text, str) and isinstance(sents, list) and d.get("id") == article_id
+        if ok and sents is not None:
+            try:
+                spans = tuple(Span(s, e) for s, e in sents)
+            except (TypeError, ValueError):
+                ok = False
+            ok = ok and all(
+                type(s.start) is int and type(s.end) is int and 0 <= s.start < s.end <= len(str(text)) for s in spans
+            )
+        if not ok:
+            raise corrupt(path, "the article record is malformed")
+        assert isinstance(text, str)
+        article = Article(article_id, info.title, text, spans, info.sources, dict(self._meta[article_id]))
+        hit = (article, frozenset((s.start, s.end) for s in spans))
+        self._articles.put(article_id, hit)
+        return hit
+    def _label_file(self, article_id: str) -> LabelFile:
+        lf = self._label_files.get(article_id)
+        if lf is not None:
+            return lf
+        storage = OrjsonStorage(self._labels_path(article_id), readonly=self.readonly)
+        state = read_state(storage.path, article_id, storage.read() or {})
+        lf = LabelFile(article_id, storage, state)
+        self._label_files.put(article_id, lf)
+        return lf
+
+    def _event_ok(self, e: Event, sentences: frozenset[tuple[int, int]]) -> bool:
+        return (
+            (e.start, e.end) in sentences
+            and bool(e.who)
+            and (e.label is None or self._scheme.get(e.label) is not None)
+            and (e.before is None or isinstance(e.before, str))
+        )
+
+    def _label_ok(self, label: Label, sentences: frozenset[tuple[int, int]]) -> bool:
+        return (
+            (label.start, label.end) in sentences
+            and self._scheme.get(label.label) is not None
+            and isinstance(label.annotator, str)
+            and bool(label.annotator)
+            and isinstance(label.updated_at, str)
+        )
+
+    def _decision_ok(self, d: Decision, sentences: frozenset[tuple[int, int]]) -> bool:
+        return (d.start, d.end) in sentences and self._scheme.get(d.label) is not None and bool(d.by)
+
+    def _check_label(self, label: Label) -> None:
+        if label.article_id not in self._infos:
+            raise ValueError(f"no article {label.article_id!r} in {self.path}")
+        if not self._label_ok(label, self._article(label.article_id)[1]):
+            raise ValueError(
+                f"invalid label for article {label.article_id}: {label.label!r} by {label.annotator!r} "
+                f"on {label.start}-{label.end} (the label must be in the scheme and the span one of its sentences)"
+            )
+
+    def _all_counts(self) -> dict[str, dict[str, dict[str, int]]]:
+        self._check_open()
+        if self._counts is None:
+            counts: dict[str, dict[str, dict[str, int]]] = {aid: {} for aid in self._infos}
+            folder = self._folder / "labels"
+            try:
+                present = set(os.listdir(folder))
+            except FileNotFoundError:
+                present = set()
+            except OSError as e:
+                raise DatabaseError(f"cannot list {folder}: {e.strerror or e}; check its permissions") from None
+            for aid, per in counts.items():
+                # Read each file once without keeping it: 10,000 TinyDB objects would cost more than they save.
+                # This loop is most of the app's start and of `annotator stats` on a big project.
+                lf = self._label_files.get(aid)
+                if lf is not None:
+                    pairs: Iterable[tuple[str, str]] = [(x.annotator, x.label) for x in lf.state.labels.values()]
+                elif (name := f"{aid}.json") in present:
+                    path = folder / name  # no _labels_path: the ids were checked when the index was read
+                    raw = read_bytes(path)
+                    docs = ((parse_tinydb(path, raw).get("labels") or {}) if raw is not None else {}).values()
+                    pairs = [count_key(path, d) for d in docs]
+                else:
+                    continue
+                for who, label in pairs:
+                    c = per.get(who)
+                    if c is None:
+                        c = per[who] = {}
+                    c[label] = c.get(label, 0) + 1
+            self._counts = counts
+        return self._counts
+
+    def _count(self, label: Label, delta: int) -> None:
+        if self._counts is None:
+            return
+        per = self._counts.setdefault(label.article_id, {})
+        c = per.setdefault(label.annotator, {})
+        n = c.get(label.label, 0) + delta
+        if n:
+            c[label.label] = n
+        else:
+            del c[label.label]
+            if not c:
+                del per[label.annotator]
+
+
+def _create_index(index: OrjsonStorage) -> None:
+    Table(index, "project").insert(
+        {"schema_version": SCHEMA_VERSION, "scheme": DEFAULT_SCHEME.to_json(), "created_at": now_iso()}
+    )

@@ -1,0 +1,123 @@
+"""One article's labels file: its current decisions and their history, read and written whole.
+
+The file is small (one article), so every decision rewrites it in one atomic write: the
+new state and the new history event land together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotator.model import Cleared, Decision, Event, FinalCleared, Label
+from annotator.storage.records import (
+    Key,
+    SpanKey,
+    cleared_doc,
+    cleared_from_doc,
+    decision_doc,
+    decision_from_doc,
+    event_doc,
+    event_from_doc,
+    event_key,
+    final_cleared_doc,
+    final_cleared_from_doc,
+    label_doc,
+    label_from_doc,
+)
+from annotator.storage.tinyfile import Data, OrjsonStorage, corrupt
+
+
+@dataclass(slots=True)
+class State:
+    """An article's decisions: the latest per key (a key is in ``labels`` or ``cleared``, never
+    both; in ``decisions`` or ``final_cleared``, never both) and every event."""
+
+    labels: dict[Key, Label] = field(default_factory=dict)
+    cleared: dict[Key, Cleared] = field(default_factory=dict)
+    decisions: dict[SpanKey, Decision] = field(default_factory=dict)
+    final_cleared: dict[SpanKey, FinalCleared] = field(default_factory=dict)
+    history: list[Event] = field(default_factory=list)
+    final_history: list[Event] = field(default_factory=list)
+
+    def copy(self) -> State:
+        return State(dict(self.labels), dict(self.cleared), dict(self.decisions), dict(self.final_cleared),
+                     list(self.history), list(self.final_history))
+
+    def records(self) -> int:
+        """How many records the file holds; it never shrinks, so ``verify`` can tell a file that
+        lost some (restored from an old copy) from one that is current."""
+        return (len(self.labels) + len(self.cleared) + len(self.decisions) + len(self.final_cleared)
+                + len(self.history) + len(self.final_history))
+
+    def sorted(self) -> State:
+        """The same state in one canonical order, so equal states are written as equal bytes."""
+        return State(
+            {k: self.labels[k] for k in sorted(self.labels)},
+            {k: self.cleared[k] for k in sorted(self.cleared)},
+            {k: self.decisions[k] for k in sorted(self.decisions)},
+            {k: self.final_cleared[k] for k in sorted(self.final_cleared)},
+            sorted(self.history, key=event_key),
+            sorted(self.final_history, key=event_key),
+        )
+
+
+def _table(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(i): d for i, d in enumerate(docs, 1)}  # TinyDB numbers a table 1, 2, ...
+
+
+def state_data(state: State) -> Data:
+    data: Data = {"labels": _table([label_doc(x) for x in state.labels.values()])}
+    # Tables appear once used, so a file written for labels alone stays as small as before.
+    if state.cleared:
+        data["cleared"] = _table([cleared_doc(x) for x in state.cleared.values()])
+    if state.decisions:
+        data["final"] = _table([decision_doc(x) for x in state.decisions.values()])
+    if state.final_cleared:
+        data["final_cleared"] = _table([final_cleared_doc(x) for x in state.final_cleared.values()])
+    if state.history:
+        data["history"] = _table([event_doc(e) for e in state.history])
+    if state.final_history:
+        data["final_history"] = _table([event_doc(e) for e in state.final_history])
+    return data
+
+
+def read_state(path: Path, article_id: str, data: Data) -> State:
+    st = State()
+    for doc in (data.get("labels") or {}).values():
+        lab = label_from_doc(path, article_id, doc)
+        key = (lab.start, lab.end, lab.annotator)
+        if key in st.labels:
+            raise corrupt(path, f"two records for sentence {lab.start}-{lab.end} by {lab.annotator}")
+        st.labels[key] = lab
+    for doc in (data.get("cleared") or {}).values():
+        c = cleared_from_doc(path, article_id, doc)
+        key = (c.start, c.end, c.annotator)
+        if key in st.labels or key in st.cleared:
+            raise corrupt(path, f"sentence {c.start}-{c.end} by {c.annotator} is both labeled and cleared")
+        st.cleared[key] = c
+    for doc in (data.get("final") or {}).values():
+        d = decision_from_doc(path, article_id, doc)
+        skey = (d.start, d.end)
+        if skey in st.decisions:
+            raise corrupt(path, f"two final labels for sentence {d.start}-{d.end}")
+        st.decisions[skey] = d
+    for doc in (data.get("final_cleared") or {}).values():
+        fc = final_cleared_from_doc(path, article_id, doc)
+        skey = (fc.start, fc.end)
+        if skey in st.decisions or skey in st.final_cleared:
+            raise corrupt(path, f"sentence {fc.start}-{fc.end} has a final label and a cleared one")
+        st.final_cleared[skey] = fc
+    st.history = [event_from_doc(path, article_id, d, final=False) for d in (data.get("history") or {}).values()]
+    st.final_history = [
+        event_from_doc(path, article_id, d, final=True) for d in (data.get("final_history") or {}).values()
+    ]
+    return st
+
+
+@dataclass(slots=True)
+class LabelFile:
+    article_id: str
+    storage: OrjsonStorage
+    state: State

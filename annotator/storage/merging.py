@@ -1,0 +1,197 @@
+"""Bringing in decisions made elsewhere: a join, so any order, any number of times, gives the same.
+
+Per key the state is the latest decision by the order of ``records`` (stamp, then the whole
+record), and the history is the union of both histories.  Both are joins: commutative,
+associative and idempotent.  A decision's stamp orders it after everything its machine had
+seen for that key, so a correction made after seeing a skewed clock's decision still wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from annotator.model import Cleared, Decision, Event, FinalCleared, Label
+from annotator.storage.labelfile import State
+from annotator.storage.records import (
+    ahead_seconds,
+    cleared_order,
+    decision_order,
+    final_cleared_order,
+    label_order,
+)
+
+AHEAD_LIMIT_SECONDS = 24 * 3600.0
+
+
+@dataclass(slots=True)
+class Ahead:
+    """Decisions by one person stamped more than a day ahead of this machine's clock."""
+
+    who: str
+    count: int = 0
+    seconds: float = 0.0  # the furthest ahead
+
+
+@dataclass(slots=True)
+class MergeResult:
+    """What :meth:`Database.merge` did; ``conflicts`` pairs are (older, newer): the newer won."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    decisions_added: int = 0
+    decisions_updated: int = 0
+    decisions_unchanged: int = 0
+    decisions_skipped: int = 0
+    removed: int = 0  # labels taken off because the reviewer cleared them later elsewhere
+    history_added: int = 0
+    conflicts: list[tuple[Label, Label | Cleared]] = field(default_factory=list)
+    decision_conflicts: list[tuple[Decision, Decision]] = field(default_factory=list)
+    ahead: dict[str, Ahead] = field(default_factory=dict)
+
+    def note_ahead(self, who: str, updated_at: str, now: datetime) -> None:
+        s = ahead_seconds(updated_at, now)
+        if s > AHEAD_LIMIT_SECONDS:
+            a = self.ahead.setdefault(who, Ahead(who))
+            a.count += 1
+            a.seconds = max(a.seconds, s)
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One article's decisions from elsewhere, already checked against its sentences and scheme."""
+
+    labels: list[Label] = field(default_factory=list)
+    cleared: list[Cleared] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    final_cleared: list[FinalCleared] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def _as_records(inc: Incoming) -> tuple[list[Label | Cleared], list[Decision | FinalCleared]]:
+    """Every decision as a state record; an event counts as the state it left."""
+    mine: list[Label | Cleared] = [*inc.labels, *inc.cleared]
+    final: list[Decision | FinalCleared] = [*inc.decisions, *inc.final_cleared]
+    for e in inc.events:
+        if e.final:
+            final.append(
+                Decision(e.article_id, e.start, e.end, e.label, e.who, e.reason, e.updated_at, e.votes, e.tick)
+                if e.label is not None
+                else FinalCleared(e.article_id, e.start, e.end, e.who, e.updated_at, e.tick)
+            )
+        else:
+            mine.append(
+                Label(e.article_id, e.start, e.end, e.label, e.who, e.updated_at, e.tick)
+                if e.label is not None
+                else Cleared(e.article_id, e.start, e.end, e.who, e.updated_at, e.tick)
+            )
+    return mine, final
+
+
+def _order(r: Label | Cleared) -> tuple[object, ...]:
+    return label_order(r) if isinstance(r, Label) else cleared_order(r)
+
+
+def _final_order(r: Decision | FinalCleared) -> tuple[object, ...]:
+    return decision_order(r) if isinstance(r, Decision) else final_cleared_order(r)
+
+
+def join(state: State, inc: Incoming, result: MergeResult, now: datetime) -> State:
+    """``state`` joined with ``inc``; counts what changed in ``result``."""
+    new = state.copy()
+    mine, final = _as_records(inc)
+    for r in mine:
+        result.note_ahead(r.annotator, r.updated_at, now)
+    for f in final:
+        result.note_ahead(f.by, f.updated_at, now)
+
+    # Reviewers' labels: the latest record per (sentence, reviewer).
+    best: dict[tuple[int, int, str], Label | Cleared] = {}
+    for r in mine:
+        key = (r.start, r.end, r.annotator)
+        had = best.get(key)
+        if had is None or _order(r) > _order(had):
+            best[key] = r
+    for key, r in best.items():
+        cur: Label | Cleared | None = new.labels.get(key) or new.cleared.get(key)
+        if cur is not None and _order(r) <= _order(cur):
+            if isinstance(r, Label):
+                result.unchanged += 1
+                if isinstance(cur, Label) and cur.label != r.label:
+                    result.conflicts.append((r, cur))
+            continue
+        if isinstance(r, Label):
+            if isinstance(cur, Label):
+                result.updated += 1
+                if cur.label != r.label:
+                    result.conflicts.append((cur, r))
+            else:
+                result.added += 1
+            new.cleared.pop(key, None)
+            new.labels[key] = r
+        else:
+            if isinstance(cur, Label):
+                result.removed += 1
+                result.conflicts.append((cur, r))
+            new.labels.pop(key, None)
+            new.cleared[key] = r
+
+    # Final labels: the latest record per sentence.
+    fbest: dict[tuple[int, int], Decision | FinalCleared] = {}
+    for f in final:
+        skey = (f.start, f.end)
+        fhad = fbest.get(skey)
+        if fhad is None or _final_order(f) > _final_order(fhad):
+            fbest[skey] = f
+    for skey, f in fbest.items():
+        fcur: Decision | FinalCleared | None = new.decisions.get(skey) or new.final_cleared.get(skey)
+        if fcur is not None and _final_order(f) <= _final_order(fcur):
+            if isinstance(f, Decision):
+                result.decisions_unchanged += 1
+                if isinstance(fcur, Decision) and (fcur.label, fcur.by) != (f.label, f.by):
+                    result.decision_conflicts.append((f, fcur))
+            continue
+        if isinstance(f, Decision):
+            if isinstance(fcur, Decision):
+                result.decisions_updated += 1
+                if (fcur.label, fcur.by) != (f.label, f.by):
+                    result.decision_conflicts.append((fcur, f))
+            else:
+                result.decisions_added += 1
+            new.final_cleared.pop(skey, None)
+            new.decisions[skey] = f
+        else:
+            new.decisions.pop(skey, None)
+            new.final_cleared[skey] = f
+
+    # Histories: the union.
+    for events, target in ((new.history, False), (new.final_history, True)):
+        have = set(events)
+        for e in inc.events:
+            if e.final == target and e not in have:
+                have.add(e)
+                events.append(e)
+                result.history_added += 1
+    return new.sorted()
+
+
+def by_article(items: Iterable[Label | Cleared | Decision | FinalCleared | Event]) -> dict[str, Incoming]:
+    out: dict[str, Incoming] = {}
+    for x in items:
+        inc = out.get(x.article_id)
+        if inc is None:
+            inc = out[x.article_id] = Incoming()
+        if isinstance(x, Label):
+            inc.labels.append(x)
+        elif isinstance(x, Cleared):
+            inc.cleared.append(x)
+        elif isinstance(x, Decision):
+            inc.decisions.append(x)
+        elif isinstance(x, FinalCleared):
+            inc.final_cleared.append(x)
+        else:
+            inc.events.append(x)
+    return out

@@ -1,0 +1,274 @@
+"""How each kind of record is written in a labels file, read back, and ordered.
+
+A labels file holds an article's current state (``labels``, ``cleared``, ``final``,
+``final_cleared``: the latest decision per key) and its history (``history``,
+``final_history``: every decision ever made there).  The state is what the app and the
+exports read; the history is what undo, redo and ``export --history`` read.
+
+Decisions are ordered by their stamp, a hybrid logical clock: ``updated_at`` (a time,
+compared as an instant, not as text) then ``tick``.  Ties are broken by the rest of the
+record, so which of two decisions wins never depends on the order files are read in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from annotator.model import EVENT_OPS, Cleared, Decision, Event, FinalCleared, Label
+from annotator.storage.tinyfile import DamagedFile, corrupt
+
+Key = tuple[int, int, str]  # (start, end, annotator)
+SpanKey = tuple[int, int]
+Order = tuple[Any, ...]
+
+# No separators and no leading dot, so an id can never leave its folder or hide a file.
+SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_TICK_MAX = 2**62
+
+
+def check_id(article_id: object) -> str:
+    if not isinstance(article_id, str) or not SAFE_ID.fullmatch(article_id):
+        raise ValueError(f"article id {article_id!r} cannot be used as a file name")
+    return article_id
+
+
+def when(updated_at: str) -> datetime:
+    """``updated_at`` as an instant: ISO times in any offset or precision compare as times
+    (naive ones as UTC); text that is no ISO time counts as earliest."""
+    try:
+        t = datetime.fromisoformat(updated_at)
+    except (TypeError, ValueError):
+        return _EARLIEST
+    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def next_stamp(now: str, seen: tuple[str, int] | None) -> tuple[str, int]:
+    """The stamp of a decision made at ``now`` on a key whose latest decision is ``seen``:
+    later than ``seen`` whatever the wall clock says (a hybrid logical clock)."""
+    if seen is None:
+        return now, 0
+    t_now, t_seen = when(now), when(seen[0])
+    if t_now > t_seen:
+        return now, 0
+    # Not later by this clock: keep the seen time and count on from its tick.  A seen time
+    # that is no ISO time (older data) is replaced by now, which sorts after it.
+    if t_seen == _EARLIEST:
+        return now, 0
+    return seen[0], min(seen[1] + 1, _TICK_MAX)
+
+
+def _text_order(value: str) -> tuple[datetime, str]:
+    return when(value), value
+
+
+def label_order(lab: Label) -> Order:
+    return (*_text_order(lab.updated_at), lab.tick, lab.label, lab.annotator)
+
+
+def cleared_order(c: Cleared) -> Order:
+    # At an exact tie a label ("claim") sorts after a clear (""), so the label stays.
+    return (*_text_order(c.updated_at), c.tick, "", c.annotator)
+
+
+def decision_order(d: Decision) -> Order:
+    return (*_text_order(d.updated_at), d.tick, d.label, d.by, d.reason, d.votes)
+
+
+def final_cleared_order(c: FinalCleared) -> Order:
+    return (*_text_order(c.updated_at), c.tick, "", c.by, "", ())
+
+
+def event_order(e: Event) -> Order:
+    """A total order over whole events: by stamp, then every field."""
+    return (
+        *_text_order(e.updated_at), e.tick, e.label or "", e.who, e.op, e.before or "", e.undoes,
+        e.reason, e.votes, e.final, e.article_id, e.start, e.end,
+    )
+
+
+def event_key(e: Event) -> tuple[Any, ...]:
+    """Where an event sits in a history, so the same set of events is always written the same."""
+    return ((e.start, e.end, "" if e.final else e.who), event_order(e))
+
+
+def ahead_seconds(updated_at: str, now: datetime) -> float:
+    t = when(updated_at)
+    return 0.0 if t == _EARLIEST else (t - now) / timedelta(seconds=1)
+
+
+# ----------------------------------------------------------------- documents
+
+
+def _bad(path: Path, what: str, doc: dict[str, Any]) -> DamagedFile:
+    return corrupt(path, f"a {what} record is malformed: {orjson.dumps(doc).decode()[:80]}")
+
+
+def _tick(doc: dict[str, Any]) -> int | None:
+    t = doc.get("tick", 0)
+    return t if type(t) is int and 0 <= t <= _TICK_MAX else None
+
+
+def count_key(path: Path, doc: dict[str, Any]) -> tuple[str, str]:
+    """(annotator, label) of a label record, checked as ``label_from_doc`` does, in one pass."""
+    who, label = doc.get("annotator"), doc.get("label")
+    if (
+        type(who) is str
+        and type(label) is str
+        and type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and type(doc.get("updated_at")) is str
+    ):
+        return who, label
+    raise _bad(path, "label", doc)
+
+
+def label_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Label:
+    who, label = count_key(path, doc)
+    tick = _tick(doc)
+    if tick is None:
+        raise _bad(path, "label", doc)
+    return Label(article_id, doc["start"], doc["end"], label, who, doc["updated_at"], tick)
+
+
+def label_doc(label: Label) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "start": label.start, "end": label.end, "label": label.label, "annotator": label.annotator,
+        "updated_at": label.updated_at,
+    }
+    if label.tick:
+        doc["tick"] = label.tick
+    return doc
+
+
+def _votes(value: object) -> tuple[tuple[str, str], ...] | None:
+    if not isinstance(value, list):
+        return None
+    out = []
+    for v in value:
+        if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)):
+            return None
+        out.append((v[0], v[1]))
+    return tuple(out)
+
+
+def decision_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Decision:
+    votes = _votes(doc.get("votes", []))
+    tick = _tick(doc)
+    if not (
+        type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and isinstance(doc.get("label"), str)
+        and isinstance(doc.get("by"), str)
+        and isinstance(doc.get("reason", ""), str)
+        and isinstance(doc.get("updated_at"), str)
+        and votes is not None
+        and tick is not None
+    ):
+        raise _bad(path, "final-label", doc)
+    return Decision(
+        article_id, doc["start"], doc["end"], doc["label"], doc["by"], doc.get("reason", ""), doc["updated_at"],
+        votes, tick,
+    )
+
+
+def decision_doc(d: Decision) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "start": d.start, "end": d.end, "label": d.label, "by": d.by, "reason": d.reason,
+        "updated_at": d.updated_at, "votes": [list(v) for v in d.votes],
+    }
+    if d.tick:
+        doc["tick"] = d.tick
+    return doc
+
+
+def cleared_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Cleared:
+    tick = _tick(doc)
+    if not (
+        type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and isinstance(doc.get("annotator"), str)
+        and isinstance(doc.get("updated_at"), str)
+        and tick is not None
+    ):
+        raise _bad(path, "cleared-label", doc)
+    return Cleared(article_id, doc["start"], doc["end"], doc["annotator"], doc["updated_at"], tick)
+
+
+def cleared_doc(c: Cleared) -> dict[str, Any]:
+    doc: dict[str, Any] = {"start": c.start, "end": c.end, "annotator": c.annotator, "updated_at": c.updated_at}
+    if c.tick:
+        doc["tick"] = c.tick
+    return doc
+
+
+def final_cleared_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> FinalCleared:
+    tick = _tick(doc)
+    if not (
+        type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and isinstance(doc.get("by"), str)
+        and isinstance(doc.get("updated_at"), str)
+        and tick is not None
+    ):
+        raise _bad(path, "cleared final-label", doc)
+    return FinalCleared(article_id, doc["start"], doc["end"], doc["by"], doc["updated_at"], tick)
+
+
+def final_cleared_doc(c: FinalCleared) -> dict[str, Any]:
+    doc: dict[str, Any] = {"start": c.start, "end": c.end, "by": c.by, "updated_at": c.updated_at}
+    if c.tick:
+        doc["tick"] = c.tick
+    return doc
+
+
+def event_from_doc(path: Path, article_id: str, doc: dict[str, Any], *, final: bool) -> Event:
+    votes = _votes(doc.get("votes", []))
+    tick = _tick(doc)
+    who = doc.get("by" if final else "annotator")
+    label, before = doc.get("label"), doc.get("before")
+    if not (
+        type(doc.get("start")) is int
+        and type(doc.get("end")) is int
+        and isinstance(who, str)
+        and (label is None or isinstance(label, str))
+        and (before is None or isinstance(before, str))
+        and doc.get("op") in EVENT_OPS
+        and isinstance(doc.get("updated_at"), str)
+        and isinstance(doc.get("undoes", ""), str)
+        and isinstance(doc.get("reason", ""), str)
+        and votes is not None
+        and tick is not None
+    ):
+        raise _bad(path, "history", doc)
+    return Event(
+        article_id, doc["start"], doc["end"], who, label, doc["op"], doc["updated_at"], tick, before,
+        doc.get("undoes", ""), final, doc.get("reason", ""), votes,
+    )
+
+
+def event_doc(e: Event) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "start": e.start, "end": e.end, ("by" if e.final else "annotator"): e.who, "label": e.label, "op": e.op,
+        "updated_at": e.updated_at,
+    }
+    if e.tick:
+        doc["tick"] = e.tick
+    if e.before is not None:
+        doc["before"] = e.before
+    if e.undoes:
+        doc["undoes"] = e.undoes
+    if e.final:
+        doc["reason"] = e.reason
+        doc["votes"] = [list(v) for v in e.votes]
+    return doc
