@@ -21,7 +21,7 @@ import click
 from annotator import __version__
 from annotator.errors import AnnotatorError, InputError
 from annotator.sanitize import sanitize_line
-from annotator.settings import ENV_ANNOTATOR, ENV_DB, Settings, resolve
+from annotator.settings import ENV_ANNOTATOR, ENV_DB, Settings, default_annotator, resolve
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_FILES = 50
@@ -41,21 +41,53 @@ def common_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def settings_from(ctx: click.Context, db: str | None, annotator: str | None) -> Settings:
-    parent = ctx.find_root().params
-    settings = resolve(db or parent.get("db"), annotator or parent.get("annotator"))
-    if _SURROGATE.search(settings.annotator):
+def annotator_name(flag: str | None) -> str:
+    """The reviewer's name: --annotator, else $ANNOTATOR, else the login name, checked where it
+    came from (``names.check_name``).  ``--annotator ""`` is an error; an empty $ANNOTATOR is
+    unset, as shells mean it."""
+    from annotator.names import check_name
+
+    if flag is not None:
+        name, what, hint = flag, "--annotator", "give the name to label under, e.g. --annotator ana"
+    elif os.environ.get(ENV_ANNOTATOR):
+        name, what, hint = os.environ[ENV_ANNOTATOR], ENV_ANNOTATOR, f"set {ENV_ANNOTATOR} to another name or pass --annotator"
+    else:
+        name, what, hint = default_annotator(), "your login name", f"pass --annotator NAME (or set {ENV_ANNOTATOR})"
+    if _SURROGATE.search(name):
         from annotator.importer import path_text
 
-        raise InputError(f"--annotator {sanitize_line(path_text(settings.annotator))}: the name is not valid UTF-8 "
+        raise InputError(f"--annotator {sanitize_line(path_text(name[:64]))}: the name is not valid UTF-8 "
                          f"(check --annotator or {ENV_ANNOTATOR}); labels need a name that can be saved")
-    return settings
+    return check_name(name, what, hint)
+
+
+def settings_from(ctx: click.Context, db: str | None, annotator: str | None) -> Settings:
+    parent = ctx.find_root().params
+    flag = annotator if annotator is not None else parent.get("annotator")
+    name = annotator_name(flag)
+    return Settings(db_path=resolve(db or parent.get("db"), name).db_path, annotator=name)
+
+
+def check_db_file(path: Path) -> None:
+    """A --db that exists must be a regular file (or a folder, which the storage explains):
+    a FIFO would block the open and /dev/zero would be read forever."""
+    from annotator.errors import DatabaseError
+    from annotator.importer import file_kind
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # missing or unreadable: the storage says which
+    kind = file_kind(st.st_mode)
+    if kind is not None and kind != "a folder":
+        raise DatabaseError(f"{_quote(path)} is {kind}, not a database file; use another --db")
 
 
 @contextmanager
 def open_db(settings: Settings, *, readonly: bool = False, lock_timeout: float = 0.0) -> Iterator[Any]:
     from annotator.storage import Database
 
+    check_db_file(settings.db_path)
     db = Database.open(settings.db_path, readonly=readonly, create=not readonly, lock_timeout=lock_timeout)
     try:
         yield db
@@ -225,6 +257,7 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
     listed = _list(paths) if paths else None
     from annotator.storage import Database
 
+    check_db_file(settings.db_path)
     database = Database.open(settings.db_path)
     try:
         messages: list[tuple[str, str]] = []
@@ -334,6 +367,10 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
     from annotator.export import GoldTally, render, write_file
 
     settings = settings_from(ctx, db, annotator)
+    if output is not None:
+        from annotator.outputs import check_output_path
+
+        check_output_path(settings.db_path, output, "-o")  # before anything is read: nothing half-done
     if gold and only:
         raise InputError("--gold and --only cannot be combined: gold labels come from every reviewer; "
                          "drop --only, or export one reviewer's labels without --gold")
@@ -446,6 +483,7 @@ def verify_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str
     from annotator.verify import verify
 
     settings = settings_from(ctx, db, annotator)
+    check_db_file(settings.db_path)
     report = verify(settings.db_path)
     if as_json:
         _json_out(report.to_json())

@@ -14,13 +14,15 @@ the line, for JSONL) that says what to do.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import errno
 import hashlib
+import json
 import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -53,6 +55,11 @@ JSONL_LINE_FACTOR = 4
 # Notes (files that are merely not importable) beyond this many are summed up in one line.
 NOTES_SHOWN = 20
 _JSONL_ERRORS_NAMED = 5
+# Containers in a JSONL line may nest this deep (the line's object is level 1); deeper is refused.
+MAX_JSON_DEPTH = 100
+# The integers orjson can write back (what it reads beyond them becomes a float).
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -227,8 +234,9 @@ def _stat_reason(exc: OSError, path: Path) -> str:
     return f"cannot be read ({exc.strerror or exc}); check the file and try again"
 
 
-def _kind(mode: int) -> str | None:
-    """What a file that is not a regular file is, or None for a regular file."""
+def file_kind(mode: int) -> str | None:
+    """What a file that is not a regular file is (``a named pipe (FIFO)``, ``a device``, ...),
+    or None for a regular file; from ``os.stat(...).st_mode``."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISFIFO(mode):
@@ -240,6 +248,14 @@ def _kind(mode: int) -> str | None:
     if stat.S_ISDIR(mode):
         return "a folder"
     return "not a regular file"
+
+
+_kind = file_kind
+
+
+def stat_reason(exc: OSError, path: Path) -> str:
+    """Why a file cannot be used, in words (see ``_stat_reason``)."""
+    return _stat_reason(exc, path)
 
 
 def list_files(paths: Sequence[Path]) -> FileList:
@@ -258,6 +274,11 @@ def list_files(paths: Sequence[Path]) -> FileList:
                 raise InputError(f"{quote_path(path)}: no such file or folder; check the path and try again") from None
             raise InputError(f"{quote_path(path)}: {_stat_reason(exc, path)}") from None
         if not stat.S_ISDIR(st.st_mode):
+            kind = file_kind(st.st_mode)
+            if kind is not None:  # refused unopened, whatever its name: opening a FIFO would wait
+                out.skipped.append(Skipped(quote_path(path), f"{kind}, not a regular file; import regular files only",
+                                           True))
+                continue
             out.files.append(path)
             continue
 
@@ -580,6 +601,95 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     return ImportItem(art, _labels_from_export(obj, art.id, where), decisions, cleared)
 
 
+# Where a value sits in a JSON line: (the parent's link, key or index); None for the line's object.
+_At = tuple[Any, "str | int"] | None
+
+
+def _too_deep(at: str = "") -> str:
+    where = f" (at {at})" if at else ""
+    return (f"nested deeper than {MAX_JSON_DEPTH} levels{where}; flatten it, or store the deep part as a string, "
+            f"and import again")
+
+
+def _json_path(at: _At) -> str:
+    """``meta.x[3].y`` from a chain of (parent, key) links; long paths and keys cut short."""
+    keys: list[str | int] = []
+    while at is not None:
+        at, key = at
+        keys.append(key)
+    out = ""
+    for key in reversed(keys):
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            name = sanitize_line(path_text(key))
+            out += ("." if out else "") + (name if len(name) <= 30 else name[:29] + "…")
+        if len(out) > 60:
+            return out[:59] + "…"
+    return out
+
+
+class _Digits(str):
+    """An integer literal too long to be worth converting (it is refused anyway)."""
+
+
+def _parse_int(digits: str) -> int | _Digits:
+    return int(digits) if len(digits) <= 40 else _Digits(digits)
+
+
+def _big_int(value: object, at: _At) -> tuple[str, _At] | None:
+    """The first integer in ``value`` that does not fit in 64 bits, in file order, and where."""
+    if isinstance(value, _Digits) or (type(value) is int and not JSON_INT_MIN <= value <= JSON_INT_MAX):
+        return str(value), at
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if (found := _big_int(v, (at, k))) is not None:
+                return found
+    elif isinstance(value, list):
+        for n, v in enumerate(value):
+            if (found := _big_int(v, (at, n))) is not None:
+                return found
+    return None
+
+
+def check_json_values(obj: object, line: str, where: str) -> None:
+    """Refuse, in one line naming ``where``, what could not be stored as it was read.
+
+    Containers nested deeper than ``MAX_JSON_DEPTH`` (the line's own object is level 1):
+    saving would hit orjson's limit of 255 in the middle of an import, and every reader
+    (Python's recursion limit) would be at risk.  An integer beyond 64 bits: orjson reads it
+    as a float, so it would be stored changed (2**70 as 1.1805916207174113e+21) and orjson
+    cannot write it at all; it must be given as a string.
+    """
+    stack: list[tuple[object, int, _At]] = [(obj, 1, None)]
+    floats = False
+    while stack:
+        value, depth, at = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(f"{where}: {_too_deep(_json_path(at))}")
+        pairs: Iterable[tuple[str | int, object]] = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ())
+        for key, v in pairs:
+            if isinstance(v, (dict, list)):
+                stack.append((v, depth + 1, (at, key)))
+            elif type(v) is float:
+                floats = True
+    # orjson gives an integer beyond 64 bits as a float: only a line with a float and a long
+    # run of digits can hold one, and only such a line is read again, exactly.
+    if not floats or _LONG_DIGITS.search(line) is None:
+        return
+    try:
+        exact = json.loads(line, parse_int=_parse_int)
+    except (ValueError, RecursionError):  # read by orjson already; nothing more to learn here
+        return
+    found = _big_int(exact, None)
+    if found is not None:
+        digits, at = found
+        shown = digits if len(digits) <= 40 else f"{digits[:20]}… ({len(digits.lstrip('-'))} digits)"
+        raise InputError(f"{where}: integer {shown} at {_json_path(at) or 'the top level'} does not fit in 64 bits; "
+                         f"store it as a string (in quotes) and import again")
+
+
 def _jsonl_lines(f: BinaryIO, path: Path, max_line: int) -> Iterator[tuple[int, bytes | InputError]]:
     """(line number, bytes or an InputError) for each line; an over-long line is skipped unread."""
     lineno = 0
@@ -644,8 +754,11 @@ def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int =
                     try:
                         obj = orjson.loads(line)
                     except orjson.JSONDecodeError as exc:
+                        if "depth" in exc.msg or "recursion" in exc.msg:
+                            raise InputError(f"{quote_path(path)} line {lineno}: {_too_deep()}") from None
                         raise InputError(f"{quote_path(path)} line {lineno}: not valid JSON ({exc.msg}, column "
                                          f"{exc.colno}); fix that line and import again") from None
+                    check_json_values(obj, line, f"{quote_path(path)} line {lineno}")
                     items.append(_jsonl_item(obj, path, lineno, language, max_bytes))
                 except InputError as exc:
                     bad.append(lineno)
@@ -711,10 +824,18 @@ def plan_import(
             if seen is None:
                 by_id[item.article.id] = item
                 plan.items.append(item)
-            else:  # same text twice in one import: one article, both sources
-                a = seen.article
-                seen.article = Article(a.id, a.title, a.text, a.sentences, a.sources + item.article.sources, a.meta)
-                seen.labels.extend(item.labels)
+            else:
+                # The same text twice in one import (two files, or `cat ana.jsonl budi.jsonl` of
+                # two exports): one article, joined as two imports would join it.  Every line's
+                # labels, final labels and clears go to the database's merge, which decides per
+                # key (the later decision wins); the first title and meta that are not empty win.
+                a, b = seen.article, item.article
+                seen.article = dataclasses.replace(
+                    a, title=a.title or b.title, meta=a.meta or b.meta,
+                    sources=tuple(dict.fromkeys(a.sources + b.sources)))
+                for f in dataclasses.fields(ImportItem):  # labels, final labels, clears, and any record list
+                    if f.name != "article":
+                        getattr(seen, f.name).extend(getattr(item, f.name))
     return plan
 
 

@@ -9,13 +9,15 @@ sentence differently in two places, the later decision wins and the merge lists 
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from annotator.errors import InputError
-from annotator.importer import quote_path
+from annotator.importer import file_kind, quote_path, stat_reason
 from annotator.model import Article, Cleared, Decision, Label
 
 if TYPE_CHECKING:
@@ -41,17 +43,31 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def check_source(other_path: Path) -> None:
+    """Refuse, before it is opened, anything but a regular file: a folder, a missing path, and
+    a FIFO or a device (opening a FIFO waits for a writer forever; /dev/zero never ends)."""
+    try:
+        st = os.stat(other_path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and not os.path.lexists(other_path):
+            raise InputError(f"{quote_path(other_path)}: no such file; check the path to the other database") from None
+        raise InputError(f"{quote_path(other_path)}: {stat_reason(exc, other_path)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        hint = other_path / "annotations.json"
+        raise InputError(f"{quote_path(other_path)} is a folder; give its database file, e.g. {quote_path(hint)}")
+    kind = file_kind(st.st_mode)
+    if kind is not None:
+        raise InputError(f"{quote_path(other_path)}: {kind}, not a database file; give another reviewer's "
+                         f"annotations.json (a regular file)")
+
+
 def merge_database(db: Database, other_path: Path) -> MergeReport:
     """Merge one other database into ``db``; raises an AnnotatorError naming the file if it cannot be read."""
     from annotator.storage import Database
 
     if _same_file(other_path, db.path):
         raise InputError(f"{quote_path(other_path)} is the database being merged into; give another reviewer's database")
-    if other_path.is_dir():
-        hint = other_path / "annotations.json"
-        raise InputError(f"{quote_path(other_path)} is a folder; give its database file, e.g. {quote_path(hint)}")
-    if not other_path.exists():
-        raise InputError(f"{quote_path(other_path)}: no such file; check the path to the other database")
+    check_source(other_path)
     report = MergeReport(other_path)
     with Database.open(other_path, readonly=True, create=False) as other:
         if other.scheme.names != db.scheme.names:
