@@ -67,26 +67,43 @@ class GoldTally:
     adjudicated: int = 0
     disputed: int = 0  # labeled by reviewers who disagree, not decided yet: left out
     articles_with_disputes: int = 0
+    stale: int = 0  # final labels chosen on votes that changed since: left out until decided again
+
+    def stale_message(self) -> str:
+        """The line that tells about the stale final labels left out (print it when ``stale``)."""
+        return (f"gold: {self.stale} final label(s) left out: reviewers changed their labels since; "
+                "run `annotator review`")
 
 
 def gold_spans(article: Article, labels: list[Label], decisions: list[Decision], tally: GoldTally) -> list[dict[str, Any]]:
-    """One final label per sentence: the adjudicated one, else the reviewers' if they all agree."""
+    """One final label per sentence: the adjudicated one, else the reviewers' if they all agree.
+
+    A final label chosen on other votes than today's (stale) is left out, and so is the
+    sentence, even if its reviewers now agree: it must be decided again.  An adjudicated
+    span carries the votes its decision was made from, the same as the plain export's
+    ``final`` record.
+    """
     spans: list[dict[str, Any]] = []
     disputed = 0
     for r in resolutions(article, labels, decisions):
+        if r.stale:
+            tally.stale += 1
+            continue
         final = r.final
         if final is None:
             disputed += 1
             continue
         label, source = final
-        span: dict[str, Any] = {"start": r.span.start, "end": r.span.end, "label": label, "source": source,
-                                "annotators": [a for a, _ in r.votes]}
+        span: dict[str, Any] = {"start": r.span.start, "end": r.span.end, "label": label, "source": source}
         if r.decision is not None:
+            votes = r.decision.votes  # the same as today's (not stale), in the order the decision keeps
+            span["annotators"] = sorted({a for a, _ in votes})
             span["by"] = r.decision.by
             span["reason"] = r.decision.reason
-            span["votes"] = [list(v) for v in r.votes]
+            span["votes"] = [list(v) for v in votes]
             tally.adjudicated += 1
         else:
+            span["annotators"] = [a for a, _ in r.votes]
             tally.unanimous += 1
         spans.append(span)
     tally.disputed += disputed
@@ -177,7 +194,8 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
     """The export as chunks of bytes (UTF-8 JSON, one trailing newline per record).
 
     With ``gold``, one final label per sentence (``source`` "unanimous" or "adjudicated");
-    sentences still in dispute are left out and counted in ``gold``.
+    sentences still in dispute, and final labels chosen on votes that changed since (stale),
+    are left out and counted in ``gold``.
     """
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")

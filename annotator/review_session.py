@@ -1,9 +1,11 @@
 """The adjudication queue behind ``annotator review`` (no Textual, so every rule is unit-tested).
 
-The queue holds every sentence where reviewers disagree (``adjudicate.disputes``), in
-article and sentence order; unanimous sentences never enter it.  The cursor starts on the
-first *open* dispute (undecided, or decided on votes that have changed since: *stale*),
-and choosing a final label saves it at once and moves on to the next open one.
+The queue holds every sentence where reviewers disagree, and every final label chosen on
+votes that have changed since (*stale*: back in the queue even if the reviewers now agree
+or fewer than two are left), in article and sentence order (``adjudicate.review_queue``);
+other unanimous sentences never enter it.  The cursor starts on the first *open* item
+(undecided, or stale), and choosing a final label saves it at once, with today's votes,
+and moves on to the next open one.
 
 Each change is written through ``Database`` (durable on return) *before* anything in
 memory changes.  If the disk refuses, the state stays exactly as it was, the refusal is
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from annotator.adjudicate import disputes
+from annotator.adjudicate import VoteChange, review_queue, same_votes, vote_changes
 from annotator.errors import SaveError
 from annotator.model import Decision, Span, now_iso
 from annotator.sanitize import sanitize_line
@@ -34,7 +36,7 @@ NoteOutcome = Literal["saved", "noted", "unchanged", "failed"]
 
 @dataclass(slots=True)
 class Item:
-    """One disputed sentence of the queue and where its final label stands."""
+    """One sentence of the queue (disputed, or with a stale final label) and where its final label stands."""
 
     article_index: int
     article_id: str
@@ -53,7 +55,19 @@ class Item:
     @property
     def stale(self) -> bool:
         """Decided, but the reviewers' labels have changed since."""
-        return self.decision is not None and self.decision.votes != self.votes
+        return self.decision is not None and not same_votes(self.decision.votes, self.votes)
+
+    @property
+    def disputed(self) -> bool:
+        """The reviewers disagree today (a stale item may not be disputed any more)."""
+        return len({label for _, label in self.votes}) > 1
+
+    @property
+    def changes(self) -> list[VoteChange]:
+        """How the reviewers' labels changed since the final label was chosen; [] unless stale."""
+        if self.decision is None or not self.stale:
+            return []
+        return vote_changes(self.decision.votes, self.votes)
 
     @property
     def open(self) -> bool:
@@ -96,7 +110,7 @@ class Unsaved:
 
 
 class ReviewSession:
-    """The queue of disputed sentences for one reviewer (``by`` on every decision)."""
+    """The review queue (disputes and stale final labels) for one reviewer (``by`` on every decision)."""
 
     def __init__(self, db: Database, reviewer: str) -> None:
         self.db = db
@@ -106,7 +120,7 @@ class ReviewSession:
         self.items: list[Item] = [
             Item(d.article_index, d.article_id, d.resolution.sentence, d.resolution.span, d.resolution.votes,
                  d.resolution.decision)
-            for d in disputes(db)
+            for d in review_queue(db)
         ]
         self.undo_stack: list[Change] = []
         self.save_error: SaveError | None = None
@@ -129,10 +143,10 @@ class ReviewSession:
         decided = stale = 0
         for it in self.items:
             if it.decision is not None:
-                if it.decision.votes == it.votes:
-                    decided += 1
-                else:
+                if it.stale:
                     stale += 1
+                else:
+                    decided += 1
         return decided, stale, len(self.items) - decided
 
     @property

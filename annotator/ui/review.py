@@ -1,9 +1,10 @@
 """``annotator review``: the adjudication queue, one disputed sentence at a time in its article.
 
 The screen shows the article with the cursor on the disputed sentence, each reviewer's
-label for it and the final label if one was chosen.  A label key makes it the final label
-(saved at once) and moves on to the next open dispute.  All the rules live in
-``annotator.review_session``; this module only shows them.
+label for it and the final label if one was chosen.  A final label chosen on votes that
+changed since is back in the queue, shown as changed (``ana claim→quote``).  A label key
+makes it the final label (saved at once) and moves on to the next open dispute.  All the
+rules live in ``annotator.review_session``; this module only shows them.
 """
 
 from __future__ import annotations
@@ -242,10 +243,8 @@ class ReviewScreen(Screen[None]):
                 name = set_cell_size(name, width - 1) + "…"
             rows.append(Content.assemble(Content(set_cell_size(name, width) + "  "), self._label(label)))
         rows.append(self._final_line(item))
-        if item.stale and item.decision is not None:
-            then = ", ".join(f"{sanitize_line(a)} {sanitize_line(lab)}" for a, lab in item.decision.votes) or "none"
-            rows.append(Content.styled(
-                f"⚠ the labels changed since this was decided (then: {then}); choose again to confirm", "$text-warning"))
+        if item.stale:
+            rows.append(self._changed_line(item))
         draft = item.draft
         if draft is not None:
             shown = sanitize_line(draft[:REASON_CELLS]) if draft else "(none)"
@@ -270,6 +269,26 @@ class ReviewScreen(Screen[None]):
         if d.reason:
             parts += [" — ", Content(sanitize_line(d.reason[:REASON_CELLS]))]
         return Content.assemble(*parts)
+
+    def _changed_line(self, item: Item) -> Content:
+        """Why a decided sentence is back: each reviewer's label then → now (``ana claim→quote``)."""
+        warn = "$text-warning"
+        parts: list[Content | tuple[str, str] | str] = [("⚠ changed since decided: ", f"bold {warn}")]
+        for n, change in enumerate(item.changes):
+            if n:
+                parts.append(", ")
+            parts += [sanitize_line(change.annotator), " ", self._vote(change.then), "→", self._vote(change.now)]
+        if not item.changes:  # the same votes twice over, say: nothing to name
+            parts.append("the reviewers' labels")
+        if len(item.votes) < 2:
+            parts.append((f"; {'one reviewer' if item.votes else 'no reviewer'} left", warn))
+        elif not item.disputed:
+            parts.append(("; the reviewers now agree", warn))
+        parts.append(("; choose again to confirm", warn))
+        return Content.assemble(*parts)
+
+    def _vote(self, label: str | None) -> Content:
+        return self._label(label) if label is not None else Content.styled("(none)", "$foreground-muted")
 
     def _report(self, exc: AnnotatorError) -> None:
         self.notify(sanitize_line(exc.message), title=exc.title, severity="error", timeout=10, markup=False)
