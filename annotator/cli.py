@@ -205,7 +205,7 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
         if added or updated or unchanged or skipped:
             lines.append(f"labels: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped")
         if result.merge is not None:
-            from annotator.merge import conflict_lines
+            from annotator.merge import ahead_lines, conflict_lines
 
             m = result.merge
             if m.removed:
@@ -213,7 +213,12 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
             if m.decisions_added or m.decisions_updated or m.decisions_skipped:
                 lines.append(f"final labels: {m.decisions_added} added, {m.decisions_updated} updated, "
                              f"{m.decisions_unchanged} unchanged, {m.decisions_skipped} skipped")
+            if m.history_added or m.history_skipped:
+                lines.append(f"history: {m.history_added} decision(s) added"
+                             + (f", {m.history_skipped} skipped (sentence or label not in this database)"
+                                if m.history_skipped else ""))
             lines.extend(shown(x) for x in conflict_lines(m))
+            lines.extend(shown(x) for x in ahead_lines(m, "imported"))
         label_skips = result.label_skips
     else:
         n_sent = sum(len(i.article.sentences) for i in plan.items)
@@ -359,10 +364,13 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
 @click.option("--gold", is_flag=True,
               help="One final label per sentence: unanimous or adjudicated (`annotator review`); "
                    "sentences still in dispute are left out and counted.")
+@click.option("--history", is_flag=True,
+              help="Add each article's history: every decision (label, clear, undo, redo, final label) with "
+                   "who, what, when and from what; imports back with it (jsonl, json).")
 @common_options
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: bool, only: tuple[str, ...],
-               gold: bool, db: str | None, annotator: str | None) -> None:
+               gold: bool, history: bool, db: str | None, annotator: str | None) -> None:
     """Export the labels as a JSON dataset (schema in the README)."""
     from annotator.export import GoldTally, render, write_file
 
@@ -374,11 +382,15 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
     if gold and only:
         raise InputError("--gold and --only cannot be combined: gold labels come from every reviewer; "
                          "drop --only, or export one reviewer's labels without --gold")
+    if gold and history:
+        raise InputError("--gold and --history cannot be combined: gold has one final label per sentence; "
+                         "export the history without --gold")
     _require_db(settings)
     tally = GoldTally() if gold else None
     with open_db(settings, readonly=True) as database:
         # Made whole before a byte is written: a damaged file stops the export with nothing out.
-        data = b"".join(render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only, gold=tally))
+        data = b"".join(render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only, gold=tally,
+                                  history=history))
     if output is None:
         out = sys.stdout.buffer
         out.write(data)
@@ -392,6 +404,8 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
         if tally.disputed:
             echo_err(f"gold: {tally.disputed} sentence(s) in dispute left out (in {tally.articles_with_disputes} "
                      f"article(s)); decide them with `annotator review`")
+        if tally.stale:
+            echo_err(tally.stale_message())
 
 
 def _quote(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:

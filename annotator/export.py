@@ -27,7 +27,7 @@ from annotator.atomicio import atomic_write_bytes
 from annotator.errors import ExportError
 from annotator.importer import quote_path
 from annotator.adjudicate import resolutions
-from annotator.model import SCHEMA_VERSION, Article, Cleared, Decision, Label
+from annotator.model import SCHEMA_VERSION, Article, Cleared, Decision, Event, FinalCleared, Label
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -51,12 +51,20 @@ def json_escape_unsafe(data: bytes) -> bytes:
 
 
 def _span(lab: Label) -> dict[str, Any]:
-    return {"start": lab.start, "end": lab.end, "label": lab.label, "annotator": lab.annotator, "updated_at": lab.updated_at}
+    return {"start": lab.start, "end": lab.end, "label": lab.label, "annotator": lab.annotator,
+            "updated_at": lab.updated_at, "tick": lab.tick}
 
 
 def _final(d: Decision) -> dict[str, Any]:
     return {"start": d.start, "end": d.end, "label": d.label, "by": d.by, "reason": d.reason,
-            "updated_at": d.updated_at, "votes": [list(v) for v in d.votes]}
+            "updated_at": d.updated_at, "tick": d.tick, "votes": [list(v) for v in d.votes]}
+
+
+def history_record(e: Event) -> dict[str, Any]:
+    """One decision of a sentence's history: who, what, when, from what (``--history``)."""
+    return {"start": e.start, "end": e.end, "final": e.final, "who": e.who, "op": e.op, "label": e.label,
+            "before": e.before, "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes or None,
+            "reason": e.reason if e.final else None, "votes": [list(v) for v in e.votes] if e.final else None}
 
 
 @dataclass(slots=True)
@@ -112,7 +120,8 @@ def gold_spans(article: Article, labels: list[Label], decisions: list[Decision],
 
 
 def article_record(
-    article: Article, labels: list[Label], decisions: list[Decision] | None = None, cleared: list[Cleared] | None = None
+    article: Article, labels: list[Label], decisions: list[Decision] | None = None, cleared: list[Cleared] | None = None,
+    final_cleared: list[FinalCleared] | None = None, history: list[Event] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -124,27 +133,46 @@ def article_record(
         "sentences": [{"start": s.start, "end": s.end} for s in article.sentences],
         "spans": [_span(lab) for lab in labels],
         "final": [_final(d) for d in decisions or ()],
-        "cleared": [{"start": c.start, "end": c.end, "annotator": c.annotator, "updated_at": c.updated_at}
-                    for c in cleared or ()],
+        "cleared": [{"start": c.start, "end": c.end, "annotator": c.annotator, "updated_at": c.updated_at,
+                     "tick": c.tick} for c in cleared or ()],
+        "final_cleared": [{"start": c.start, "end": c.end, "by": c.by, "updated_at": c.updated_at, "tick": c.tick}
+                          for c in final_cleared or ()],
         "meta": article.meta,
+        **({"history": [history_record(e) for e in history]} if history is not None else {}),
     }
 
 
-_Row = tuple[Article, list[Label], list[Decision], list[Cleared]]
+@dataclass(slots=True)
+class _Row:
+    article: Article
+    labels: list[Label]
+    decisions: list[Decision]
+    cleared: list[Cleared]
+    final_cleared: list[FinalCleared]
+    history: list[Event] | None
+
+    def record(self) -> dict[str, Any]:
+        return article_record(self.article, self.labels, self.decisions, self.cleared, self.final_cleared,
+                              self.history)
 
 
-def _selected(db: Database, annotators: set[str] | None, labeled_only: bool) -> Iterator[_Row]:
+def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, history: bool = False) -> Iterator[_Row]:
     for info in db.article_infos():
         labels = db.labels(info.id)
         decisions = db.decisions(info.id)
         cleared = db.cleared(info.id)
+        final_cleared = db.final_cleared(info.id)
+        events = db.history(info.id) + db.history(info.id, final=True) if history else None
         if annotators is not None:
             labels = [lab for lab in labels if lab.annotator in annotators]
             decisions = [d for d in decisions if d.by in annotators]
             cleared = [c for c in cleared if c.annotator in annotators]
+            final_cleared = [c for c in final_cleared if c.by in annotators]
+            if events is not None:
+                events = [e for e in events if e.who in annotators]
         if labeled_only and not labels and not decisions:
             continue
-        yield db.get_article(info.id), labels, decisions, cleared
+        yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events)
 
 
 def _gold_rows(db: Database, tally: GoldTally) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
@@ -178,7 +206,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally) -> Iterator[bytes]:
     records = []
     for article, spans in rows:
         rec = article_record(article, [])
-        del rec["final"], rec["cleared"]
+        del rec["final"], rec["cleared"], rec["final_cleared"]
         rec["spans"] = spans
         if fmt == "jsonl":
             yield json_escape_unsafe(orjson.dumps(rec)) + b"\n"
@@ -190,24 +218,28 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally) -> Iterator[bytes]:
 
 
 def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labeled_only: bool = False,
-           gold: GoldTally | None = None) -> Iterator[bytes]:
+           gold: GoldTally | None = None, history: bool = False) -> Iterator[bytes]:
     """The export as chunks of bytes (UTF-8 JSON, one trailing newline per record).
 
     With ``gold``, one final label per sentence (``source`` "unanimous" or "adjudicated");
     sentences still in dispute, and final labels chosen on votes that changed since (stale),
-    are left out and counted in ``gold``.
+    are left out and counted in ``gold``.  With ``history``, each article record also
+    carries every decision made on it (jsonl and json only), so undo travels too.
     """
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
     if gold is not None:
         yield from _render_gold(db, fmt, gold)
         return
-    rows = _selected(db, annotators, labeled_only or fmt == "sentences")
+    if history and fmt == "sentences":
+        raise ExportError("--history needs --format jsonl or json: a sentence row has no room for a history")
+    rows = _selected(db, annotators, labeled_only or fmt == "sentences", history)
     if fmt == "jsonl":
-        for article, labels, decisions, cleared in rows:
-            yield json_escape_unsafe(orjson.dumps(article_record(article, labels, decisions, cleared))) + b"\n"
+        for row in rows:
+            yield json_escape_unsafe(orjson.dumps(row.record())) + b"\n"
     elif fmt == "sentences":
-        for article, labels, _, _ in rows:
+        for row in rows:
+            article, labels = row.article, row.labels
             index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
             for lab in labels:
                 yield json_escape_unsafe(orjson.dumps({
@@ -220,14 +252,15 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
                     "label": lab.label,
                     "annotator": lab.annotator,
                     "updated_at": lab.updated_at,
+                    "tick": lab.tick,
                 })) + b"\n"
     else:
         doc = {
             "schema_version": SCHEMA_VERSION,
             "labels": list(db.scheme.names),
             "articles": [
-                {k: v for k, v in article_record(a, labs, decs, clrs).items() if k != "schema_version"}
-                for a, labs, decs, clrs in rows
+                {k: v for k, v in row.record().items() if k != "schema_version"}
+                for row in rows
             ],
         }
         yield json_escape_unsafe(orjson.dumps(doc, option=orjson.OPT_INDENT_2)) + b"\n"

@@ -30,7 +30,18 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from annotator.errors import InputError
-from annotator.model import Article, Cleared, Decision, Label, LabelScheme, Span, is_iso_time
+from annotator.model import (
+    EVENT_OPS,
+    Article,
+    Cleared,
+    Decision,
+    Event,
+    FinalCleared,
+    Label,
+    LabelScheme,
+    Span,
+    is_iso_time,
+)
 from annotator.sanitize import sanitize_line
 from annotator.segment import segment
 
@@ -178,6 +189,8 @@ class ImportItem:
     labels: list[Label] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # final labels, from our own export
     cleared: list[Cleared] = field(default_factory=list)  # labels taken off, from our own export
+    final_cleared: list[FinalCleared] = field(default_factory=list)  # final labels taken off (undo in review)
+    events: list[Event] = field(default_factory=list)  # the history, from `export --history`
 
 
 @dataclass(slots=True)
@@ -485,6 +498,12 @@ def _sentences_from_export(obj: dict[str, Any], text: str, where: str) -> tuple[
     return tuple(spans)
 
 
+def _tick(d: dict[str, Any]) -> int | None:
+    """A record's stamp counter: absent in schema 1 exports (0), else an integer >= 0."""
+    t = d.get("tick", 0)
+    return t if type(t) is int and 0 <= t < 2**62 else None
+
+
 def _labels_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label]:
     raw = obj.get("spans")
     if raw is None:
@@ -495,13 +514,14 @@ def _labels_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label
     for n, s in enumerate(raw):
         d: dict[str, Any] = s if isinstance(s, dict) else {}
         start, end, name, who, when = (d.get(k) for k in ("start", "end", "label", "annotator", "updated_at"))
+        tick = _tick(d)
         if not (type(start) is int and type(end) is int and isinstance(name, str) and isinstance(who, str)
-                and isinstance(when, str)):
+                and isinstance(when, str) and tick is not None):
             raise InputError(
-                f"{where}: span {n} needs integer start and end and string label, annotator and updated_at; "
-                f"fix or remove it"
+                f"{where}: span {n} needs integer start and end, string label, annotator and updated_at "
+                f"(and tick, if any, an integer >= 0); fix or remove it"
             )
-        labels.append(Label(aid, start, end, name, who, when))
+        labels.append(Label(aid, start, end, name, who, when, tick))
     return labels
 
 
@@ -518,13 +538,15 @@ def _decisions_from_export(obj: dict[str, Any], aid: str, where: str) -> list[De
         reason, votes = d.get("reason", ""), d.get("votes", [])
         ok_votes = isinstance(votes, list) and all(
             isinstance(v, list) and len(v) == 2 and all(isinstance(y, str) for y in v) for v in votes)
+        tick = _tick(d)
         if not (type(start) is int and type(end) is int and isinstance(name, str) and isinstance(by, str)
-                and isinstance(when, str) and isinstance(reason, str) and ok_votes and is_iso_time(when)):
+                and isinstance(when, str) and isinstance(reason, str) and ok_votes and is_iso_time(when)
+                and tick is not None):
             raise InputError(
                 f"{where}: final label {n} needs integer start and end, string label, by, reason and an ISO "
                 f"updated_at, and votes as [annotator, label] pairs; fix or remove it"
             )
-        out.append(Decision(aid, start, end, name, by, reason, when, tuple((a, b) for a, b in votes)))
+        out.append(Decision(aid, start, end, name, by, reason, when, tuple((a, b) for a, b in votes), tick))
     return out
 
 
@@ -538,11 +560,57 @@ def _cleared_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Clea
     for n, x in enumerate(raw):
         d: dict[str, Any] = x if isinstance(x, dict) else {}
         start, end, who, when = (d.get(k) for k in ("start", "end", "annotator", "updated_at"))
+        tick = _tick(d)
         if not (type(start) is int and type(end) is int and isinstance(who, str) and who
-                and isinstance(when, str) and is_iso_time(when)):
+                and isinstance(when, str) and is_iso_time(when) and tick is not None):
             raise InputError(f"{where}: cleared record {n} needs integer start and end, an annotator and an ISO "
                              f"updated_at; fix or remove it")
-        out.append(Cleared(aid, start, end, who, when))
+        out.append(Cleared(aid, start, end, who, when, tick))
+    return out
+
+
+def _final_cleared_from_export(obj: dict[str, Any], aid: str, where: str) -> list[FinalCleared]:
+    raw = obj.get("final_cleared")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: `final_cleared` is {_kind_of(raw)}, not a list; fix or remove it")
+    out: list[FinalCleared] = []
+    for n, x in enumerate(raw):
+        d: dict[str, Any] = x if isinstance(x, dict) else {}
+        start, end, by, when = (d.get(k) for k in ("start", "end", "by", "updated_at"))
+        tick = _tick(d)
+        if not (type(start) is int and type(end) is int and isinstance(by, str) and by
+                and isinstance(when, str) and is_iso_time(when) and tick is not None):
+            raise InputError(f"{where}: final_cleared record {n} needs integer start and end, by and an ISO "
+                             f"updated_at; fix or remove it")
+        out.append(FinalCleared(aid, start, end, by, when, tick))
+    return out
+
+
+def _history_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Event]:
+    raw = obj.get("history")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: `history` is {_kind_of(raw)}, not a list; fix or remove it")
+    out: list[Event] = []
+    for n, x in enumerate(raw):
+        d: dict[str, Any] = x if isinstance(x, dict) else {}
+        start, end, who, op, when = (d.get(k) for k in ("start", "end", "who", "op", "updated_at"))
+        label, before, undoes = d.get("label"), d.get("before"), d.get("undoes") or ""
+        final, reason, votes = d.get("final", False), d.get("reason") or "", d.get("votes") or []
+        tick = _tick(d)
+        ok_votes = isinstance(votes, list) and all(
+            isinstance(v, list) and len(v) == 2 and all(isinstance(y, str) for y in v) for v in votes)
+        if not (type(start) is int and type(end) is int and isinstance(who, str) and who and op in EVENT_OPS
+                and (label is None or isinstance(label, str)) and (before is None or isinstance(before, str))
+                and isinstance(undoes, str) and isinstance(final, bool) and isinstance(reason, str) and ok_votes
+                and isinstance(when, str) and is_iso_time(when) and tick is not None):
+            raise InputError(f"{where}: history record {n} needs integer start and end, who, an op (label, clear, "
+                             f"undo or redo), a label or null and an ISO updated_at; fix or remove it")
+        out.append(Event(aid, start, end, who, label, op, when, tick, before, undoes, final, reason,
+                         tuple((a, b) for a, b in votes)))
     return out
 
 
@@ -563,7 +631,8 @@ def _article_from_text(text: str, sources: tuple[str, ...], language: str, title
 # kept in ``meta`` (unless meta has it already), so nothing in the file is lost.
 _JSONL_KEYS = frozenset({"text", "id", "title", "meta", "sentences", "spans"})
 _EXPORT_KEYS = frozenset(
-    {"schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "cleared", "meta"}
+    {"schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "cleared",
+     "final_cleared", "history", "meta"}
 )
 
 
@@ -598,7 +667,9 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
                              sentences=_sentences_from_export(obj, body, where))
     decisions = _decisions_from_export(obj, art.id, where) if ours else []
     cleared = _cleared_from_export(obj, art.id, where) if ours else []
-    return ImportItem(art, _labels_from_export(obj, art.id, where), decisions, cleared)
+    final_cleared = _final_cleared_from_export(obj, art.id, where) if ours else []
+    events = _history_from_export(obj, art.id, where) if ours else []
+    return ImportItem(art, _labels_from_export(obj, art.id, where), decisions, cleared, final_cleared, events)
 
 
 # Where a value sits in a JSON line: (the parent's link, key or index); None for the line's object.
@@ -888,8 +959,11 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
     on_labels = None if progress is None else (lambda n: progress(first + n))
     decisions = [d for i in plan.items for d in i.decisions]
     cleared = [c for i in plan.items for c in i.cleared]
-    merged = db.merge(labels, decisions, progress=on_labels, cleared=cleared) if labels or decisions or cleared \
-        else None
+    final_cleared = [c for i in plan.items for c in i.final_cleared]
+    events = [e for i in plan.items for e in i.events]
+    merged = (db.merge(labels, decisions, progress=on_labels, cleared=cleared, final_cleared=final_cleared,
+                       events=events)
+              if labels or decisions or cleared or final_cleared or events else None)
     counts = (merged.added, merged.updated, merged.unchanged, merged.skipped) if merged else (0, 0, 0, 0)
     if counts[3]:
         why["not one of the article's sentences"] += counts[3]

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from annotator.errors import InputError
 from annotator.importer import file_kind, quote_path, stat_reason
-from annotator.model import Article, Cleared, Decision, Label
+from annotator.model import Article, Cleared, Decision, Event, FinalCleared, Label
+from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
     from annotator.storage import Database, MergeResult
@@ -80,6 +81,8 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
         labels: list[Label] = []
         decisions: list[Decision] = []
         cleared: list[Cleared] = []
+        final_cleared: list[FinalCleared] = []
+        events: list[Event] = []
         plan: dict[str, tuple[str, ...]] = {}
         for info in other.article_infos():
             if not db.has_article(info.id):
@@ -87,12 +90,15 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
             labels.extend(other.labels(info.id))
             decisions.extend(other.decisions(info.id))
             cleared.extend(other.cleared(info.id))
+            final_cleared.extend(other.final_cleared(info.id))
+            events.extend(other.history(info.id))
+            events.extend(other.history(info.id, final=True))
             if info.assigned:
                 plan[info.id] = info.assigned
         if new_articles:
             added, _ = db.add_articles(new_articles)
             report.new_articles = len(added)
-        report.result = db.merge(labels, decisions, cleared=cleared)
+        report.result = db.merge(labels, decisions, cleared=cleared, final_cleared=final_cleared, events=events)
         mine = {i.id: i.assigned for i in db.article_infos()}
         # Assignments are the team lead's plan: adopted where this database has none, never changed.
         adopt = {aid: who for aid, who in plan.items() if not mine.get(aid)}
@@ -115,6 +121,10 @@ def format_report(report: MergeReport, limit: int = CONFLICTS_SHOWN) -> list[str
     if r.decisions_added or r.decisions_updated or r.decisions_unchanged or r.decisions_skipped:
         parts.append(f"final labels: {r.decisions_added} added, {r.decisions_updated} updated"
                      + (f", {r.decisions_skipped} skipped" if r.decisions_skipped else ""))
+    if r.history_added or r.history_skipped:
+        parts.append(f"history: {r.history_added} decision(s) added"
+                     + (f", {r.history_skipped} skipped (sentence or label not in this database)"
+                        if r.history_skipped else ""))
     if report.assignments:
         parts.append(f"{report.assignments} assignment(s) adopted")
     lines = [f"merged {quote_path(report.path)}: " + "; ".join(parts)]
@@ -123,7 +133,25 @@ def format_report(report: MergeReport, limit: int = CONFLICTS_SHOWN) -> list[str
         lines.append(f"  note: {report.assignment_differs} article(s) are assigned differently there; "
                      "this database's assignment was kept")
     lines += conflict_lines(r, limit)
+    lines += ahead_lines(r, quote_path(report.path))
     return lines
+
+
+def _duration(seconds: float) -> str:
+    days = seconds / 86400
+    if days >= 365:
+        return f"{days / 365.25:.1f} years"
+    return f"{days:.1f} days" if days < 100 else f"{days:.0f} days"
+
+
+def ahead_lines(r: MergeResult, source: str) -> list[str]:
+    """A warning per person whose decisions are stamped more than a day ahead of this clock."""
+    return [
+        f"  warning: {source}: {a.count} decision(s) by {sanitize_line(a.who)} are stamped up to "
+        f"{_duration(a.seconds)} ahead of this machine's clock (check that machine's date); merged, "
+        "and later corrections still win"
+        for a in sorted(r.ahead.values(), key=lambda a: a.who)
+    ]
 
 
 def conflict_lines(r: MergeResult, limit: int = CONFLICTS_SHOWN) -> list[str]:

@@ -15,13 +15,13 @@ reach the disk); doing the same again retries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from annotator.adjudicate import VoteChange, review_queue, same_votes, vote_changes
 from annotator.errors import SaveError
-from annotator.model import Decision, Span, now_iso
+from annotator.model import Decision, Event, Span, now_iso
 from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class Change:
 
     index: int  # in the queue
     before: Decision | None
-    after: Decision
+    after: Decision | None
     noted_before: str | None = None  # the sentence's noted reason before the change
 
 
@@ -250,34 +250,48 @@ class ReviewSession:
         return "saved"
 
     def undo(self) -> Undone:
-        """Take back the last stored change and put the cursor on its sentence.
+        """Take back the last final label this reviewer chose (in this session or before) and put
+        the cursor on its sentence.
 
-        The decision it replaced comes back as it was (its own reviewer, reason and time);
-        if there was none, the final label is cleared.  If the disk refuses, nothing
-        changes and ``save_error`` says why.  A choice the disk refused is just dropped.
+        The undo is a decision of its own (stamped, kept in the sentence's history), which
+        brings back the decision it replaced (its label, reason and votes) or, if there was
+        none, takes the final label off; so it travels through merge and export.  If the
+        disk refuses, nothing changes and ``save_error`` says why.  A choice the disk refused
+        is just dropped.
         """
         if self.unsaved is not None:  # never reached the disk: nothing to write back
             self.cursor = self.unsaved.index
             self.unsaved = self.save_error = None
             return Undone("dropped")
-        if not self.undo_stack:
+        return self._went_back(self.db.undo, undo=True)
+
+    def redo(self) -> Undone:
+        """Choose again the final label last undone (also after a restart)."""
+        if self.unsaved is not None:
             return Undone("nothing")
-        change = self.undo_stack[-1]
-        item = self.items[change.index]
+        return self._went_back(self.db.redo, undo=False)
+
+    def _went_back(self, step: Callable[..., Event | None], *, undo: bool) -> Undone:
         try:
-            if change.before is None:
-                self.db.clear_decision(item.article_id, item.span.start, item.span.end)
-            else:
-                self.db.set_decision(change.before)
+            ev = step(self.reviewer, final=True)
         except SaveError as exc:
             self.save_error = exc
             return Undone("failed")
-        self.undo_stack.pop()
-        item.decision = change.before
-        item.noted = change.noted_before
         self.save_error = None
-        self.cursor = change.index
-        return Undone("undone", change)
+        if ev is None:
+            return Undone("nothing")
+        index = next((i for i, it in enumerate(self.items)
+                      if (it.article_id, it.span.start, it.span.end) == (ev.article_id, ev.start, ev.end)), None)
+        if index is None:  # a sentence no longer in the queue: undone all the same
+            return Undone("undone")
+        item = self.items[index]
+        before = item.decision
+        after = next((d for d in self.db.decisions(ev.article_id) if (d.start, d.end) == (ev.start, ev.end)), None)
+        item.decision = after
+        if undo and self.undo_stack and self.undo_stack[-1].index == index:
+            item.noted = self.undo_stack.pop().noted_before
+        self.cursor = index
+        return Undone("undone", Change(index, before, after, item.noted))
 
     def _save(self, index: int, decision: Decision) -> bool:
         try:

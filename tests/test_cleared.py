@@ -111,7 +111,7 @@ def test_export_and_import_carry_clears(lead: Path, tmp_path: Path) -> None:
         d.clear_label(aid, s, e, "ana", LATE)
         fresh = b"".join(render(d, "jsonl"))
     rec = orjson.loads(fresh.splitlines()[0])
-    assert rec["cleared"] == [{"start": s, "end": e, "annotator": "ana", "updated_at": LATE}]
+    assert rec["cleared"] == [{"start": s, "end": e, "annotator": "ana", "updated_at": LATE, "tick": 0}]
     (tmp_path / "stale.jsonl").write_bytes(stale)
     (tmp_path / "fresh.jsonl").write_bytes(fresh)
     with Database.open(tmp_path / "other" / "annotations.json") as d:

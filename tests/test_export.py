@@ -27,7 +27,8 @@ def test_jsonl_schema_and_offsets(sample_db: Database) -> None:
     lines = b"".join(render(sample_db, "jsonl")).splitlines()
     assert len(lines) == 2
     rec = orjson.loads(lines[0])
-    assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "cleared", "meta"]
+    assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final",
+                         "cleared", "final_cleared", "meta"]
     assert rec["schema_version"] == SCHEMA_VERSION
     assert [s["label"] for s in rec["spans"]] == ["claim", "quote"]
     for span in rec["spans"]:
@@ -45,7 +46,7 @@ def test_sentences_format(sample_db: Database) -> None:
         assert row["text"] == art.text[row["start"]:row["end"]]
         assert art.sentences[row["sentence"]].start == row["start"]
         assert set(row) == {"schema_version", "article_id", "sentence", "start", "end", "text", "label", "annotator",
-                            "updated_at"}
+                            "updated_at", "tick"}
 
 
 def test_json_document(sample_db: Database) -> None:

@@ -245,7 +245,7 @@ def test_jsonl_round_trip_keeps_decisions_byte_for_byte(capsys: pytest.CaptureFi
     finals = [orjson.loads(line)["final"] for line in data.splitlines()]
     assert [len(f) for f in finals] == [1, 0]
     assert finals[0][0] == {"start": finals[0][0]["start"], "end": finals[0][0]["end"], "label": "quote",
-                            "by": "dedi", "reason": "why", "updated_at": T2,
+                            "by": "dedi", "reason": "why", "updated_at": T2, "tick": 0,
                             "votes": [["ana", "quote"], ["budi", "background"]]}
     code, out, err = run(capsys, "import", "--db", "fresh.json", "all.jsonl")
     assert code == 0, err

@@ -176,8 +176,6 @@ def test_gold_votes_are_the_final_records_votes(decided: Database) -> None:
     assert adjudicated[(info.id, span.start)] == [["budi", "background"], ["ana", "quote"]]
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py must print GoldTally.stale_message() (one line, see the "
-                                       "issue 10 hand-over); remove this mark with that change")
 def test_cli_gold_counts_stale_final_labels_on_stderr(capsys: pytest.CaptureFixture[str], ana_agrees_now: Database,
                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = ana_agrees_now.path

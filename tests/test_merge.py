@@ -111,8 +111,8 @@ def test_merge_brings_both_reviewers_in_and_overwrites_nothing(capsys: pytest.Ca
     assert code == 0, err
     assert err == ""
     lines = out.splitlines()
-    assert lines[0] == f"merged {ana}: labels: 6 added, 0 updated, 0 already here"
-    assert lines[1] == f"merged {budi}: labels: 3 added, 0 updated, 0 already here"
+    assert lines[0] == f"merged {ana}: labels: 6 added, 0 updated, 0 already here; history: 6 decision(s) added"
+    assert lines[1] == f"merged {budi}: labels: 3 added, 0 updated, 0 already here; history: 3 decision(s) added"
     assert len(lines) == 2  # no conflicts: every label has its own reviewer
     assert all_labels(lead) == own | ana_labels | budi_labels
     # Read-only: the reviewers' databases are byte for byte as they were, and nothing was added to them.
@@ -178,7 +178,7 @@ def test_merge_result_pairs_are_older_newer(team: tuple[Path, Path, Path]) -> No
         (s0, s1) = sorted({o.start for o, _ in r.conflicts})
         assert pairs == [((s0, "claim", T1), ("quote", T3)), ((s1, "quote", T1), ("claim", T3))]
         lines = format_report(report)
-        assert lines[0] == f"merged {ana}: labels: 1 added, 1 updated, 1 already here"
+        assert lines[0] == f"merged {ana}: labels: 1 added, 1 updated, 1 already here; history: 3 decision(s) added"
         assert "2 conflict(s)" in lines[1]
         assert format_report(report, limit=1)[-1] == "    ... and 1 more"
 
@@ -193,9 +193,8 @@ def test_articles_only_in_the_other_database_come_with_their_labels(
     with Database.open(ana) as db:
         (new,) = [i for i in db.article_infos() if i.title == "Judul Tambahan"]
         art = db.get_article(new.id)
-        labs = [Label(new.id, s.start, s.end, "claim", "ana", T1) for s in art.sentences]
-        for lab in labs:
-            db.set_label(lab)
+        # Stored as made: one after the other, so within one time each is a tick later.
+        labs = [db.set_label(Label(new.id, s.start, s.end, "claim", "ana", T1)) for s in art.sentences]
     code, out, err = run(capsys, "merge", "--db", str(lead), str(ana))
     assert code == 0, err
     assert out.startswith(f"merged {ana}: 1 new article(s); labels: {len(labs)} added")

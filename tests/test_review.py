@@ -62,7 +62,7 @@ def where(s: ReviewSession) -> list[tuple[int, int]]:
     return [(it.article_index, it.sentence) for it in s.items]
 
 
-def refuse(*_: object) -> None:
+def refuse(*_: object, **__: object) -> None:
     raise SaveError(DISK_FULL)
 
 
@@ -178,8 +178,11 @@ def test_undo_restores_the_replaced_decision_exactly(disputed: Database) -> None
     s.goto(2)
     assert s.undo().outcome == "undone"
     assert s.cursor == 0
-    assert decision(disputed, 0, 1) == first  # dina's, her reason, her time
-    assert s.items[0].decision == first
+    # The undo is citra's own decision, stamped now, that brings dina's back: label, reason, votes.
+    back = decision(disputed, 0, 1)
+    assert back is not None and (back.label, back.reason, back.votes) == (first.label, first.reason, first.votes)
+    assert back.by == "citra" and back.updated_at > first.updated_at
+    assert s.items[0].decision == back
 
 
 # ----------------------------------------------------------------------------- reasons
@@ -207,7 +210,8 @@ def test_a_reason_on_a_decided_sentence_saves_it_again_and_undo_takes_it_back(di
     assert (d.label, d.by, d.reason, d.votes) == ("quote", "citra", "attribution follows", first.votes)
     assert s.note("attribution follows") == "unchanged"
     assert s.undo().outcome == "undone"
-    assert decision(disputed, 0, 1) == first
+    back = decision(disputed, 0, 1)
+    assert back is not None and (back.label, back.reason, back.votes) == (first.label, first.reason, first.votes)
     assert s.items[0].draft is None
     assert s.note("") == "unchanged"  # blank on a decision without reason
 
@@ -306,14 +310,15 @@ def test_a_refused_undo_changes_nothing(disputed: Database, monkeypatch: pytest.
     s.decide("claim")  # dispute 0.3
     s.goto(0)
     s.decide("claim")  # replaces dina's
-    monkeypatch.setattr(disputed, "set_decision", refuse)
-    monkeypatch.setattr(disputed, "clear_decision", refuse)
+    monkeypatch.setattr(disputed, "undo", refuse)
     assert s.undo().outcome == "failed"
     assert s.save_error is not None
     assert len(s.undo_stack) == 2 and s.items[0].decision is not None and s.items[0].decision.label == "claim"
     monkeypatch.undo()
     assert s.undo().outcome == "undone"
-    assert decision(disputed, 0, 1) == first and s.save_error is None
+    back = decision(disputed, 0, 1)
+    assert back is not None and (back.label, back.reason, back.votes) == (first.label, first.reason, first.votes)
+    assert s.save_error is None
 
 
 def test_a_refused_reason_changes_nothing(disputed: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,7 @@ class MergeResult:
     decisions_skipped: int = 0
     removed: int = 0  # labels taken off because the reviewer cleared them later elsewhere
     history_added: int = 0
+    history_skipped: int = 0  # history records for a sentence or label this database does not have
     conflicts: list[tuple[Label, Label | Cleared]] = field(default_factory=list)
     decision_conflicts: list[tuple[Decision, Decision]] = field(default_factory=list)
     ahead: dict[str, Ahead] = field(default_factory=dict)
@@ -103,10 +104,11 @@ def join(state: State, inc: Incoming, result: MergeResult, now: datetime) -> Sta
     """``state`` joined with ``inc``; counts what changed in ``result``."""
     new = state.copy()
     mine, final = _as_records(inc)
-    for r in mine:
-        result.note_ahead(r.annotator, r.updated_at, now)
-    for f in final:
-        result.note_ahead(f.by, f.updated_at, now)
+    # One decision comes as its state record and as its history event: count it once.
+    stamps = {(r.annotator, r.start, r.end, False, r.updated_at, r.tick) for r in mine}
+    stamps |= {(f.by, f.start, f.end, True, f.updated_at, f.tick) for f in final}
+    for who, _, _, _, at, _ in sorted(stamps):
+        result.note_ahead(who, at, now)
 
     # Reviewers' labels: the latest record per (sentence, reviewer).
     best: dict[tuple[int, int, str], Label | Cleared] = {}
