@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from annotator.errors import InputError
+from annotator.names import is_name
 from annotator.model import (
     EVENT_OPS,
     Article,
@@ -940,6 +941,8 @@ def check_labels(
                 why[f"unknown label \"{lab.label}\""] += 1
             elif not lab.annotator.strip():
                 why["no annotator name"] += 1
+            elif not is_name(lab.annotator):
+                why["annotator name not printable, padded or over 64 characters"] += 1
             elif not is_iso_time(lab.updated_at):
                 why["updated_at is not an ISO time"] += 1
             else:

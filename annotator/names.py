@@ -52,3 +52,15 @@ def check_name(value: str, what: str, hint: str = "use another name") -> str:
         raise refuse(f"the name holds a control or invisible character (U+{ord(ch):04X}, character {n + 1}); "
                      f"names must be printable")
     return value
+
+
+def is_name(value: object) -> bool:
+    """Whether ``value`` passes :func:`check_name` (for records read from files: skipped, and
+    counted, when it does not)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        check_name(value, "name")
+    except InputError:
+        return False
+    return True

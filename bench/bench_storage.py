@@ -75,7 +75,9 @@ def build_ours(path: Path, n_articles: int) -> None:
             orjson.dumps({"article": {"1": {"id": aid(n), "text": text, "sentences": spans}}})
         )
         labels = {str(k + 1): label_doc(n, k, spans) for k in range(LABELS_PER_ARTICLE)}
-        (folder / "labels" / f"{aid(n)}.json").write_bytes(orjson.dumps({"labels": labels}))
+        # Each label came with its history event, as annotator writes it since schema 2.
+        history = {str(k + 1): {**label_doc(n, k, spans), "op": "label"} for k in range(LABELS_PER_ARTICLE)}
+        (folder / "labels" / f"{aid(n)}.json").write_bytes(orjson.dumps({"labels": labels, "history": history}))
         index["articles"][str(n + 1)] = {
             "id": aid(n), "seq": n + 1, "title": f"Article {n}", "sources": [f"feed-{n}.txt"], "meta": {},
             "n_sentences": SENTENCES,
@@ -121,6 +123,11 @@ class OursCase:
         counts = self.db.label_counts()
         self.counts_ms = (time.perf_counter() - t) * 1000
         assert sum(sum(c.values()) for c in counts.values()) == n_articles * LABELS_PER_ARTICLE
+        # The first undo or redo after a restart replays the reviewer's history from every article.
+        t = time.perf_counter()
+        depth = self.db.undo_depth("ann")
+        self.first_undo_ms = (time.perf_counter() - t) * 1000
+        assert depth == (n_articles * LABELS_PER_ARTICLE, 0)
         self.times: dict[str, list[float]] = {"label": [], "relabel": [], "clear": [], "first_save_in_article": []}
 
     def sample(self, i: int, rnd: random.Random) -> None:
@@ -148,6 +155,7 @@ class OursCase:
             **{k: pct(v) for k, v in self.times.items()},
             "open_ms": round(self.open_ms, 1),
             "label_counts_first_call_ms": round(self.counts_ms, 1),
+            "first_undo_after_open_ms": round(self.first_undo_ms, 1),
         }
 
 

@@ -158,8 +158,8 @@ def test_set_relabel_clear(db: Database) -> None:
         (0, "quote", "bob"),
         (S[1][0], "claim", "ann"),
     ]
-    relabel = lab(0, 1, "quote")
-    db.set_label(relabel)
+    relabel = db.set_label(lab(0, 1, "quote"))  # returned as stored: stamped after what it replaced
+    assert (relabel.label, relabel.updated_at) == ("quote", lab(0, 1, "quote").updated_at)
     assert db.labels(a, "ann") == [db.labels(a)[0], relabel]
     assert db.clear_label(a, *S[1], "ann") == relabel
     assert db.clear_label(a, *S[1], "ann") is None
