@@ -13,9 +13,13 @@ from pathlib import Path
 
 import orjson
 
-from test_terminal_team import ANNOTATOR, Terminal, open_app, pytestmark, run, terminals  # noqa: F401
+import test_terminal_team as team
+from test_terminal_team import Terminal, open_app, run
 
 from conftest import SAMPLES
+
+pytestmark = team.pytestmark  # skipped without tmux, as the team round is
+terminals = team.terminals  # the fixture that closes every tmux server it opened
 
 
 def anas_labels(cwd: Path, db: str) -> list[str]:
