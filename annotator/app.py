@@ -19,8 +19,9 @@ from annotator.session import Session
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import ArticleView
 from annotator.ui.commands import ArticleCommands
-from annotator.ui.help import HelpScreen, rows_from_bindings
-from annotator.ui.keys import GuardedQuitApp, scheme_bindings
+from annotator.storage import DamagedFile
+from annotator.ui.help import HelpScreen, live_rows
+from annotator.ui.keys import GuardedQuitApp, with_label_keys
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -65,16 +66,23 @@ class LabelScreen(Screen[None]):
     LabelScreen #status { height: 1; padding: 0 1; background: $panel; color: $foreground; }
     LabelScreen #others { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; display: none; }
     LabelScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
+    LabelScreen #unavailable { padding: 1 2; color: $text-error; display: none; height: 1fr; }
     """
+
+    def __new__(cls, session: Session) -> LabelScreen:
+        # The label keys come from the database's scheme, so they are declared in the BINDINGS
+        # of a subclass made for that scheme (Textual's public way to bind keys).
+        if not cls.__dict__.get("LABEL_KEYS"):
+            cls = with_label_keys(cls, session.scheme, "label", "Label the sentence {name} and move on")
+        return super().__new__(cls)
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
         self._status_text = ""
         self._others_text = ""
-        for binding in Binding.make_bindings(
-                scheme_bindings(session.scheme, "label", "Label the sentence {name} and move on")):
-            self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
+        self._shown = -1  # the article on screen (the session's, unless that one could not be read)
+        self._unavailable: dict[int, str] = {}  # article -> why its files cannot be read
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -83,6 +91,7 @@ class LabelScreen(Screen[None]):
                 yield Static("", id="article-title")
                 yield ArticleView(self.session.scheme, id="article")
                 yield Static(Content(EMPTY_HELP), id="empty")
+                yield Static("", id="unavailable")
         yield Static("", id="others")
         yield Static("", id="status")
         yield Footer()
@@ -113,8 +122,28 @@ class LabelScreen(Screen[None]):
             self.query_one("#empty").display = True
             self._update_status()
             return
-        article, sentence = s.resume_position()
-        self.open_article(article, sentence)
+        try:
+            article, sentence = s.resume_position()
+        except AnnotatorError:
+            article, sentence = -1, 0  # its file is missing or damaged: resume at the next one
+        if article >= 0 and self.open_article(article, sentence, tell=False):
+            return
+        self._resume_elsewhere()
+        if self._unavailable:  # one notification for them all, however many there are
+            first = min(self._unavailable)
+            more = len(self._unavailable) - 1
+            self._tell(self._unavailable[first] + (f" ({more} more article(s) cannot be read either)" if more else ""))
+
+    def _resume_elsewhere(self) -> None:
+        """The article to resume at cannot be read: open the next unfinished one that can
+        (those that cannot are marked in the list), else any article that can."""
+        s = self.session
+        n = len(s.infos)
+        unfinished = [i for i in range(n) if s.labeled[i] < s.infos[i].n_sentences]
+        rest = sorted(set(range(n)).difference(unfinished))
+        for i in [*unfinished, *rest]:
+            if i not in self._unavailable and self._open_at_first_unlabeled(i, tell=False):
+                return
 
     def _title(self, index: int) -> str:
         info = self.session.infos[index]
@@ -122,13 +151,32 @@ class LabelScreen(Screen[None]):
             return info.title
         if info.preview:  # stored at import, so startup never reads thousands of article files
             return display_title("", info.preview, 60)
-        return display_title("", self.session.db.get_article(info.id).text, 60) if info.n_sentences else "(empty)"
+        if not info.n_sentences:
+            return "(empty)"
+        try:
+            return display_title("", self.session.db.get_article(info.id).text, 60)
+        except AnnotatorError:
+            return "(unavailable)"
 
     # -- showing state --------------------------------------------------------------
-    def open_article(self, index: int, cursor: int = 0) -> None:
+    def open_article(self, index: int, cursor: int = 0, *, tell: bool = True) -> bool:
+        """Show article ``index`` with the cursor on ``cursor``.  If its text or labels file is
+        missing or damaged it is shown as unavailable (and, with ``tell``, named in a
+        notification) and False is returned; every other article keeps working."""
         s = self.session
-        s.open_article(index, cursor)
+        try:
+            s.open_article(index, cursor)
+        except AnnotatorError as exc:
+            self._show_unavailable(index, exc, tell=tell)
+            return False
         assert s.article is not None
+        self._shown = index
+        if self._unavailable.pop(index, None) is not None:  # restored since: show it again
+            self.article_list.set_unavailable(index, False)
+        if not self.view.display:  # the article before could not be shown
+            self.query_one("#unavailable").display = False
+            self.view.display = True
+            self.view.focus()
         shown = [s.shown_label(i) for i in range(s.article_total)]
         self.view.show_article(
             s.article.text, s.article.sentences, [lab.label if lab else None for lab, _ in shown], s.cursor,
@@ -140,17 +188,41 @@ class LabelScreen(Screen[None]):
         )
         self.article_list.highlighted = index
         self._update_status()
+        return True
+
+    def _show_unavailable(self, index: int, exc: AnnotatorError, *, tell: bool) -> None:
+        why = unavailable_text(exc)
+        self._shown = index
+        self._unavailable[index] = why
+        self.article_list.set_unavailable(index, True)
+        self.view.display = False
+        note = self.query_one("#unavailable", Static)
+        note.update(Content(why))
+        note.display = True
+        self.query_one("#article-title", Static).update(
+            Content(f"{index + 1}/{len(self.session.infos)}  ")
+            + Content(sanitize_line(self._title(index)))
+            + Content("  (unavailable)")
+        )
+        self.article_list.highlighted = index
+        self._update_status()
+        if tell:
+            self._tell(why)
+
+    def _tell(self, why: str) -> None:
+        self.notify(why, title="Article unavailable", severity="error", timeout=10, markup=False)
 
     def _update_status(self) -> None:
         s = self.session
         done = s.articles_done
         pct = 100 * s.total_labeled / s.total_sentences if s.total_sentences else 0
+        here = self._shown not in self._unavailable
         text = (
-            f"{s.article_labeled}/{s.article_total} labeled"
-            f"  ·  overall {s.total_labeled}/{s.total_sentences} ({pct:.0f}%)"
+            (f"{s.article_labeled}/{s.article_total} labeled" if here else "article unavailable")
+            + f"  ·  overall {s.total_labeled}/{s.total_sentences} ({pct:.0f}%)"
             f"  ·  {done}/{len(s.infos)} articles done"
-            f"  ·  sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}"
-            f"  ·  {sanitize_line(s.annotator)}"
+            + (f"  ·  sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}" if here else "")
+            + f"  ·  {sanitize_line(s.annotator)}"
         )
         if s.queue_size:
             text += f"  ·  your queue {s.queue_done}/{s.queue_size} done"
@@ -175,7 +247,7 @@ class LabelScreen(Screen[None]):
 
     def _after_change(self, article_index: int, sentence: int) -> None:
         s = self.session
-        if article_index == s.article_index:
+        if article_index == s.article_index == self._shown:
             lab, pending = s.shown_label(sentence)
             self.view.set_label(sentence, lab.label if lab else None, pending=pending)
         self.article_list.update_article(
@@ -206,7 +278,9 @@ class LabelScreen(Screen[None]):
             self.notify(f"Saved {n} decision(s) that were waiting.", timeout=4, markup=False)
 
     def _guard(self) -> bool:
-        return self.session.article is not None and self.session.article_total > 0
+        s = self.session
+        return s.article is not None and s.article_total > 0 and self._shown == s.article_index \
+            and self._shown not in self._unavailable
 
     def _move_to(self, index: int, *, center: bool = False) -> None:
         s = self.session
@@ -254,7 +328,7 @@ class LabelScreen(Screen[None]):
 
     def action_undo(self) -> None:
         s = self.session
-        before = s.article_index
+        before = self._shown
         try:
             change = s.undo()
         except AnnotatorError as exc:
@@ -284,7 +358,7 @@ class LabelScreen(Screen[None]):
         s = self.session
         if not s.infos:
             return
-        target = s.article_index + delta
+        target = self._shown + delta
         if not 0 <= target < len(s.infos):
             self.notify("No more articles that way.", timeout=2, markup=False)
             return
@@ -301,24 +375,28 @@ class LabelScreen(Screen[None]):
         s = self.session
         n = len(s.infos)
         for step in range(1, n + 1):
-            i = (s.article_index + step) % n
-            if not s.is_done(i):
+            i = (self._shown + step) % n
+            if not s.is_done(i) and i not in self._unavailable:
                 self._open_at_first_unlabeled(i)
                 return
         self.notify("Every article is done.", timeout=3, markup=False)
 
     def goto_first_unlabeled(self) -> None:
+        if not self._guard():
+            return
         first = self.session.first_unlabeled()
         if first is None:
             self.notify("Every sentence of this article is labeled.", timeout=3, markup=False)
         else:
             self._move_to(first, center=True)
 
-    def _open_at_first_unlabeled(self, index: int) -> None:
-        self.open_article(index)
+    def _open_at_first_unlabeled(self, index: int, *, tell: bool = True) -> bool:
+        if not self.open_article(index, tell=tell):
+            return False
         first = self.session.first_unlabeled()
         if first:
             self._move_to(first, center=True)
+        return True
 
     def action_agreement(self) -> None:
         from annotator.ui.agreement import AgreementScreen
@@ -326,11 +404,7 @@ class LabelScreen(Screen[None]):
         self.app.push_screen(AgreementScreen(self.session.db))
 
     def action_help(self) -> None:
-        rows = rows_from_bindings(
-            [b for bs in self.app._bindings.key_to_bindings.values() for b in bs],
-            [b for bs in self._bindings.key_to_bindings.values() for b in bs],
-            self.app.get_key_display,
-        )
+        rows = live_rows(self)
         intro = "Label every sentence; each key saves at once. Click a sentence to select it."
         self.app.push_screen(HelpScreen(rows, intro))
 
@@ -339,9 +413,18 @@ class LabelScreen(Screen[None]):
             self._move_to(message.index)
 
     def on_article_list_selected(self, message: ArticleList.Selected) -> None:
-        if message.index != self.session.article_index:
+        if message.index != self._shown:
             self._open_at_first_unlabeled(message.index)
         self.view.focus()
+
+
+def unavailable_text(exc: AnnotatorError) -> str:
+    """One line for an article whose file cannot be read: the file, why, and where to look."""
+    if isinstance(exc, DamagedFile):
+        why = f"{exc.path}: {exc.why}"
+    else:
+        why = exc.message
+    return sanitize_line(f"This article cannot be shown ({why}); `annotator verify` lists every damaged file")
 
 
 class AnnotatorApp(GuardedQuitApp):

@@ -9,8 +9,22 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+
+TEMP_SUFFIX = ".tmp"
+# mkstemp's random part: 8 characters of [a-z0-9_] in CPython; any length here.
+_RANDOM = r"[a-z0-9_]{1,32}"
+# What annotator writes in a database's data folders: ``<article id>.json``.
+_DATA_FILE = r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.json"
+
+
+def temp_prefix(path: Path) -> str:
+    """The start of the name of every temp file made to replace ``path``."""
+    return f".{path.name}."
 
 
 def fsync_dir(folder: Path) -> None:
@@ -35,7 +49,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True, mode: int 
     ``mode`` sets the new file's permissions (the temp file starts as 0600).
     """
     folder = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             if mode is not None and hasattr(os, "fchmod"):
@@ -53,3 +67,54 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True, mode: int 
         raise
     if sync:
         fsync_dir(folder)
+
+
+# ----------------------------------------------------------------- temp files left by a kill
+
+
+def _temps(folder: Path, target: str) -> list[Path]:
+    """Regular files in ``folder`` named as the temp files of a target matching regex ``target``."""
+    pattern = re.compile(rf"\.(?:{target})\.{_RANDOM}{re.escape(TEMP_SUFFIX)}")
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if pattern.fullmatch(name):
+            try:
+                if stat.S_ISREG(os.lstat(folder / name).st_mode):
+                    found.append(folder / name)
+            except OSError:
+                pass
+    return found
+
+
+def leftover_temps(db_path: Path, data_folders: Iterable[Path]) -> list[Path]:
+    """Temp files a killed save of the database at ``db_path`` left behind: in the index's
+    folder only those of the index and of its ``.lock.info`` (other files there are not the
+    database's), in ``data_folders`` (its articles and labels folders) those of any
+    ``<id>.json``.  Only annotator's own temp names: nothing else is ever listed."""
+    index = re.escape(db_path.name)
+    found = _temps(db_path.parent, rf"{index}|{index}\.lock\.info")
+    for folder in data_folders:
+        found += _temps(folder, _DATA_FILE)
+    return found
+
+
+def is_data_temp(name: str) -> bool:
+    """Whether ``name`` in an articles or labels folder is a temp file of annotator's."""
+    return re.fullmatch(rf"\.(?:{_DATA_FILE})\.{_RANDOM}{re.escape(TEMP_SUFFIX)}", name) is not None
+
+
+def remove_leftover_temps(db_path: Path, data_folders: Iterable[Path]) -> int:
+    """Delete what :func:`leftover_temps` lists; only for the writer, under the database's
+    lock (no other process writes there then).  Returns how many were removed."""
+    removed = 0
+    for path in leftover_temps(db_path, data_folders):
+        try:
+            os.unlink(path)
+            removed += 1
+        except OSError:
+            pass  # a leftover is harmless; `annotator verify` lists it
+    return removed

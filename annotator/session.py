@@ -88,12 +88,13 @@ class Session:
     def open_article(self, index: int, cursor: int = 0) -> None:
         info = self.infos[index]
         art = self.db.get_article(info.id)
+        found = self.db.labels(info.id)  # both files read first: if one is damaged, nothing here changes
         self.article_index = index
         self.article = art
         self._sentence_index = {(s.start, s.end): i for i, s in enumerate(art.sentences)}
         self.labels = [None] * len(art.sentences)
         self.others = {}
-        for lab in self.db.labels(info.id):
+        for lab in found:
             i = self._sentence_index.get((lab.start, lab.end))
             if i is None:
                 continue

@@ -10,19 +10,31 @@ passes here opens, labels and exports without a damaged-file error.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from annotator.atomicio import is_data_temp, leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator.importer import article_id
 from annotator.model import LabelScheme, is_iso_time
 from annotator.storage import Database, DamagedFile, read_tinydb
+from annotator.storage.lock import data_folder
+from annotator.storage.records import (
+    cleared_from_doc,
+    decision_from_doc,
+    event_from_doc,
+    final_cleared_from_doc,
+    label_from_doc,
+)
 
 ERROR = "error"
 WARNING = "warning"
 RESTORE_HINT = "restore the damaged files from a backup or an export (annotator import data.jsonl into a new --db)"
+TEMP_NOTE = "a temp file left by an interrupted save; harmless, the next `annotator label` or import removes it"
+# Every table of a labels file; the index counts their rows (``records``) to tell a lost file.
+LABEL_TABLES = ("labels", "cleared", "final", "final_cleared", "history", "final_history")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +159,7 @@ def _spans(report: Report, path: Path, aid: str, data: _Tables) -> list[tuple[in
 
 
 def _check_labels(
-    report: Report, path: Path, data: _Tables, spans: list[tuple[int, int]] | None,
+    report: Report, path: Path, aid: str, data: _Tables, spans: list[tuple[int, int]] | None,
     scheme: LabelScheme,
 ) -> None:
     """``spans`` None: the article is damaged, so offsets cannot be checked (that is reported already)."""
@@ -157,6 +169,7 @@ def _check_labels(
     for doc_id, d in (data.get("labels") or {}).items():
         report.labels += 1
         where = f"label record {doc_id}"
+        before = report.errors
         start, end, name, who, at = (d.get(k) for k in ("start", "end", "label", "annotator", "updated_at"))
         if not (type(start) is int and type(end) is int):
             report.add(ERROR, path, f"{where}: start/end are {_short(start)}/{_short(end)}, not integers")
@@ -173,9 +186,13 @@ def _check_labels(
             seen.add((start, end, who))
         if not isinstance(at, str) or not is_iso_time(at):
             report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
-    _check_final(report, path, data, sentences, scheme)
+        if report.errors == before:  # what storage checks besides (the tick, say)
+            _parses(report, path, where, lambda: label_from_doc(path, aid, d))
+    _check_final(report, path, aid, data, sentences, scheme)
+    cleared: set[tuple[int, int, str]] = set()
     for doc_id, d in (data.get("cleared") or {}).items():
         where = f"cleared-label record {doc_id}"
+        before = report.errors
         start, end, who, at = (d.get(k) for k in ("start", "end", "annotator", "updated_at"))
         if not (type(start) is int and type(end) is int):
             report.add(ERROR, path, f"{where}: start/end are {_short(start)}/{_short(end)}, not integers")
@@ -184,18 +201,58 @@ def _check_labels(
             report.add(ERROR, path, f"{where}: the annotator is {_short(who)}, not a name")
         elif (start, end, who) in seen:
             report.add(ERROR, path, f"{where}: {start}-{end} by {_short(who)} is both labeled and cleared")
+        elif (start, end, who) in cleared:
+            report.add(ERROR, path, f"{where}: a second record for {start}-{end} by {_short(who)}")
+        else:
+            cleared.add((start, end, who))
         if not isinstance(at, str) or not is_iso_time(at):
             report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
+        if report.errors == before:
+            _parses(report, path, where, lambda: cleared_from_doc(path, aid, d))
+    for table, kind in (("history", "history"), ("final_history", "final-label history")):
+        for doc_id, d in (data.get(table) or {}).items():
+            _check_event(report, path, aid, f"{kind} record {doc_id}", d, table == "final_history", sentences, scheme)
+
+
+def _parses(report: Report, path: Path, where: str, parse: Callable[[], object]) -> bool:
+    """Run one of storage's own record readers; its refusal becomes a finding."""
+    try:
+        parse()
+    except DamagedFile as e:
+        report.add(ERROR, path, f"{where}: {e.why}")
+        return False
+    return True
+
+
+def _check_event(
+    report: Report, path: Path, aid: str, where: str, d: dict[str, Any], final: bool,
+    sentences: set[tuple[int, int]] | None, scheme: LabelScheme,
+) -> None:
+    """A history record: storage's reader decides its shape; then its sentence, label and time."""
+    if not _parses(report, path, where, lambda: event_from_doc(path, aid, d, final=final)):
+        return
+    start, end, label, at = d["start"], d["end"], d.get("label"), d["updated_at"]
+    who = d["by" if final else "annotator"]
+    if sentences is not None and (start, end) not in sentences:
+        report.add(ERROR, path, f"{where}: {start}-{end} is not a sentence of the article")
+    if label is not None and scheme.get(label) is None:
+        report.add(ERROR, path, f"{where}: label {_short(label)} is not in the label scheme ({', '.join(scheme.names)})")
+    if not who.strip():
+        report.add(ERROR, path, f"{where}: {'the adjudicator' if final else 'the annotator'} is {_short(who)}, not a name")
+    if not is_iso_time(at):
+        report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
 
 
 def _check_final(
-    report: Report, path: Path, data: _Tables, sentences: set[tuple[int, int]] | None, scheme: LabelScheme
+    report: Report, path: Path, aid: str, data: _Tables, sentences: set[tuple[int, int]] | None,
+    scheme: LabelScheme,
 ) -> None:
     """The adjudicated labels (table ``final``): one per sentence, with who chose it and when."""
     seen: set[tuple[int, int]] = set()
     names = ", ".join(scheme.names)
     for doc_id, d in (data.get("final") or {}).items():
         where = f"final-label record {doc_id}"
+        before = report.errors
         start, end, name, who, at = (d.get(k) for k in ("start", "end", "label", "by", "updated_at"))
         if not (type(start) is int and type(end) is int):
             report.add(ERROR, path, f"{where}: start/end are {_short(start)}/{_short(end)}, not integers")
@@ -217,6 +274,20 @@ def _check_final(
             report.add(ERROR, path, f"{where}: votes are {_short(votes)}, not [annotator, label] pairs")
         if not isinstance(at, str) or not is_iso_time(at):
             report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
+        if report.errors == before:
+            _parses(report, path, where, lambda: decision_from_doc(path, aid, d))
+    for doc_id, d in (data.get("final_cleared") or {}).items():
+        where = f"cleared final-label record {doc_id}"
+        if not _parses(report, path, where, lambda: final_cleared_from_doc(path, aid, d)):
+            continue
+        start, end = d["start"], d["end"]
+        if (start, end) in seen:
+            report.add(ERROR, path, f"{where}: {start}-{end} has a final label and a cleared one")
+        seen.add((start, end))
+        if not d["by"].strip():
+            report.add(ERROR, path, f"{where}: the adjudicator is {_short(d['by'])}, not a name")
+        if not is_iso_time(d["updated_at"]):
+            report.add(ERROR, path, f"{where}: updated_at {_short(d['updated_at'])} is not an ISO time")
 
 
 def _entries(report: Report, folder: Path) -> Iterator[str]:
@@ -232,26 +303,45 @@ def _entries(report: Report, folder: Path) -> Iterator[str]:
 
 def _check_leftovers(report: Report, folder: Path, kind: str, ids: set[str]) -> None:
     for name in _entries(report, folder):
-        if name.endswith(".tmp"):
-            report.add(WARNING, folder / name, "a temp file left by an interrupted save; harmless, may be deleted")
-        elif not name.endswith(".json"):
+        if is_data_temp(name):
+            continue  # listed with the others, by _check_temps
+        if not name.endswith(".json"):
             report.add(WARNING, folder / name, "not an annotator file; it does not belong in this folder")
         elif name[: -len(".json")] not in ids:
             report.add(WARNING, folder / name, f"{kind} file of no listed article (left by an interrupted import); "
                                                f"harmless, the next import replaces or ignores it")
 
 
-def _check_index_leftovers(report: Report, db_path: Path) -> None:
-    prefix = f".{db_path.name}."
-    for name in _entries(report, db_path.parent):
-        if name.startswith(prefix) and name.endswith(".tmp"):
-            report.add(WARNING, db_path.parent / name, "a temp file left by an interrupted save; harmless, may be deleted")
+def _check_temps(report: Report, db_path: Path, data_folders: tuple[Path, ...]) -> None:
+    """The temp files the next writable open removes (verify only lists them)."""
+    for path in leftover_temps(db_path, data_folders):
+        report.add(WARNING, path, TEMP_NOTE)
+
+
+def _check_records(report: Report, path: Path, data: _Tables | None, missing: bool, floor: int) -> None:
+    """A labels file gone, or holding fewer records than the index counted at its last write:
+    decisions were lost (deleted, or an older copy put back), which no other check can see."""
+    if floor <= 0:
+        return
+    if missing:
+        n = floor
+        report.add(ERROR, path, f"missing, though the index counts {n} record{'s' * (n != 1)} in it: its {n} "
+                                f"decision{'s' * (n != 1)} are gone; restore it from a backup")
+        return
+    if data is None:
+        return  # damaged: reported already
+    held = sum(len(data.get(table) or {}) for table in LABEL_TABLES)
+    if held < floor:
+        report.add(ERROR, path, f"holds {held} records, but the index counted {floor}: {floor - held} "
+                                f"decision{'s' * (floor - held != 1)} are gone (an older copy?); restore it from "
+                                f"a backup")
 
 
 def verify(db_path: Path) -> Report:
     """Check the whole database read-only; never raises for damage, only reports it."""
     report = Report(db_path)
-    _check_index_leftovers(report, db_path)
+    folder = data_folder(db_path)
+    _check_temps(report, db_path, (folder / "articles", folder / "labels"))
     if not db_path.is_file():
         what = "is a folder, not a database file" if db_path.is_dir() else "does not exist"
         report.add(ERROR, db_path, f"{what}; check --db")
@@ -265,6 +355,7 @@ def verify(db_path: Path) -> Report:
         report.add(ERROR, db_path, e.message.removeprefix(f"{db_path} "))
         return report
     with db:
+        floors = db.floors()
         infos = db.article_infos()
         report.articles = len(infos)
         for info in infos:
@@ -281,9 +372,10 @@ def verify(db_path: Path) -> Report:
                     report.add(ERROR, db_path, f"article {info.id}: the index counts {info.n_sentences} sentences, "
                                                f"its file holds {len(spans)}")
             labels_path = db.labels_path(info.id)
-            labels = _read(report, labels_path)[0]  # no labels file: no labels yet
+            labels, gone = _read(report, labels_path)  # no labels file: no labels yet, unless the index says so
+            _check_records(report, labels_path, labels, gone, floors.get(info.id, 0))
             if labels is not None:
-                _check_labels(report, labels_path, labels, spans, db.scheme)
+                _check_labels(report, labels_path, info.id, labels, spans, db.scheme)
         ids = {info.id for info in infos}
         _check_leftovers(report, db.articles_folder, "an article", ids)
         _check_leftovers(report, db.labels_folder, "a labels", ids)

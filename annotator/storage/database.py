@@ -24,10 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
-from filelock import FileLock
 from tinydb.table import Table
 
-from annotator.atomicio import fsync_dir
+from annotator.atomicio import fsync_dir, remove_leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator.model import (
     DEFAULT_SCHEME,
@@ -47,7 +46,7 @@ from annotator.model import (
 )
 from annotator.storage.journal import Journal
 from annotator.storage.labelfile import LabelFile, State, read_state, state_data
-from annotator.storage.lock import acquire_lock, release_lock
+from annotator.storage.lock import WriterLock, acquire_lock, release_lock
 from annotator.storage.merging import Incoming, MergeResult, join
 from annotator.storage.records import (
     SAFE_ID,
@@ -105,7 +104,7 @@ class Database:
 
     path: Path
 
-    def __init__(self, path: Path, index: OrjsonStorage, *, readonly: bool, lock: FileLock | None) -> None:
+    def __init__(self, path: Path, index: OrjsonStorage, *, readonly: bool, lock: WriterLock | None) -> None:
         self.path = path
         self.readonly = readonly
         self._lock = lock
@@ -172,6 +171,7 @@ class Database:
                 if new:  # make the new folders' own names durable, not only the files later put in them
                     for folder in (db._folder, path.parent):
                         fsync_dir(folder)
+                remove_leftover_temps(path, (db.articles_folder, db.labels_folder))  # a killed save's temp files
             return db
         except BaseException:
             if lock is not None:

@@ -19,6 +19,7 @@ from textual.strip import Strip
 from annotator.sanitize import sanitize_line
 
 DONE_MARK = "✓"
+UNAVAILABLE_MARK = "⚠"
 LIST_WIDTH = 34
 
 Row = tuple[str, int, int]  # title, labeled, total
@@ -32,7 +33,8 @@ def fit(text: str, cells: int) -> str:
 
 
 class ArticleList(ScrollView, can_focus=False):
-    COMPONENT_CLASSES = {"article-list--highlight", "article-list--done", "article-list--count"}
+    COMPONENT_CLASSES = {"article-list--highlight", "article-list--done", "article-list--count",
+                         "article-list--unavailable"}
 
     DEFAULT_CSS = f"""
     ArticleList {{
@@ -45,6 +47,7 @@ class ArticleList(ScrollView, can_focus=False):
         & > .article-list--highlight {{ background: $foreground 18%; text-style: bold; }}
         & > .article-list--done {{ color: $text-success; text-style: bold; }}
         & > .article-list--count {{ color: $foreground-muted; }}
+        & > .article-list--unavailable {{ color: $text-error; text-style: bold; }}
     }}
     """
 
@@ -59,6 +62,7 @@ class ArticleList(ScrollView, can_focus=False):
         super().__init__(id=id)
         self._rows: list[Row] = []
         self._highlighted: int | None = None
+        self._unavailable: set[int] = set()  # articles whose files cannot be read
 
     def set_articles(self, rows: list[Row]) -> None:
         self._rows = list(rows)
@@ -69,6 +73,14 @@ class ArticleList(ScrollView, can_focus=False):
         if 0 <= index < len(self._rows):
             self._rows[index] = (title, labeled, total)
             self.refresh_line(index)  # a line of the list: ScrollView.refresh_line takes off the scroll itself
+
+    def set_unavailable(self, index: int, unavailable: bool) -> None:
+        """Mark an article whose text or labels file is missing or damaged (or clear the mark)."""
+        if unavailable:
+            self._unavailable.add(index)
+        else:
+            self._unavailable.discard(index)
+        self.refresh_line(index)
 
     @property
     def row_count(self) -> int:
@@ -121,10 +133,17 @@ class ArticleList(ScrollView, can_focus=False):
             base = self._row_style("article-list--highlight", base)
         done = total > 0 and labeled >= total
         count = f"{labeled}/{total}"
+        if index in self._unavailable:
+            mark = Segment(f"{UNAVAILABLE_MARK} ", self._row_style("article-list--unavailable", base))
+            count = "unavailable"
+            count_style = "article-list--unavailable"
+        else:
+            mark = Segment(f"{DONE_MARK} ", self._row_style("article-list--done", base)) if done else Segment("  ", base)
+            count_style = "article-list--done" if done else "article-list--count"
         title_cells = max(width - 2 - len(count) - 1, 4)
         segments = [
-            Segment(f"{DONE_MARK} ", self._row_style("article-list--done", base)) if done else Segment("  ", base),
+            mark,
             Segment(fit(" ".join(sanitize_line(title).split()), title_cells) + " ", base),
-            Segment(count, self._row_style("article-list--done" if done else "article-list--count", base)),
+            Segment(count, self._row_style(count_style, base)),
         ]
         return Strip(segments).crop_extend(0, width, base)

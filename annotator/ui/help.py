@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
@@ -42,14 +45,21 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def rows_from_bindings(app_bindings: list[Binding], screen_bindings: list[Binding], key_display: object) -> list[tuple[str, str]]:
+def rows_from_bindings(bindings: Iterable[Binding], key_display: Callable[[Binding], str]) -> list[tuple[str, str]]:
     """One row per action: every key bound to it, and its description."""
     by_action: dict[str, tuple[list[str], str]] = {}
-    for binding in [*screen_bindings, *app_bindings]:
+    for binding in bindings:
         if not binding.description and not binding.tooltip:
             continue
         keys, desc = by_action.setdefault(binding.action, ([], binding.tooltip or binding.description))
-        shown = key_display(binding)  # type: ignore[operator]
+        shown = key_display(binding)
         if shown not in keys:
             keys.append(shown)
     return [(" ".join(keys), desc) for keys, desc in by_action.values()]
+
+
+def live_rows(screen: Screen[Any]) -> list[tuple[str, str]]:
+    """The help rows of what each key does on ``screen`` right now (the key that wins, after
+    any keymap), from Textual's public ``active_bindings``."""
+    return rows_from_bindings((active.binding for active in screen.active_bindings.values()),
+                              screen.app.get_key_display)

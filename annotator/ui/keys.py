@@ -4,24 +4,79 @@ asks twice while something is not saved."""
 from __future__ import annotations
 
 import time
+import types
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, TypeVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from annotator.model import LabelScheme
 
 QUIT_CONFIRM_SECONDS = 5.0
 
+# Textual splits a binding's keys at commas, so a comma key must be named.
+_KEY_NAMES = {",": "comma"}
+
+_S = TypeVar("_S", bound=Screen[Any])
+
 
 def scheme_bindings(scheme: LabelScheme, action: str, tooltip: str) -> list[Binding]:
-    """One binding per label with keys, running ``action('<name>')``; ids are ``label.<name>``
-    in both apps, so one keymap remaps them everywhere.  ``tooltip`` may use ``{name}``."""
+    """One binding per label with keys, running ``action(<name>)``; ids are ``label.<name>``
+    in both apps, so one keymap remaps them everywhere.  ``tooltip`` may use ``{name}``.
+
+    The name is passed as a Python literal (``repr``), which Textual's action parser reads
+    back exactly (``ast.literal_eval``), whatever quotes, backslashes or brackets it holds.
+    """
     return [
-        Binding(",".join(d.keys), f"{action}('{d.name}')", d.name.capitalize(), id=f"label.{d.name}",
-                key_display="/".join(d.keys), tooltip=tooltip.format(name=d.name))
+        Binding(",".join(_KEY_NAMES.get(k, k) for k in d.keys), f"{action}({d.name!r})", d.name.capitalize(),
+                id=f"label.{d.name}", key_display="/".join(d.keys), tooltip=tooltip.format(name=d.name))
         for d in scheme.labels
         if d.keys
     ]
+
+
+def _by_key(bindings: Iterable[BindingType]) -> dict[str, list[Binding]]:
+    keys: dict[str, list[Binding]] = {}
+    for binding in Binding.make_bindings(bindings):
+        keys.setdefault(binding.key, []).append(binding)
+    return keys
+
+
+def _declared(screen: type[Screen[Any]]) -> dict[str, list[Binding]]:
+    """The screen class's bindings by key, merged over its bases from their public
+    ``BINDINGS`` as Textual merges them (a class's bindings for a key replace its bases')."""
+    keys: dict[str, list[Binding]] = {}
+    for base in reversed(screen.__mro__):
+        for key, found in _by_key(vars(base).get("BINDINGS", [])).items():
+            keys[key] = found
+    return keys
+
+
+@cache
+def with_label_keys(screen: type[_S], scheme: LabelScheme, action: str, tooltip: str, *,
+                    first: bool = False) -> type[_S]:
+    """``screen`` with the scheme's label keys (see :func:`scheme_bindings`) added to its
+    ``BINDINGS``: a subclass made once per scheme, since the keys come from the database.
+
+    A key the screen binds itself stays the screen's (the label binding is only tried when
+    the screen's is disabled).  ``first``: the label keys come first in the footer and help.
+    """
+    own = _declared(screen)
+    labels = _by_key(scheme_bindings(scheme, action, tooltip))
+    order = dict.fromkeys([*labels, *own] if first else [*own, *labels])
+    bindings: list[BindingType] = [b for k in order for b in [*own.get(k, []), *labels.get(k, [])]]
+
+    def body(ns: dict[str, Any]) -> None:
+        ns["BINDINGS"] = bindings
+        ns["LABEL_KEYS"] = True  # made here: the keys are in place
+        ns["__module__"] = screen.__module__
+        ns["__qualname__"] = screen.__qualname__
+
+    # The whole list is declared here, so nothing is inherited twice (or in another order).
+    return types.new_class(screen.__name__, (screen,), {"inherit_bindings": False}, body)
 
 
 class GuardedQuitApp(App[None]):

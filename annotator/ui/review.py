@@ -25,7 +25,7 @@ from annotator.review_session import REASON_MAX, Item, ReviewSession, Unsaved
 from annotator.sanitize import sanitize_line
 from annotator.ui.article_view import LABEL_STYLES, ArticleView
 from annotator.ui.help import HelpScreen, rows_from_bindings
-from annotator.ui.keys import GuardedQuitApp, scheme_bindings
+from annotator.ui.keys import GuardedQuitApp, with_label_keys
 
 if TYPE_CHECKING:
     from annotator.model import Decision
@@ -114,16 +114,6 @@ class ReviewScreen(Screen[None]):
         self.session = session
         self._article_index = -1  # the article the view shows
         self._title = ""  # its title, made safe to show
-        # The label keys first, so the footer starts with them; screen keys still win a clash.
-        ours = self._bindings.key_to_bindings
-        labels: dict[str, list[Binding]] = {}
-        for binding in Binding.make_bindings(
-                scheme_bindings(session.scheme, "decide", "Final label {name}, then the next open dispute")):
-            labels.setdefault(binding.key, []).append(binding)
-        self._bindings.key_to_bindings = {
-            **{k: [*ours.get(k, []), *bs] for k, bs in labels.items()},
-            **{k: bs for k, bs in ours.items() if k not in labels},
-        }
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -409,11 +399,7 @@ class ReviewScreen(Screen[None]):
             self.view.scroll_page_up(animate=False)
 
     def action_help(self) -> None:
-        rows = rows_from_bindings(
-            [b for bs in self.app._bindings.key_to_bindings.values() for b in bs],
-            [b for bs in self._bindings.key_to_bindings.values() for b in bs],
-            self.app.get_key_display,
-        )
+        rows = rows_from_bindings([b.binding for b in self.active_bindings.values()], self.app.get_key_display)
         intro = ("Choose the final label of each sentence where reviewers disagree; a label key saves at once "
                  "and moves to the next open dispute. To give a reason, press r before the label key "
                  "(or come back with k). Click a disputed sentence to go to it.")
@@ -439,7 +425,9 @@ class ReviewApp(GuardedQuitApp):
         self.session = ReviewSession(db, reviewer)
 
     def on_mount(self) -> None:
-        self.push_screen(ReviewScreen(self.session))
+        # The label keys first, so the footer starts with them; screen keys still win a clash.
+        self.push_screen(with_label_keys(ReviewScreen, self.session.scheme, "decide",
+                                         "Final label {name}, then the next open dispute", first=True)(self.session))
 
     def unsaved_warning(self) -> str | None:
         if self.session.unsaved is None:
