@@ -56,7 +56,7 @@ class Session:
         self.queue_size = sum(1 for info in self.infos if annotator in info.assigned)
         self.others: dict[int, list[tuple[str, str]]] = {}  # sentence -> other reviewers' (name, label)
         self._index = {info.id: i for i, info in enumerate(self.infos)}
-        counts = db.label_counts(annotator)
+        counts = db.label_counts(annotator, skip_damaged=True)  # a damaged article is shown as unavailable
         # Labeled sentences per article for this annotator: kept current on every change.
         self.labeled: list[int] = [sum(counts.get(info.id, {}).values()) for info in self.infos]
         self.total_sentences = sum(info.n_sentences for info in self.infos)

@@ -271,7 +271,7 @@ async def test_clear_keys_remove_the_label_from_the_database(db: Database) -> No
         assert labeled(app) == f"1/{N0}"
         await pilot.press("x")  # clearing an unlabeled sentence: nothing happens
         assert labeled(app) == f"1/{N0}"
-        assert len(app.session.undo_stack) == 5
+        assert db.undo_depth("ana") == (5, 0)
     db2 = reopened(db)
     try:
         assert set(db_labels(db2, 0)) == {0}
@@ -303,7 +303,7 @@ async def test_undo_removes_a_new_label_and_returns_to_it(db: Database) -> None:
     assert db_labels(db, 0) == {}
 
 
-async def test_undo_restores_a_changed_or_cleared_label_with_its_time(db: Database) -> None:
+async def test_undo_restores_a_changed_or_cleared_label_as_a_new_decision(db: Database) -> None:
     app = AnnotatorApp(db, "ana")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("1")
@@ -313,10 +313,12 @@ async def test_undo_restores_a_changed_or_cleared_label_with_its_time(db: Databa
         assert labeled(app) == f"1/{N0}"
         await pilot.press("j", "j", "u")
         assert cursors(app) == (0, 0)
-        assert app.session.labels[0] == original
+        restored = app.session.labels[0]
+        assert restored is not None and restored.label == original.label
         assert labeled(app) == f"1/{N0}"
-        # The earlier decision, with its own updated_at, not a new one.
-        assert db_labels(db, 0) == {0: original}
+        # A new decision, stamped after the one it takes back, so it wins every later merge.
+        assert (restored.updated_at, restored.tick) > (original.updated_at, original.tick)
+        assert db_labels(db, 0) == {0: restored}
 
         await pilot.press("k", "x")  # clear, then undo from elsewhere
         assert db_labels(db, 0) == {}
@@ -324,8 +326,9 @@ async def test_undo_restores_a_changed_or_cleared_label_with_its_time(db: Databa
         await pilot.press("end", "ctrl+z")
         assert cursors(app) == (0, 0)
         assert labeled(app) == f"1/{N0}"
-        assert app.session.labels[0] == original
-    assert db_labels(db, 0) == {0: original}
+        again = app.session.labels[0]
+        assert again is not None and again.label == "claim"
+    assert db_labels(db, 0) == {0: again}
 
 
 async def test_undo_across_articles_goes_back_to_the_article_and_sentence(db: Database) -> None:
@@ -554,7 +557,7 @@ async def test_a_burst_of_label_keys_labels_consecutive_sentences_once_each(tmp_
             await pilot.press(*keys)
             assert cursors(app) == (42, 42)
             assert labeled(app) == "40/60"
-            assert [c.sentence for c in app.session.undo_stack] == list(range(2, 42))
+            assert db.undo_depth("ana") == (40, 0)
 
             await queue_keys(pilot, more)
             for _ in range(100):  # bounded wait for the queue to drain; no timing is asserted
@@ -563,7 +566,7 @@ async def test_a_burst_of_label_keys_labels_consecutive_sentences_once_each(tmp_
                 await pilot.pause()
             assert cursors(app) == (54, 54)
             assert labeled(app) == "52/60"
-            assert [c.sentence for c in app.session.undo_stack] == list(range(2, 54))
+            assert db.undo_depth("ana") == (52, 0)
         saved = db_labels(db, 0)
         assert sorted(saved) == list(range(2, 54))
         for i, key in enumerate(keys + more):
@@ -685,7 +688,7 @@ async def test_save_failure_is_reported_and_changes_nothing(db: Database, monkey
         assert labeled(app) == f"1/{N0}"
         assert app.session.labels[1] is None
         assert cursors(app) == (1, 1)  # not moved on: the label did not happen
-        assert len(app.session.undo_stack) == 1
+        assert db.undo_depth("ana") == (1, 0)
 
         monkeypatch.undo()
         await pilot.press("2")
@@ -707,10 +710,10 @@ async def test_failed_undo_leaves_session_and_screen_in_step(db: Database, monke
         await pilot.press("j", "j", "1", "n")
         assert app.session.article_index == 1
 
-        def refuse(*args: object) -> None:
+        def refuse(*args: object, **kwargs: object) -> None:
             raise SaveError("could not save labels: disk full")
 
-        monkeypatch.setattr(db, "clear_label", refuse)
+        monkeypatch.setattr(db, "undo", refuse)
         await pilot.press("u")
         assert any(n.severity == "error" for n in app._notifications)
         shown_article = 1 if title(app).startswith("2/2") else 0
@@ -732,10 +735,10 @@ async def test_failed_undo_in_same_article_keeps_the_cursor(db: Database, monkey
         await pilot.press("1", "j", "j")
         assert cursors(app) == (3, 3)
 
-        def refuse(*args: object) -> None:
+        def refuse(*args: object, **kwargs: object) -> None:
             raise SaveError("could not save labels: disk full")
 
-        monkeypatch.setattr(db, "clear_label", refuse)
+        monkeypatch.setattr(db, "undo", refuse)
         await pilot.press("u")
         assert any(n.severity == "error" for n in app._notifications)
         visible = view(app).cursor

@@ -476,3 +476,25 @@ async def test_a_keymap_remaps_a_label_key_and_help_shows_it(dbpath: Path) -> No
             await pilot.press("question_mark")
             text = "\n".join(str(w.content) for w in app.screen.query(Static))
             assert any("Label the sentence claim" in row for row in text.splitlines())
+
+
+async def test_a_labels_file_damaged_before_the_app_starts(dbpath: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The app starts: the article is unavailable, named once, every other one works; the
+    commands that report figures still refuse the damaged database (exit 3)."""
+    first = ids(dbpath)[0]
+    path = data(dbpath) / "labels" / f"{first}.json"
+    path.write_bytes(b'{"labels": {"1": {"start": 0, "e')
+    with Database.open(dbpath) as db:
+        app = AnnotatorApp(db, "ana")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert app.session.article_index == 1
+            assert "unavailable" in app.screen.query_one(ArticleList).row_text(0)
+            shown = toasts(app)
+            assert len(shown) == 1 and str(path) in shown[0]
+            await pilot.press("1")
+        assert db.damaged().keys() == {first}
+    assert path.read_bytes() == b'{"labels": {"1": {"start": 0, "e'  # never written over
+    code, _, err = run_cli(capsys, "stats", "--db", str(dbpath))
+    assert code == 3 and str(path) in err and "Traceback" not in err

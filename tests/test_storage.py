@@ -158,8 +158,9 @@ def test_set_relabel_clear(db: Database) -> None:
         (0, "quote", "bob"),
         (S[1][0], "claim", "ann"),
     ]
-    relabel = db.set_label(lab(0, 1, "quote"))  # returned as stored: stamped after what it replaced
-    assert (relabel.label, relabel.updated_at) == ("quote", lab(0, 1, "quote").updated_at)
+    made = lab(0, 1, "quote")
+    relabel = db.set_label(made)  # returned as stored: stamped after what it replaced
+    assert relabel.label == "quote" and (relabel.updated_at, relabel.tick) >= (made.updated_at, 0)
     assert db.labels(a, "ann") == [db.labels(a)[0], relabel]
     assert db.clear_label(a, *S[1], "ann") == relabel
     assert db.clear_label(a, *S[1], "ann") is None

@@ -177,8 +177,8 @@ def test_team_round_import_assign_label_merge_agree_review_gold(terminals: list[
     # 4. The lead merges both copies back into the default database (annotations/ under cwd).
     merged = run(lead, "merge", "ana/annotations.json", "budi/annotations.json")
     assert merged.stdout.splitlines() == [
-        "merged ana/annotations.json: labels: 10 added, 0 updated, 0 already here",
-        "merged budi/annotations.json: labels: 10 added, 0 updated, 0 already here",
+        "merged ana/annotations.json: labels: 10 added, 0 updated, 0 already here; history: 10 decision(s) added",
+        "merged budi/annotations.json: labels: 10 added, 0 updated, 0 already here; history: 10 decision(s) added",
     ], merged.stdout
 
     # 5. Agreement.  ana  = c c q q b b b c q b, budi = c q q q b b b b q b:

@@ -25,35 +25,54 @@ class Journal:
     """One person's undo and redo stacks for labels (``final=False``) or final labels."""
 
     def __init__(self, events: Iterable[Event]) -> None:
-        self.done: list[Event] = []
-        self.undone: list[Event] = []
-        self._by_ref: dict[_Ref, Event] = {}
+        # Insertion-ordered dicts as stacks: the top is the last key, and taking out a decision
+        # from the middle (an undo replayed from another machine) costs O(1).
+        self._done: dict[_Ref, Event] = {}
+        self._undone: dict[_Ref, Event] = {}
+        self._made: dict[_Ref, Event] = {}
         self.last: Order | None = None
-        for e in sorted(events, key=event_order):
-            self._apply(e)
+        for order, e in sorted(((event_order(e), e) for e in set(events)), key=lambda p: p[0]):
+            self._apply(e, order)
+
+    @property
+    def done(self) -> list[Event]:
+        return list(self._done.values())
+
+    @property
+    def undone(self) -> list[Event]:
+        return list(self._undone.values())
+
+    def top(self, *, undone: bool = False) -> Event | None:
+        stack = self._undone if undone else self._done
+        return stack[next(reversed(stack))] if stack else None
+
+    def depth(self) -> tuple[int, int]:
+        return len(self._done), len(self._undone)
 
     def fits(self, e: Event) -> bool:
         """Whether ``e`` comes after everything replayed, so it can be applied in place."""
         return self.last is None or event_order(e) > self.last
 
     def apply(self, e: Event) -> None:
-        assert self.fits(e)
-        self._apply(e)
+        order = event_order(e)
+        assert self.last is None or order > self.last
+        self._apply(e, order)
 
-    def _apply(self, e: Event) -> None:
-        self.last = event_order(e)
+    def _apply(self, e: Event, order: Order) -> None:
+        self.last = order
         if e.op in ("label", "clear"):
-            self._by_ref[_ref(e)] = e
-            self.done.append(e)
-            self.undone.clear()
+            ref = _ref(e)
+            self._made[ref] = e
+            self._done.pop(ref, None)
+            self._done[ref] = e
+            self._undone.clear()
             return
-        target = self._by_ref.get((e.article_id, e.start, e.end, e.undoes))
+        ref = (e.article_id, e.start, e.end, e.undoes)
+        target = self._made.get(ref)
         if target is None:  # it names a decision this history does not hold (older data)
             return
         if e.op == "undo":
-            if target in self.done:
-                self.done.remove(target)
-                self.undone.append(target)
-        elif target in self.undone:
-            self.undone.remove(target)
-            self.done.append(target)
+            if self._done.pop(ref, None) is not None:
+                self._undone[ref] = target
+        elif self._undone.pop(ref, None) is not None:
+            self._done[ref] = target

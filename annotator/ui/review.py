@@ -87,6 +87,7 @@ class ReasonScreen(ModalScreen[str | None]):
 class ReviewScreen(Screen[None]):
     BINDINGS = [
         Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last final label and go back to it"),
+        Binding("U,ctrl+y", "redo", "Redo", id="redo", show=False, tooltip="Choose again the final label last undone"),
         Binding("r", "reason", "Reason", id="review.reason", tooltip="Note a reason for the final label"),
         Binding("j,down", "move(1)", "Next", id="cursor.down", tooltip="Next dispute"),
         Binding("k,up", "move(-1)", "Prev", id="cursor.up", tooltip="Previous dispute"),
@@ -312,6 +313,12 @@ class ReviewScreen(Screen[None]):
             self.notify(all_decided_message(s.total), timeout=4, markup=False)
 
     def action_undo(self) -> None:
+        self._step_back(undo=True)
+
+    def action_redo(self) -> None:
+        self._step_back(undo=False)
+
+    def _step_back(self, *, undo: bool) -> None:
         if not self._has_items():
             return
         # A toast such as "All N disputes decided" is no longer true once a decision is undone.
@@ -319,12 +326,12 @@ class ReviewScreen(Screen[None]):
         s = self.session
         unsaved = s.unsaved
         try:
-            result = s.undo()
+            result = s.undo() if undo else s.redo()
         except AnnotatorError as exc:
             self._report(exc)
             return
         if result.outcome == "nothing":
-            self.notify("Nothing to undo.", timeout=2, markup=False)
+            self.notify("Nothing to undo." if undo else "Nothing to redo.", timeout=2, markup=False)
             return
         if result.outcome == "failed":
             err = s.save_error
