@@ -551,42 +551,33 @@ def _decisions_from_export(obj: dict[str, Any], aid: str, where: str) -> list[De
     return out
 
 
-def _cleared_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Cleared]:
-    raw = obj.get("cleared")
+def _clears_from_export(obj: dict[str, Any], key: str, who: str, where: str) -> list[tuple[int, int, str, str, int]]:
+    """(start, end, who, updated_at, tick) of each record of ``key``: labels (``cleared``) or
+    final labels (``final_cleared``) taken off."""
+    raw = obj.get(key)
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise InputError(f"{where}: `cleared` is {_kind_of(raw)}, not a list; fix or remove it")
-    out: list[Cleared] = []
+        raise InputError(f"{where}: `{key}` is {_kind_of(raw)}, not a list; fix or remove it")
+    out = []
     for n, x in enumerate(raw):
         d: dict[str, Any] = x if isinstance(x, dict) else {}
-        start, end, who, when = (d.get(k) for k in ("start", "end", "annotator", "updated_at"))
+        start, end, name, when = (d.get(k) for k in ("start", "end", who, "updated_at"))
         tick = _tick(d)
-        if not (type(start) is int and type(end) is int and isinstance(who, str) and who
+        if not (type(start) is int and type(end) is int and isinstance(name, str) and name
                 and isinstance(when, str) and is_iso_time(when) and tick is not None):
-            raise InputError(f"{where}: cleared record {n} needs integer start and end, an annotator and an ISO "
+            raise InputError(f"{where}: {key} record {n} needs integer start and end, {who} and an ISO "
                              f"updated_at; fix or remove it")
-        out.append(Cleared(aid, start, end, who, when, tick))
+        out.append((start, end, name, when, tick))
     return out
+
+
+def _cleared_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Cleared]:
+    return [Cleared(aid, *fields) for fields in _clears_from_export(obj, "cleared", "annotator", where)]
 
 
 def _final_cleared_from_export(obj: dict[str, Any], aid: str, where: str) -> list[FinalCleared]:
-    raw = obj.get("final_cleared")
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise InputError(f"{where}: `final_cleared` is {_kind_of(raw)}, not a list; fix or remove it")
-    out: list[FinalCleared] = []
-    for n, x in enumerate(raw):
-        d: dict[str, Any] = x if isinstance(x, dict) else {}
-        start, end, by, when = (d.get(k) for k in ("start", "end", "by", "updated_at"))
-        tick = _tick(d)
-        if not (type(start) is int and type(end) is int and isinstance(by, str) and by
-                and isinstance(when, str) and is_iso_time(when) and tick is not None):
-            raise InputError(f"{where}: final_cleared record {n} needs integer start and end, by and an ISO "
-                             f"updated_at; fix or remove it")
-        out.append(FinalCleared(aid, start, end, by, when, tick))
-    return out
+    return [FinalCleared(aid, *fields) for fields in _clears_from_export(obj, "final_cleared", "by", where)]
 
 
 def _history_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Event]:

@@ -192,17 +192,16 @@ def decision_doc(d: Decision) -> dict[str, Any]:
     return doc
 
 
+def _clear_fields(path: Path, doc: dict[str, Any], who: str, what: str) -> tuple[int, int, str, str, int]:
+    """(start, end, who, updated_at, tick) of a record that takes a label off."""
+    start, end, name, at, tick = doc.get("start"), doc.get("end"), doc.get(who), doc.get("updated_at"), _tick(doc)
+    if type(start) is int and type(end) is int and isinstance(name, str) and isinstance(at, str) and tick is not None:
+        return start, end, name, at, tick
+    raise _bad(path, what, doc)
+
+
 def cleared_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Cleared:
-    tick = _tick(doc)
-    if not (
-        type(doc.get("start")) is int
-        and type(doc.get("end")) is int
-        and isinstance(doc.get("annotator"), str)
-        and isinstance(doc.get("updated_at"), str)
-        and tick is not None
-    ):
-        raise _bad(path, "cleared-label", doc)
-    return Cleared(article_id, doc["start"], doc["end"], doc["annotator"], doc["updated_at"], tick)
+    return Cleared(article_id, *_clear_fields(path, doc, "annotator", "cleared-label"))
 
 
 def cleared_doc(c: Cleared) -> dict[str, Any]:
@@ -213,16 +212,7 @@ def cleared_doc(c: Cleared) -> dict[str, Any]:
 
 
 def final_cleared_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> FinalCleared:
-    tick = _tick(doc)
-    if not (
-        type(doc.get("start")) is int
-        and type(doc.get("end")) is int
-        and isinstance(doc.get("by"), str)
-        and isinstance(doc.get("updated_at"), str)
-        and tick is not None
-    ):
-        raise _bad(path, "cleared final-label", doc)
-    return FinalCleared(article_id, doc["start"], doc["end"], doc["by"], doc["updated_at"], tick)
+    return FinalCleared(article_id, *_clear_fields(path, doc, "by", "cleared final-label"))
 
 
 def final_cleared_doc(c: FinalCleared) -> dict[str, Any]:
