@@ -328,27 +328,18 @@ class Database:
     # ----------------------------------------------------------------- labels
 
     def labels(self, article_id: str, annotator: str | None = None) -> list[Label]:
-        self._check_open()
-        if article_id not in self._infos:
-            raise KeyError(article_id)
-        found = self._label_file(article_id).state.labels.values()
+        found = self._state(article_id).labels.values()
         return sorted((x for x in found if annotator is None or x.annotator == annotator), key=_sort_key)
 
     def cleared(self, article_id: str) -> list[Cleared]:
         """The article's cleared labels (who took a label off which sentence, and when)."""
-        self._check_open()
-        if article_id not in self._infos:
-            raise KeyError(article_id)
-        found = self._label_file(article_id).state.cleared
+        found = self._state(article_id).cleared
         return [found[k] for k in sorted(found)]
 
     def history(self, article_id: str, *, final: bool = False) -> list[Event]:
         """Every decision on the article's labels (or, with ``final``, its final labels), in
         sentence order and then in the order they were made."""
-        self._check_open()
-        if article_id not in self._infos:
-            raise KeyError(article_id)
-        st = self._label_file(article_id).state
+        st = self._state(article_id)
         return sorted(st.final_history if final else st.history, key=event_key)
 
     def set_label(self, label: Label) -> Label:
@@ -578,18 +569,12 @@ class Database:
 
     def decisions(self, article_id: str) -> list[Decision]:
         """The article's final (adjudicated) labels, in sentence order."""
-        self._check_open()
-        if article_id not in self._infos:
-            raise KeyError(article_id)
-        found = self._label_file(article_id).state.decisions
+        found = self._state(article_id).decisions
         return [found[k] for k in sorted(found)]
 
     def final_cleared(self, article_id: str) -> list[FinalCleared]:
         """The article's final labels taken off (by undo in review), in sentence order."""
-        self._check_open()
-        if article_id not in self._infos:
-            raise KeyError(article_id)
-        found = self._label_file(article_id).state.final_cleared
+        found = self._state(article_id).final_cleared
         return [found[k] for k in sorted(found)]
 
     def set_decision(self, decision: Decision) -> Decision:
@@ -937,6 +922,13 @@ class Database:
         hit = (article, frozenset((s.start, s.end) for s in spans))
         self._articles.put(article_id, hit)
         return hit
+    def _state(self, article_id: str) -> State:
+        """The article's decisions; KeyError for an unknown article."""
+        self._check_open()
+        if article_id not in self._infos:
+            raise KeyError(article_id)
+        return self._label_file(article_id).state
+
     def _label_file(self, article_id: str) -> LabelFile:
         lf = self._label_files.get(article_id)
         if lf is not None:

@@ -8,9 +8,10 @@ seen for that key, so a correction made after seeing a skewed clock's decision s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from annotator.model import Cleared, Decision, Event, FinalCleared, Label
 from annotator.storage.labelfile import State
@@ -20,6 +21,7 @@ from annotator.storage.records import (
     decision_order,
     final_cleared_order,
     label_order,
+    Order,
 )
 
 AHEAD_LIMIT_SECONDS = 24 * 3600.0
@@ -92,12 +94,27 @@ def _as_records(inc: Incoming) -> tuple[list[Label | Cleared], list[Decision | F
     return mine, final
 
 
-def _order(r: Label | Cleared) -> tuple[object, ...]:
+def _order(r: Label | Cleared) -> Order:
     return label_order(r) if isinstance(r, Label) else cleared_order(r)
 
 
-def _final_order(r: Decision | FinalCleared) -> tuple[object, ...]:
+def _final_order(r: Decision | FinalCleared) -> Order:
     return decision_order(r) if isinstance(r, Decision) else final_cleared_order(r)
+
+
+_R = TypeVar("_R")
+_KeyT = TypeVar("_KeyT")
+
+
+def _latest(records: Iterable[_R], key: Callable[[_R], _KeyT], order: Callable[[_R], Order]) -> dict[_KeyT, _R]:
+    """The latest record per key, by ``order``."""
+    best: dict[_KeyT, _R] = {}
+    for r in records:
+        k = key(r)
+        had = best.get(k)
+        if had is None or order(r) > order(had):
+            best[k] = r
+    return best
 
 
 def join(state: State, inc: Incoming, result: MergeResult, now: datetime) -> State:
@@ -111,13 +128,7 @@ def join(state: State, inc: Incoming, result: MergeResult, now: datetime) -> Sta
         result.note_ahead(who, at, now)
 
     # Reviewers' labels: the latest record per (sentence, reviewer).
-    best: dict[tuple[int, int, str], Label | Cleared] = {}
-    for r in mine:
-        key = (r.start, r.end, r.annotator)
-        had = best.get(key)
-        if had is None or _order(r) > _order(had):
-            best[key] = r
-    for key, r in best.items():
+    for key, r in _latest(mine, lambda r: (r.start, r.end, r.annotator), _order).items():
         cur: Label | Cleared | None = new.labels.get(key) or new.cleared.get(key)
         if cur is not None and _order(r) <= _order(cur):
             if isinstance(r, Label):
@@ -142,13 +153,7 @@ def join(state: State, inc: Incoming, result: MergeResult, now: datetime) -> Sta
             new.cleared[key] = r
 
     # Final labels: the latest record per sentence.
-    fbest: dict[tuple[int, int], Decision | FinalCleared] = {}
-    for f in final:
-        skey = (f.start, f.end)
-        fhad = fbest.get(skey)
-        if fhad is None or _final_order(f) > _final_order(fhad):
-            fbest[skey] = f
-    for skey, f in fbest.items():
+    for skey, f in _latest(final, lambda f: (f.start, f.end), _final_order).items():
         fcur: Decision | FinalCleared | None = new.decisions.get(skey) or new.final_cleared.get(skey)
         if fcur is not None and _final_order(f) <= _final_order(fcur):
             if isinstance(f, Decision):
