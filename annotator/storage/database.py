@@ -29,7 +29,6 @@ from tinydb.table import Table
 from annotator.atomicio import fsync_dir, remove_leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator.model import (
-    DEFAULT_SCHEME,
     SCHEMA_VERSION,
     Article,
     ArticleInfo,
@@ -40,28 +39,26 @@ from annotator.model import (
     FinalCleared,
     Label,
     LabelScheme,
-    Span,
     now_iso,
     text_preview,
 )
 from annotator.names import is_name
-from annotator.sanitize import sanitize_line
-from annotator.storage.journal import Journal
+from annotator.storage.articlefile import read_article
+from annotator.storage.index import create_index, read_index
+from annotator.storage.journal import Journal, read_history
 from annotator.storage.labelfile import LabelFile, State, read_state, state_data
 from annotator.storage.lock import WriterLock, acquire_lock, release_lock
 from annotator.storage.merging import Incoming, MergeResult, join
 from annotator.storage.records import (
-    SAFE_ID,
     Key,
     check_id,
     count_key,
-    event_from_doc,
     event_key,
     event_order,
     next_stamp,
     when,
 )
-from annotator.storage.tinyfile import VERIFY_HINT, DamagedFile, OrjsonStorage, corrupt, parse_tinydb, read_bytes
+from annotator.storage.tinyfile import OrjsonStorage, parse_tinydb, read_bytes
 
 _ARTICLE_CACHE = 16
 _LABEL_FILE_CACHE = 64
@@ -169,7 +166,7 @@ class Database:
             if new:
                 if readonly or not create:
                     raise DatabaseError(f"no database at {path}; import articles first or check --db")
-                _create_index(index)
+                create_index(index)
             db = cls(path, index, readonly=readonly, lock=lock)
             if not readonly and db.schema_version < SCHEMA_VERSION:
                 # Schema 2 adds histories and stamps to labels files; files without them still read.
@@ -534,28 +531,8 @@ class Database:
         """A function that gathers ``who``'s history events from every article: it reads files
         and a snapshot of the cached ones only, so it may run in another thread."""
         cached = {aid: lf.state for aid, lf in self._label_files.items()}
-        ids = list(self._infos)
-        paths = {aid: self._labels_path(aid) for aid in ids}
-        table = "final_history" if final else "history"
-        field_name = "by" if final else "annotator"
-
-        def read() -> list[Event]:
-            events: list[Event] = []
-            for aid in ids:
-                state = cached.get(aid)
-                if state is not None:
-                    found = state.final_history if final else state.history
-                    events.extend(e for e in found if e.who == who)
-                    continue
-                path = paths[aid]
-                raw = read_bytes(path)
-                if raw is None:
-                    continue
-                docs = (parse_tinydb(path, raw).get(table) or {}).values()
-                events.extend(event_from_doc(path, aid, d, final=final) for d in docs if d.get(field_name) == who)
-            return events
-
-        return read
+        paths = {aid: self._labels_path(aid) for aid in self._infos}
+        return lambda: read_history(who, final, paths, cached)
 
     def _install_journal(self, who: str, final: bool, events: list[Event]) -> Journal:
         journal = self._journals[(who, final)] = Journal(events)
@@ -826,51 +803,8 @@ class Database:
         return self._folder / "labels" / f"{check_id(article_id)}.json"
 
     def _load_index(self) -> tuple[LabelScheme, int]:
-        path = self.path
-        data = self._index.read() or {}
-        projects = list(data.get("project", {}).values())
-        if len(projects) != 1:
-            raise corrupt(path, "not an annotator database: it needs exactly one 'project' record")
-        p = projects[0]
-        version = p.get("schema_version")
-        if type(version) is not int or version < 1:
-            raise corrupt(path, "the project record has no valid schema_version")
-        if version > SCHEMA_VERSION:
-            raise DatabaseError(
-                f"{path} was written by a newer annotator (schema {version}, this one reads {SCHEMA_VERSION}); "
-                f"upgrade annotator to open it"
-            )
-        try:
-            scheme = LabelScheme.from_json(p["scheme"])
-        except (KeyError, TypeError, ValueError, AttributeError):
-            scheme = LabelScheme(())
-        if not scheme.labels:
-            raise corrupt(path, "the project record has no valid label scheme")
-        for ld in scheme.labels:
-            if not is_name(ld.name) or not all(is_name(k) for k in ld.keys):
-                raise corrupt(path, f"label {sanitize_line(ld.name[:40])!r} of the scheme has a name or key that is "
-                                    "empty, too long or not printable")
-        rows = []
-        seen: set[str] = set()
-        for doc_id, d in data.get("articles", {}).items():
-            ok = (
-                isinstance(d.get("id"), str)
-                and SAFE_ID.fullmatch(d["id"]) is not None
-                and type(d.get("seq")) is int
-                and isinstance(d.get("title"), str)
-                and isinstance(d.get("sources"), list)
-                and all(isinstance(s, str) for s in d["sources"])
-                and isinstance(d.get("meta", {}), dict)
-                and type(d.get("n_sentences")) is int
-                and isinstance(d.get("preview", ""), str)
-                and isinstance(d.get("assigned", []), list)
-                and all(isinstance(x, str) for x in d.get("assigned", []))
-            )
-            if not ok or d["id"] in seen:
-                raise corrupt(path, f"article record {doc_id} is malformed or duplicated")
-            seen.add(d["id"])
-            rows.append((int(doc_id), d))
-        for num, d in sorted(rows, key=lambda r: r[1]["seq"]):
+        scheme, version, rows = read_index(self.path, self._index.read() or {})
+        for num, d in rows:
             self._add_info(num, d)
         return scheme, version
 
@@ -894,34 +828,12 @@ class Database:
         hit = self._articles.get(article_id)
         if hit is not None:
             return hit
-        path = self._article_path(article_id)
-        raw = read_bytes(path)
-        if raw is None:
-            raise DamagedFile(
-                path,
-                "the file is missing",
-                f"{path} is missing, so article {article_id} cannot be shown; restore it from a backup ({VERIFY_HINT})",
-            )
-        docs = list(parse_tinydb(path, raw).get("article", {}).values())
-        d = docs[0] if len(docs) == 1 else {}
-        text, sents = d.get("text"), d.get("sentences")
-        spans: tuple[Span, ...] = ()
-        ok = isinstance(text, str) and isinstance(sents, list) and d.get("id") == article_id
-        if ok and sents is not None:
-            try:
-                spans = tuple(Span(s, e) for s, e in sents)
-            except (TypeError, ValueError):
-                ok = False
-            ok = ok and all(
-                type(s.start) is int and type(s.end) is int and 0 <= s.start < s.end <= len(str(text)) for s in spans
-            )
-        if not ok:
-            raise corrupt(path, "the article record is malformed")
-        assert isinstance(text, str)
+        text, spans = read_article(self._article_path(article_id), article_id)
         article = Article(article_id, info.title, text, spans, info.sources, dict(self._meta[article_id]))
         hit = (article, frozenset((s.start, s.end) for s in spans))
         self._articles.put(article_id, hit)
         return hit
+
     def _state(self, article_id: str) -> State:
         """The article's decisions; KeyError for an unknown article."""
         self._check_open()
@@ -1017,9 +929,3 @@ class Database:
             del c[label.label]
             if not c:
                 del per[label.annotator]
-
-
-def _create_index(index: OrjsonStorage) -> None:
-    Table(index, "project").insert(
-        {"schema_version": SCHEMA_VERSION, "scheme": DEFAULT_SCHEME.to_json(), "created_at": now_iso()}
-    )

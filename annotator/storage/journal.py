@@ -9,10 +9,13 @@ same stacks on any machine, after a restart, a merge or an import.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from annotator.model import Event
-from annotator.storage.records import Order, event_order
+from annotator.storage.labelfile import State
+from annotator.storage.records import Order, event_from_doc, event_order
+from annotator.storage.tinyfile import parse_tinydb, read_bytes
 
 _Ref = tuple[str, int, int, str]  # (article, start, end, stamp) of a decision
 
@@ -76,3 +79,24 @@ class Journal:
                 self._undone[ref] = target
         elif self._undone.pop(ref, None) is not None:
             self._done[ref] = target
+
+
+def read_history(who: str, final: bool, paths: Mapping[str, Path], cached: Mapping[str, State]) -> list[Event]:
+    """``who``'s decisions (labels, or with ``final`` final labels) in every article: from
+    ``cached`` states where given, else from the labels file at ``paths``.  It reads files
+    and the states it is given only, so it may run in another thread."""
+    table = "final_history" if final else "history"
+    field_name = "by" if final else "annotator"
+    events: list[Event] = []
+    for aid, path in paths.items():
+        state = cached.get(aid)
+        if state is not None:
+            found = state.final_history if final else state.history
+            events.extend(e for e in found if e.who == who)
+            continue
+        raw = read_bytes(path)
+        if raw is None:
+            continue
+        docs = (parse_tinydb(path, raw).get(table) or {}).values()
+        events.extend(event_from_doc(path, aid, d, final=final) for d in docs if d.get(field_name) == who)
+    return events
