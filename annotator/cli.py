@@ -382,6 +382,8 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
     if gold and only:
         raise InputError("--gold and --only cannot be combined: gold labels come from every reviewer; "
                          "drop --only, or export one reviewer's labels without --gold")
+    if history and fmt == "sentences":
+        raise InputError("--history needs --format jsonl or json: a sentence row has no room for a history")
     if gold and history:
         raise InputError("--gold and --history cannot be combined: gold has one final label per sentence; "
                          "export the history without --gold")

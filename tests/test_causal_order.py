@@ -367,3 +367,11 @@ def test_history_survives_export_then_import_and_merge(lead: Path, tmp_path: Pat
         merge_database(db, ana)
         apply_import(db, plan_import([src]))
         assert db.history(aid) == history
+
+
+def test_export_history_option_errors_are_one_line(lead: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_cli
+
+    for args in (["--format", "sentences"], ["--gold"]):
+        code, out, err = run_cli(capsys, "export", "--db", str(lead), "--history", *args)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "--history" in err
