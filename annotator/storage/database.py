@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -734,10 +734,12 @@ class Database:
         changed = {aid: n for aid, n in self._records.items() if n > self._floors.get(aid, 0)}
         if not changed or self.readonly:
             return
+        def note(doc: MutableMapping[str, Any]) -> None:
+            doc["records"] = changed[doc["id"]]
+
         try:
-            with self._index.batch():
-                for aid, n in changed.items():
-                    self._articles_table.update({"records": n}, doc_ids=[self._index_ids[aid]])
+            # One pass over the table: an update per article would read it whole each time.
+            self._articles_table.update(note, doc_ids=[self._index_ids[aid] for aid in changed])
         except BaseException:
             self._articles_table = Table(self._index, "articles")
             raise
