@@ -186,8 +186,16 @@ def _skip_reasons(why: dict[str, int]) -> str:
     return ", ".join(f"{n} {sanitize_line(reason)}" for reason, n in sorted(why.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _sources(paths: tuple[Path, ...]) -> str:
+    """The paths an import was given, for a line that must name where something came from."""
+    from annotator.importer import quote_path
+
+    named = ", ".join(quote_path(p) for p in paths[:3])
+    return named + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
 def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: dict[str, int] | None = None,
-                   notes_shown: int | None = None) -> list[str]:
+                   notes_shown: int | None = None, source: str = "the imported files") -> list[str]:
     """The import's report, one line each: counts, then every error, then notes.
 
     Lines starting ``error:`` or ``skipped:`` belong on stderr; every name and reason in
@@ -218,7 +226,7 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
                              + (f", {m.history_skipped} skipped (sentence or label not in this database)"
                                 if m.history_skipped else ""))
             lines.extend(shown(x) for x in conflict_lines(m))
-            lines.extend(shown(x) for x in ahead_lines(m, "imported"))
+            lines.extend(shown(x) for x in ahead_lines(m, source))
         label_skips = result.label_skips
     else:
         n_sent = sum(len(i.article.sentences) for i in plan.items)
@@ -269,7 +277,7 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
         if listed is not None:
             plan = _plan(listed, encoding, language, max_bytes, progress=True)
             result = _apply(database, plan, progress=True)
-            lines = import_summary(plan, result, notes_shown=3)
+            lines = import_summary(plan, result, notes_shown=3, source=_sources(paths))
             if len(lines) > APP_MESSAGES:
                 hidden = len(lines) - APP_MESSAGES + 1
                 lines = lines[: APP_MESSAGES - 1] + [
@@ -340,7 +348,7 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
             plan = _plan(listed, encoding, language, max_bytes, progress=True)
             result = _apply(database, plan, progress=True)
             label_skips = result.label_skips
-    for line in import_summary(plan, result, dry_run, label_skips):
+    for line in import_summary(plan, result, dry_run, label_skips, source=_sources(paths)):
         (echo_err if line.startswith(("error:", "skipped:")) else click.echo)(line)
     failed = []
     if plan.errors:

@@ -375,3 +375,20 @@ def test_export_history_option_errors_are_one_line(lead: Path, capsys: pytest.Ca
     for args in (["--format", "sentences"], ["--gold"]):
         code, out, err = run_cli(capsys, "export", "--db", str(lead), "--history", *args)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "--history" in err
+
+
+def test_import_names_the_file_whose_decisions_are_ahead(lead: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_cli
+
+    budi = copy_db(lead, tmp_path / "budi")
+    aid, s, e = _first(lead)
+    with Database.open(budi) as db:
+        db.set_label(Label(aid, s, e, "claim", "budi", _iso(datetime.now(timezone.utc) + 2 * YEAR)))
+        data = b"".join(render(db, "jsonl", history=True))
+    src = tmp_path / "budi.jsonl"
+    src.write_bytes(data)
+    code, out, err = run_cli(capsys, "import", "--db", str(lead), str(src))
+    assert code == 0, err
+    (line,) = [x for x in (out + err).splitlines() if "ahead of this machine's clock" in x]
+    assert str(src) in line and "1 decision(s) by budi" in line and "2.0 years" in line
