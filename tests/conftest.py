@@ -26,6 +26,16 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Commands run as a user types them: in a fresh folder (the default database under it),
+    as reviewer ana, with no database named in the environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ANNOTATOR_DB", raising=False)
+    monkeypatch.setenv("ANNOTATOR", "ana")
+    return tmp_path
+
+
+@pytest.fixture
 def sample_db(db: Database) -> Database:
     apply_import(db, plan_import([SAMPLES]))
     return db

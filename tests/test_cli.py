@@ -15,12 +15,7 @@ from conftest import SAMPLES, run_cli
 run = run_cli
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ANNOTATOR_DB", raising=False)
-    monkeypatch.setenv("ANNOTATOR", "ana")
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("in_tmp")  # a fresh folder as cwd, reviewer ana (conftest)
 
 
 def test_import_stats_export_default_db(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

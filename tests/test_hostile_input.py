@@ -10,7 +10,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -54,12 +53,7 @@ def texts(tmp_path: Path) -> list[str]:
         return [db.get_article(i.id).text for i in db.article_infos()]
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ANNOTATOR_DB", raising=False)
-    monkeypatch.setenv("ANNOTATOR", "ana")
-    yield tmp_path
+pytestmark = pytest.mark.usefixtures("in_tmp")  # a fresh folder as cwd, reviewer ana (conftest)
 
 
 def write(name: str | bytes, data: bytes) -> Path:

@@ -35,12 +35,7 @@ T1, T2, T3 = "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z", "2026-01-03
 run = run_cli
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ANNOTATOR_DB", raising=False)
-    monkeypatch.setenv("ANNOTATOR", "ana")
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("in_tmp")  # a fresh folder as cwd, reviewer ana (conftest)
 
 
 def make_db(capsys: pytest.CaptureFixture[str], db: Path = DB) -> Path:
