@@ -367,3 +367,24 @@ def test_review_session_does_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_review_undo_and_redo_work_after_a_restart(disputed: Database) -> None:
+    """A final label's undo and redo are decisions in its history, so a new review session
+    (the app restarted) can still take back and make again the last choice."""
+    s = ReviewSession(disputed, "citra")
+    s.goto(0)
+    s.decide("quote")
+    assert decision(disputed, 0, 1) is not None
+    again = ReviewSession(disputed, "citra")
+    again.goto(2)
+    r = again.undo()
+    assert r.outcome == "undone" and again.cursor == 0 and decision(disputed, 0, 1) is None
+    assert again.items[0].decision is None
+    r = ReviewSession(disputed, "citra").redo()
+    assert r.outcome == "undone"
+    d = decision(disputed, 0, 1)
+    assert d is not None and (d.label, d.by) == ("quote", "citra")
+    ops = [(e.op, e.label) for e in disputed.history(disputed.article_infos()[0].id, final=True)]
+    assert ops == [("label", "quote"), ("undo", None), ("redo", "quote")]
+    assert ReviewSession(disputed, "dina").undo().outcome == "nothing"  # each reviewer undoes their own
