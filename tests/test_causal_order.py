@@ -392,3 +392,38 @@ def test_import_names_the_file_whose_decisions_are_ahead(lead: Path, tmp_path: P
     assert code == 0, err
     (line,) = [x for x in (out + err).splitlines() if "ahead of this machine's clock" in x]
     assert str(src) in line and "1 decision(s) by budi" in line and "2.0 years" in line
+
+
+def test_final_label_history_survives_export_import_and_merge_in_any_order(lead: Path, tmp_path: Path) -> None:
+    from annotator.model import Decision
+
+    aid, s, e = _first(lead)
+    votes = (("ana", "claim"), ("budi", "quote"))
+    with Database.open(lead) as db:
+        db.set_decision(Decision(aid, s, e, "claim", "citra", "first", "2026-06-01T00:00:00.000Z", votes))
+        db.set_decision(Decision(aid, s, e, "quote", "citra", "second", "2026-06-01T00:00:01.000Z", votes))
+        db.undo("citra", final=True)
+        history = db.history(aid, final=True)
+        current = db.decisions(aid)
+        exported = b"".join(render(db, "jsonl", history=True))
+    assert [(h.op, h.label, h.reason) for h in history] == [
+        ("label", "claim", "first"), ("label", "quote", "second"), ("undo", "claim", "first")]
+    src = tmp_path / "lead.jsonl"
+    src.write_bytes(exported)
+    fresh = copy_db(lead, tmp_path / "fresh")
+    other = tmp_path / "other" / "annotations.json"
+    with Database.open(other) as db:
+        apply_import(db, plan_import([src]))
+        assert db.history(aid, final=True) == history and db.decisions(aid) == current
+        assert db.redo("citra", final=True) is not None  # the undo travelled with the file
+        (d,) = db.decisions(aid)
+        assert (d.label, d.reason) == ("quote", "second")
+    # Import into a copy, then merge the other way, and the reverse: the same bytes.
+    with Database.open(fresh) as db:
+        merge_database(db, other)
+        apply_import(db, plan_import([src]))
+    back = copy_db(lead, tmp_path / "back")
+    with Database.open(back) as db:
+        apply_import(db, plan_import([src]))
+        merge_database(db, other)
+    assert export_bytes(fresh) == export_bytes(back)
