@@ -27,7 +27,7 @@ from annotator.atomicio import atomic_write_bytes
 from annotator.errors import ExportError
 from annotator.importer import quote_path
 from annotator.adjudicate import resolutions
-from annotator.model import SCHEMA_VERSION, Article, Cleared, Decision, Event, FinalCleared, Label
+from annotator.model import SCHEMA_VERSION, Article, ArticleInfo, Cleared, Decision, Event, FinalCleared, Label
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -156,8 +156,14 @@ class _Row:
                               self.history)
 
 
-def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, history: bool = False) -> Iterator[_Row]:
-    for info in db.article_infos():
+def _infos(db: Database, articles: set[str] | None) -> list[ArticleInfo]:
+    infos = db.article_infos()
+    return infos if articles is None else [i for i in infos if i.id in articles]
+
+
+def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, history: bool = False,
+              articles: set[str] | None = None) -> Iterator[_Row]:
+    for info in _infos(db, articles):
         labels = db.labels(info.id)
         decisions = db.decisions(info.id)
         cleared = db.cleared(info.id)
@@ -175,9 +181,10 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
         yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events)
 
 
-def _gold_rows(db: Database, tally: GoldTally) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
+def _gold_rows(db: Database, tally: GoldTally,
+               articles: set[str] | None = None) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Articles with at least one final label, each with its gold spans."""
-    for info in db.article_infos():
+    for info in _infos(db, articles):
         labels = db.labels(info.id)
         decisions = db.decisions(info.id)
         if not labels and not decisions:
@@ -188,8 +195,8 @@ def _gold_rows(db: Database, tally: GoldTally) -> Iterator[tuple[Article, list[d
             yield article, spans
 
 
-def _render_gold(db: Database, fmt: str, tally: GoldTally) -> Iterator[bytes]:
-    rows = _gold_rows(db, tally)
+def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | None = None) -> Iterator[bytes]:
+    rows = _gold_rows(db, tally, articles)
     if fmt == "sentences":
         for article, spans in rows:
             index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
@@ -218,22 +225,24 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally) -> Iterator[bytes]:
 
 
 def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labeled_only: bool = False,
-           gold: GoldTally | None = None, history: bool = False) -> Iterator[bytes]:
+           gold: GoldTally | None = None, history: bool = False,
+           articles: set[str] | None = None) -> Iterator[bytes]:
     """The export as chunks of bytes (UTF-8 JSON, one trailing newline per record).
 
     With ``gold``, one final label per sentence (``source`` "unanimous" or "adjudicated");
     sentences still in dispute, and final labels chosen on votes that changed since (stale),
     are left out and counted in ``gold``.  With ``history``, each article record also
-    carries every decision made on it (jsonl and json only), so undo travels too.
+    carries every decision made on it (jsonl and json only), so undo travels too.  With
+    ``articles``, only those articles (a split, say).
     """
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
     if gold is not None:
-        yield from _render_gold(db, fmt, gold)
+        yield from _render_gold(db, fmt, gold, articles)
         return
     if history and fmt == "sentences":
         raise ExportError("--history needs --format jsonl or json: a sentence row has no room for a history")
-    rows = _selected(db, annotators, labeled_only or fmt == "sentences", history)
+    rows = _selected(db, annotators, labeled_only or fmt == "sentences", history, articles)
     if fmt == "jsonl":
         for row in rows:
             yield json_escape_unsafe(orjson.dumps(row.record())) + b"\n"
