@@ -27,7 +27,17 @@ from annotator.atomicio import atomic_write_bytes
 from annotator.errors import ExportError
 from annotator.importer import quote_path
 from annotator.adjudicate import resolutions
-from annotator.model import SCHEMA_VERSION, Article, ArticleInfo, Cleared, Decision, Event, FinalCleared, Label
+from annotator.model import (
+    EXPORT_SCHEMA_VERSION,
+    Article,
+    ArticleInfo,
+    Cleared,
+    Decision,
+    Event,
+    FinalCleared,
+    Label,
+    export_id,
+)
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -62,9 +72,9 @@ def _final(d: Decision) -> dict[str, Any]:
 
 def history_record(e: Event) -> dict[str, Any]:
     """One decision of a sentence's history: who, what, when, from what (``--history``)."""
-    return {"start": e.start, "end": e.end, "final": e.final, "who": e.who, "op": e.op, "label": e.label,
-            "before": e.before, "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes or None,
-            "reason": e.reason if e.final else None, "votes": [list(v) for v in e.votes] if e.final else None}
+    return {"start": e.start, "end": e.end, "final": e.final, "who": e.who, "op": e.op, "label": e.label or "",
+            "before": e.before or "", "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes,
+            "reason": e.reason, "votes": [list(v) for v in e.votes]}
 
 
 @dataclass(slots=True)
@@ -102,18 +112,20 @@ def gold_spans(article: Article, labels: list[Label], decisions: list[Decision],
             disputed += 1
             continue
         label, source = final
-        span: dict[str, Any] = {"start": r.span.start, "end": r.span.end, "label": label, "source": source}
+        # The same keys on every span (loaders infer one type per column): a unanimous span has
+        # no adjudicator or reason (""), and its votes are the reviewers' agreeing labels.
+        votes = r.decision.votes if r.decision is not None else r.votes  # the decision's: not stale
+        spans.append({
+            "start": r.span.start, "end": r.span.end, "label": label, "source": source,
+            "annotators": sorted({a for a, _ in votes}),
+            "by": r.decision.by if r.decision is not None else "",
+            "reason": r.decision.reason if r.decision is not None else "",
+            "votes": [list(v) for v in votes],
+        })
         if r.decision is not None:
-            votes = r.decision.votes  # the same as today's (not stale), in the order the decision keeps
-            span["annotators"] = sorted({a for a, _ in votes})
-            span["by"] = r.decision.by
-            span["reason"] = r.decision.reason
-            span["votes"] = [list(v) for v in votes]
             tally.adjudicated += 1
         else:
-            span["annotators"] = [a for a, _ in r.votes]
             tally.unanimous += 1
-        spans.append(span)
     tally.disputed += disputed
     tally.articles_with_disputes += bool(disputed)
     return spans
@@ -124,10 +136,10 @@ def article_record(
     final_cleared: list[FinalCleared] | None = None, history: list[Event] | None = None,
 ) -> dict[str, Any]:
     return {
-        "schema_version": SCHEMA_VERSION,
-        "id": article.id,
+        "schema_version": EXPORT_SCHEMA_VERSION,
+        "id": export_id(article.id),
         "title": article.title,
-        "source": article.sources[0] if article.sources else None,
+        "source": article.sources[0] if article.sources else "",
         "sources": list(article.sources),
         "text": article.text,
         "sentences": [{"start": s.start, "end": s.end} for s in article.sentences],
@@ -137,7 +149,8 @@ def article_record(
                      "tick": c.tick} for c in cleared or ()],
         "final_cleared": [{"start": c.start, "end": c.end, "by": c.by, "updated_at": c.updated_at, "tick": c.tick}
                           for c in final_cleared or ()],
-        "meta": article.meta,
+        # A JSON string: each tool brings its own keys, and a loader needs one type per column.
+        "meta": orjson.dumps(article.meta, option=orjson.OPT_SORT_KEYS).decode(),
         **({"history": [history_record(e) for e in history]} if history is not None else {}),
     }
 
@@ -202,8 +215,8 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
             index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
             for sp in spans:
                 yield json_escape_unsafe(orjson.dumps({
-                    "schema_version": SCHEMA_VERSION,
-                    "article_id": article.id,
+                    "schema_version": EXPORT_SCHEMA_VERSION,
+                    "article_id": export_id(article.id),
                     "sentence": index[(sp["start"], sp["end"])],
                     **{k: v for k, v in sp.items() if k in ("start", "end")},
                     "text": article.text[sp["start"]:sp["end"]],
@@ -218,10 +231,9 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
         if fmt == "jsonl":
             yield json_escape_unsafe(orjson.dumps(rec)) + b"\n"
         else:
-            records.append({k: v for k, v in rec.items() if k != "schema_version"})
+            records.append(rec)
     if fmt == "json":
-        doc = {"schema_version": SCHEMA_VERSION, "gold": True, "labels": list(db.scheme.names), "articles": records}
-        yield json_escape_unsafe(orjson.dumps(doc, option=orjson.OPT_INDENT_2)) + b"\n"
+        yield _json_array(records)
 
 
 def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labeled_only: bool = False,
@@ -252,8 +264,8 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
             index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
             for lab in labels:
                 yield json_escape_unsafe(orjson.dumps({
-                    "schema_version": SCHEMA_VERSION,
-                    "article_id": article.id,
+                    "schema_version": EXPORT_SCHEMA_VERSION,
+                    "article_id": export_id(article.id),
                     "sentence": index.get((lab.start, lab.end)),
                     "start": lab.start,
                     "end": lab.end,
@@ -264,15 +276,13 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
                     "tick": lab.tick,
                 })) + b"\n"
     else:
-        doc = {
-            "schema_version": SCHEMA_VERSION,
-            "labels": list(db.scheme.names),
-            "articles": [
-                {k: v for k, v in row.record().items() if k != "schema_version"}
-                for row in rows
-            ],
-        }
-        yield json_escape_unsafe(orjson.dumps(doc, option=orjson.OPT_INDENT_2)) + b"\n"
+        yield _json_array([row.record() for row in rows])
+
+
+def _json_array(records: list[dict[str, Any]]) -> bytes:
+    """``json``: the jsonl records as one JSON array, which ``pandas.read_json`` and
+    ``datasets.load_dataset("json")`` read as one row per article."""
+    return json_escape_unsafe(orjson.dumps(records, option=orjson.OPT_INDENT_2)) + b"\n"
 
 
 def _write_error(path: Path, exc: OSError) -> ExportError:

@@ -12,7 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2  # the database's files
+# The exports' shape.  3: every row has the same keys with the same types (no nulls, meta as a
+# JSON string, exported ids prefixed so no loader reads them as numbers); 2 added stamps
+# and histories.  Every earlier version still imports.
+EXPORT_SCHEMA_VERSION = 3
+EXPORT_ID_PREFIX = "art_"
+
+
+def export_id(article_id: str) -> str:
+    """An article id as exports write it: pandas reads a bare "145e461983636947" as a float."""
+    return EXPORT_ID_PREFIX + article_id
+
+
+def internal_id(exported: str) -> str:
+    """The article id an export names, prefixed (schema 3) or bare (older exports)."""
+    return exported[len(EXPORT_ID_PREFIX):] if exported.startswith(EXPORT_ID_PREFIX) else exported
 PREVIEW_CHARS = 80
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from annotator.model import SCHEMA_VERSION
+from annotator.model import EXPORT_SCHEMA_VERSION
 import pytest
 
 from conftest import SAMPLES, run_cli
@@ -31,7 +31,7 @@ def test_import_stats_export_default_db(capsys: pytest.CaptureFixture[str], tmp_
     assert orjson.loads(out)["sentences"] == 41
     code, out, _ = run(capsys, "export")
     assert code == 0 and len(out.splitlines()) == 2
-    assert orjson.loads(out.splitlines()[0])["schema_version"] == SCHEMA_VERSION
+    assert orjson.loads(out.splitlines()[0])["schema_version"] == EXPORT_SCHEMA_VERSION
     code, _, err = run(capsys, "export", "--format", "sentences", "-o", "data.jsonl")
     assert code == 0 and "wrote data.jsonl" in err and (tmp_path / "data.jsonl").exists()
 

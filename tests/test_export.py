@@ -7,7 +7,7 @@ import pytest
 
 from annotator.errors import ExportError
 from annotator.export import render, write_file
-from annotator.model import SCHEMA_VERSION, Label
+from annotator.model import EXPORT_SCHEMA_VERSION, Label, internal_id
 from annotator.storage import Database
 
 
@@ -29,7 +29,7 @@ def test_jsonl_schema_and_offsets(sample_db: Database) -> None:
     rec = orjson.loads(lines[0])
     assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final",
                          "cleared", "final_cleared", "meta"]
-    assert rec["schema_version"] == SCHEMA_VERSION
+    assert rec["schema_version"] == EXPORT_SCHEMA_VERSION
     assert [s["label"] for s in rec["spans"]] == ["claim", "quote"]
     for span in rec["spans"]:
         assert {"start": span["start"], "end": span["end"]} in rec["sentences"]
@@ -42,7 +42,7 @@ def test_sentences_format(sample_db: Database) -> None:
     rows = [orjson.loads(x) for x in b"".join(render(sample_db, "sentences")).splitlines()]
     assert len(rows) == len(labels)
     for row in rows:
-        art = sample_db.get_article(row["article_id"])
+        art = sample_db.get_article(internal_id(row["article_id"]))
         assert row["text"] == art.text[row["start"]:row["end"]]
         assert art.sentences[row["sentence"]].start == row["start"]
         assert set(row) == {"schema_version", "article_id", "sentence", "start", "end", "text", "label", "annotator",
@@ -52,9 +52,9 @@ def test_sentences_format(sample_db: Database) -> None:
 def test_json_document(sample_db: Database) -> None:
     label_some(sample_db)
     doc = orjson.loads(b"".join(render(sample_db, "json")))
-    assert doc["schema_version"] == SCHEMA_VERSION
-    assert doc["labels"] == ["claim", "quote", "background"]
-    assert len(doc["articles"]) == 2 and "schema_version" not in doc["articles"][0]
+    # One JSON array of the jsonl records: what pandas.read_json and datasets read as rows.
+    lines = [orjson.loads(x) for x in b"".join(render(sample_db, "jsonl")).splitlines()]
+    assert doc == lines and doc[0]["schema_version"] == EXPORT_SCHEMA_VERSION
 
 
 def test_same_database_same_bytes(sample_db: Database) -> None:

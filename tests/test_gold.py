@@ -9,7 +9,7 @@ import pytest
 
 from annotator.export import GoldTally, gold_spans, render
 from annotator.importer import apply_import, plan_import
-from annotator.model import SCHEMA_VERSION, Decision, Label
+from annotator.model import EXPORT_SCHEMA_VERSION, Decision, Label, internal_id
 from annotator.storage import Database
 from conftest import SAMPLES, run_cli
 
@@ -59,12 +59,12 @@ def gold_records(db: Database, fmt: str = "jsonl") -> tuple[list[dict[str, objec
     tally = GoldTally()
     data = b"".join(render(db, fmt, gold=tally))
     if fmt == "json":
-        return [orjson.loads(data)], tally
+        return orjson.loads(data), tally
     return [orjson.loads(line) for line in data.splitlines()], tally
 
 
 def spans_by_sentence(db: Database, rec: dict[str, object]) -> dict[int, dict[str, object]]:
-    art = db.get_article(str(rec["id"]))
+    art = db.get_article(internal_id(str(rec["id"])))
     index = {(s.start, s.end): i for i, s in enumerate(art.sentences)}
     spans = rec["spans"]
     assert isinstance(spans, list)
@@ -75,16 +75,20 @@ def test_unanimous_single_and_disputed(sample_db: Database) -> None:
     setup_team(sample_db)
     recs, tally = gold_records(sample_db)
     a0 = sample_db.article_infos()[0]
-    assert [r["id"] for r in recs] == [a0.id]  # article 1 has nothing but a dispute: left out
+    assert [r["id"] for r in recs] == ["art_" + a0.id]  # article 1 has nothing but a dispute: left out
     got = spans_by_sentence(sample_db, recs[0])
     assert sorted(got) == [0, 1, 2, 5]  # 3 and 4 are in dispute
     for s in (0, 1, 2):
         assert got[s]["label"] == "claim" and got[s]["source"] == "unanimous"
         assert got[s]["annotators"] == ["ana", "budi", "citra"]
-        assert not {"by", "reason", "votes"} & set(got[s])
+        # The same keys as an adjudicated span (loaders want one shape): no adjudicator, no reason,
+        # and the votes are the reviewers' agreeing labels.
+        assert (got[s]["by"], got[s]["reason"]) == ("", "")
+        assert got[s]["votes"] == [["ana", "claim"], ["budi", "claim"], ["citra", "claim"]]
     # One reviewer alone: their label is the final one, marked unanimous, with that one annotator.
     assert got[5] == {"start": got[5]["start"], "end": got[5]["end"], "label": "background",
-                      "source": "unanimous", "annotators": ["ana"]}
+                      "source": "unanimous", "annotators": ["ana"], "by": "", "reason": "",
+                      "votes": [["ana", "background"]]}
     assert (tally.unanimous, tally.adjudicated, tally.disputed, tally.articles_with_disputes) == (4, 0, 3, 2)
 
 
@@ -127,9 +131,9 @@ def test_gold_spans_are_exact_sentences_in_every_format(sample_db: Database) -> 
 
     recs, _ = gold_records(sample_db, "jsonl")
     for rec in recs:
-        assert rec["schema_version"] == SCHEMA_VERSION
+        assert rec["schema_version"] == EXPORT_SCHEMA_VERSION
         assert "final" not in rec
-        art = arts[str(rec["id"])]
+        art = arts[internal_id(str(rec["id"]))]
         assert rec["text"] == art.text
         assert rec["sentences"] == [{"start": s.start, "end": s.end} for s in art.sentences]
         for sp in rec["spans"]:  # type: ignore[attr-defined]
@@ -139,8 +143,8 @@ def test_gold_spans_are_exact_sentences_in_every_format(sample_db: Database) -> 
     rows, tally = gold_records(sample_db, "sentences")
     assert len(rows) == tally.unanimous + tally.adjudicated == 5
     for row in rows:
-        assert row["schema_version"] == SCHEMA_VERSION
-        art = arts[str(row["article_id"])]
+        assert row["schema_version"] == EXPORT_SCHEMA_VERSION
+        art = arts[internal_id(str(row["article_id"]))]
         s = art.sentences[int(row["sentence"])]  # type: ignore[call-overload]
         assert (row["start"], row["end"]) == (s.start, s.end)
         assert row["text"] == art.text[s.start:s.end]
@@ -151,12 +155,9 @@ def test_gold_spans_are_exact_sentences_in_every_format(sample_db: Database) -> 
     adj = rows[3]
     assert (adj["by"], adj["reason"], adj["votes"]) == ("dedi", "why", [["ana", "quote"], ["budi", "background"]])
 
-    (doc,), tally = gold_records(sample_db, "json")
-    assert doc["schema_version"] == SCHEMA_VERSION and doc["gold"] is True
-    assert doc["labels"] == ["claim", "quote", "background"]
-    articles = doc["articles"]
+    articles, tally = gold_records(sample_db, "json")
     assert isinstance(articles, list) and len(articles) == 1
-    assert "schema_version" not in articles[0] and "final" not in articles[0]
+    assert articles[0]["schema_version"] == EXPORT_SCHEMA_VERSION and "final" not in articles[0]
     assert articles[0]["spans"] == recs[0]["spans"]
     assert (tally.unanimous, tally.adjudicated, tally.disputed) == (4, 1, 2)
 
@@ -166,8 +167,8 @@ def test_gold_of_an_unlabeled_database_is_empty(sample_db: Database) -> None:
         tally = GoldTally()
         assert b"".join(render(sample_db, fmt, gold=tally)) == b""
         assert tally == GoldTally()
-    (doc,), _ = gold_records(sample_db, "json")
-    assert doc["articles"] == []
+    doc, _ = gold_records(sample_db, "json")
+    assert doc == []
 
 
 def test_gold_spans_direct(sample_db: Database) -> None:
@@ -201,7 +202,7 @@ def test_cli_gold_export_and_report(capsys: pytest.CaptureFixture[str], team_db:
         if lines is not None:
             assert len(out.splitlines()) == lines
         else:
-            assert orjson.loads(out)["gold"] is True
+            assert all(sp["source"] in ("unanimous", "adjudicated") for rec in orjson.loads(out) for sp in rec["spans"])
         assert err.splitlines() == [
             "gold: 5 sentence(s): 4 unanimous, 1 adjudicated",
             "gold: 2 sentence(s) in dispute left out (in 2 article(s)); decide them with `annotator review`",

@@ -552,7 +552,7 @@ def test_export_escapes_what_a_terminal_would_obey(capsys: pytest.CaptureFixture
         raw = out.encode()
         assert code == 0 and all(b not in raw for b in (b"\x1b", b"\x07", "\x9b".encode(), "\x85".encode(),
                                                         "\u2028".encode(), "\u202e".encode(), "\u061c".encode()))
-        record = orjson.loads(raw.splitlines()[0]) if fmt == "jsonl" else orjson.loads(raw)["articles"][0]
+        record = orjson.loads(raw.splitlines()[0]) if fmt == "jsonl" else orjson.loads(raw)[0]
         assert record["text"] == hostile  # the same data, only escaped
 
 

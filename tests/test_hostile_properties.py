@@ -15,7 +15,7 @@ from rich.cells import cell_len
 
 from annotator.export import render
 from annotator.importer import apply_import, path_from_text, path_text, plan_import
-from annotator.model import Label
+from annotator.model import Label, internal_id
 from annotator.sanitize import PLACEHOLDER, sanitize, unsafe_pattern
 from annotator.segment import segment
 from annotator.storage import Database
@@ -100,7 +100,7 @@ def _round_trip(folder: Path, source: Path, choices: list[int], encoding: str | 
         exported = _export(first)
         for line in _export(first, "sentences").splitlines():  # every span's text is its slice
             row = orjson.loads(line)
-            art = first.get_article(row["article_id"])
+            art = first.get_article(internal_id(row["article_id"]))
             assert row["text"] == art.text[row["start"]:row["end"]]
     finally:
         first.close()

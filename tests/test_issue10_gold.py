@@ -21,7 +21,7 @@ import pytest
 
 from annotator.adjudicate import resolutions
 from annotator.export import GoldTally, render
-from annotator.model import Decision
+from annotator.model import Decision, internal_id
 from annotator.review_session import ReviewSession
 from annotator.storage import Database
 from annotator.ui.review import ReviewApp
@@ -60,7 +60,7 @@ def gold(db: Database, fmt: str = "jsonl") -> tuple[list[dict[str, Any]], GoldTa
     tally = GoldTally()
     data = b"".join(render(db, fmt, gold=tally))
     if fmt == "json":
-        return [orjson.loads(data)], tally
+        return list(orjson.loads(data)), tally
     return [orjson.loads(line) for line in data.splitlines()], tally
 
 
@@ -68,7 +68,7 @@ def gold_sentences(db: Database) -> dict[tuple[int, int], dict[str, Any]]:
     """(article index, sentence index) -> its gold span, from the `sentences` format."""
     order = {info.id: n for n, info in enumerate(db.article_infos())}
     rows, _ = gold(db, "sentences")
-    return {(order[r["article_id"]], r["sentence"]): r for r in rows}
+    return {(order[internal_id(r["article_id"])], r["sentence"]): r for r in rows}
 
 
 # ----------------------------------------------------------------------------- the rule
@@ -145,10 +145,8 @@ def test_gold_leaves_a_stale_final_label_out_in_every_format(ana_agrees_now: Dat
     for fmt in ("jsonl", "sentences", "json"):
         recs, tally = gold(db, fmt)
         assert (tally.unanimous, tally.adjudicated, tally.disputed, tally.stale) == (3, 1, 1, 1), fmt
-        if fmt == "json":
-            recs = recs[0]["articles"]
         if fmt == "sentences":
-            assert all((r["article_id"], r["sentence"]) != (db.article_infos()[0].id, 1) for r in recs)
+            assert all((internal_id(r["article_id"]), r["sentence"]) != (db.article_infos()[0].id, 1) for r in recs)
         else:
             first = db.get_article(db.article_infos()[0].id).sentences[1]
             assert all((sp["start"], sp["end"]) != (first.start, first.end) for rec in recs for sp in rec["spans"])
@@ -165,11 +163,11 @@ def test_gold_votes_are_the_final_records_votes(decided: Database) -> None:
     # A decision brought in from another machine, its votes not in name order.
     db.set_decision(Decision(info.id, span.start, span.end, "quote", "dina", "", "2026-01-02T03:04:05.678Z",
                              (("budi", "background"), ("ana", "quote"))))
-    finals = {(rec["id"], f["start"]): f["votes"]
+    finals = {(internal_id(rec["id"]), f["start"]): f["votes"]
               for rec in map(orjson.loads, b"".join(render(db, "jsonl")).splitlines()) for f in rec["final"]}
     assert len(finals) == 3
     recs, tally = gold(db)
-    adjudicated = {(rec["id"], sp["start"]): sp["votes"]
+    adjudicated = {(internal_id(rec["id"]), sp["start"]): sp["votes"]
                    for rec in recs for sp in rec["spans"] if sp["source"] == "adjudicated"}
     assert adjudicated == {k: v for k, v in finals.items() if k in adjudicated}
     assert len(adjudicated) == 2 and tally.stale == 1  # 0.1 and 1.5 in gold, 0.3 left out
