@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from annotator.atomicio import atomic_write_bytes
+from annotator.formats.spreadsheet import csv_rows
 from annotator.errors import ExportError
 from annotator.importer import quote_path
 from annotator.adjudicate import resolutions
@@ -42,7 +43,7 @@ from annotator.model import (
 if TYPE_CHECKING:
     from annotator.storage import Database
 
-FORMATS = ("jsonl", "sentences", "json")
+FORMATS = ("jsonl", "sentences", "json", "csv")
 
 
 # UTF-8 of U+0080-U+009F, U+061C, U+200E/F, U+2028-U+202E, U+2066-U+2069: always inside a
@@ -210,18 +211,21 @@ def _gold_rows(db: Database, tally: GoldTally,
 
 def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | None = None) -> Iterator[bytes]:
     rows = _gold_rows(db, tally, articles)
-    if fmt == "sentences":
-        for article, spans in rows:
-            index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
-            for sp in spans:
-                yield json_escape_unsafe(orjson.dumps({
-                    "schema_version": EXPORT_SCHEMA_VERSION,
-                    "article_id": export_id(article.id),
-                    "sentence": index[(sp["start"], sp["end"])],
-                    **{k: v for k, v in sp.items() if k in ("start", "end")},
-                    "text": article.text[sp["start"]:sp["end"]],
-                    **{k: v for k, v in sp.items() if k not in ("start", "end")},
-                })) + b"\n"
+    if fmt in ("sentences", "csv"):
+        flat = (
+            {
+                "schema_version": EXPORT_SCHEMA_VERSION,
+                "article_id": export_id(article.id),
+                "sentence": index[(sp["start"], sp["end"])],
+                **{k: v for k, v in sp.items() if k in ("start", "end")},
+                "text": article.text[sp["start"]:sp["end"]],
+                **{k: v for k, v in sp.items() if k not in ("start", "end")},
+            }
+            for article, spans in rows
+            for index in [{(s.start, s.end): i for i, s in enumerate(article.sentences)}]
+            for sp in spans
+        )
+        yield from _lines(flat) if fmt == "sentences" else csv_rows(flat)
         return
     records = []
     for article, spans in rows:
@@ -252,31 +256,38 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
     if gold is not None:
         yield from _render_gold(db, fmt, gold, articles)
         return
-    if history and fmt == "sentences":
+    if history and fmt in ("sentences", "csv"):
         raise ExportError("--history needs --format jsonl or json: a sentence row has no room for a history")
-    rows = _selected(db, annotators, labeled_only or fmt == "sentences", history, articles)
+    rows = _selected(db, annotators, labeled_only or fmt in ("sentences", "csv"), history, articles)
     if fmt == "jsonl":
         for row in rows:
             yield json_escape_unsafe(orjson.dumps(row.record())) + b"\n"
-    elif fmt == "sentences":
-        for row in rows:
-            article, labels = row.article, row.labels
-            index = {(s.start, s.end): i for i, s in enumerate(article.sentences)}
-            for lab in labels:
-                yield json_escape_unsafe(orjson.dumps({
-                    "schema_version": EXPORT_SCHEMA_VERSION,
-                    "article_id": export_id(article.id),
-                    "sentence": index.get((lab.start, lab.end)),
-                    "start": lab.start,
-                    "end": lab.end,
-                    "text": article.text[lab.start:lab.end],
-                    "label": lab.label,
-                    "annotator": lab.annotator,
-                    "updated_at": lab.updated_at,
-                    "tick": lab.tick,
-                })) + b"\n"
+    elif fmt in ("sentences", "csv"):
+        flat = (
+            {
+                "schema_version": EXPORT_SCHEMA_VERSION,
+                "article_id": export_id(row.article.id),
+                "sentence": index[(lab.start, lab.end)],
+                "start": lab.start,
+                "end": lab.end,
+                "text": row.article.text[lab.start:lab.end],
+                "label": lab.label,
+                "annotator": lab.annotator,
+                "updated_at": lab.updated_at,
+                "tick": lab.tick,
+            }
+            for row in rows
+            for index in [{(s.start, s.end): i for i, s in enumerate(row.article.sentences)}]
+            for lab in row.labels
+        )
+        yield from _lines(flat) if fmt == "sentences" else csv_rows(flat)
     else:
         yield _json_array([row.record() for row in rows])
+
+
+def _lines(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    for row in rows:
+        yield json_escape_unsafe(orjson.dumps(row)) + b"\n"
 
 
 def _json_array(records: list[dict[str, Any]]) -> bytes:
