@@ -375,10 +375,16 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
 @click.option("--history", is_flag=True,
               help="Add each article's history: every decision (label, clear, undo, redo, final label) with "
                    "who, what, when and from what; imports back with it (jsonl, json).")
+@click.option("--split", "split", metavar="NAME=RATIO,...", default=None,
+              help="Split by article into one file per split in the -o FOLDER, e.g. train=0.8,dev=0.1,test=0.1: "
+                   "no article in two splits, stratified by label; only labeled articles; counts printed.")
+@click.option("--seed", metavar="N", default=None,
+              help="With --split: the seed (a whole number) that chooses the split [default 0].")
 @common_options
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: bool, only: tuple[str, ...],
-               gold: bool, history: bool, db: str | None, annotator: str | None) -> None:
+               gold: bool, history: bool, split: str | None, seed: str | None, db: str | None,
+               annotator: str | None) -> None:
     """Export the labels as a JSON dataset (schema in the README)."""
     from annotator.export import GoldTally, render, write_file
 
@@ -396,6 +402,12 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
         raise InputError("--gold and --history cannot be combined: gold has one final label per sentence; "
                          "export the history without --gold")
     _require_db(settings)
+    if split is not None or seed is not None:
+        from annotator.splits import export_splits
+
+        export_splits(settings.db_path, split, seed, output, fmt=fmt, annotators=set(only) or None, gold=gold,
+                      history=history, open_db=lambda: open_db(settings, readonly=True), echo=echo_err)
+        return
     tally = GoldTally() if gold else None
     with open_db(settings, readonly=True) as database:
         # Made whole before a byte is written: a damaged file stops the export with nothing out.
