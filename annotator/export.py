@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from annotator.atomicio import atomic_write_bytes
+from annotator.formats.spacy_docbin import LabeledDoc, docbin, textcat_docbin
 from annotator.formats.spreadsheet import csv_rows
 from annotator.errors import ExportError
 from annotator.importer import quote_path
@@ -43,7 +44,8 @@ from annotator.model import (
 if TYPE_CHECKING:
     from annotator.storage import Database
 
-FORMATS = ("jsonl", "sentences", "json", "csv")
+FORMATS = ("jsonl", "sentences", "json", "csv", "spacy", "spacy-textcat")
+BINARY_FORMATS = frozenset({"spacy", "spacy-textcat"})
 
 
 # UTF-8 of U+0080-U+009F, U+061C, U+200E/F, U+2028-U+202E, U+2066-U+2069: always inside a
@@ -209,8 +211,20 @@ def _gold_rows(db: Database, tally: GoldTally,
             yield article, spans
 
 
-def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | None = None) -> Iterator[bytes]:
+def _spacy(fmt: str, docs: Iterable[LabeledDoc], spans_key: str, labels: tuple[str, ...]) -> Iterator[bytes]:
+    if fmt == "spacy":
+        yield docbin(docs, spans_key=spans_key)
+    else:
+        yield textcat_docbin(docs, labels=labels)
+
+
+def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | None = None,
+                 spans_key: str = "sc") -> Iterator[bytes]:
     rows = _gold_rows(db, tally, articles)
+    if fmt in BINARY_FORMATS:
+        docs = (LabeledDoc(a, tuple((sp["start"], sp["end"], sp["label"]) for sp in spans), "gold") for a, spans in rows)
+        yield from _spacy(fmt, docs, spans_key, db.scheme.names)
+        return
     if fmt in ("sentences", "csv"):
         flat = (
             {
@@ -242,7 +256,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
 
 def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labeled_only: bool = False,
            gold: GoldTally | None = None, history: bool = False,
-           articles: set[str] | None = None) -> Iterator[bytes]:
+           articles: set[str] | None = None, spans_key: str = "sc") -> Iterator[bytes]:
     """The export as chunks of bytes (UTF-8 JSON, one trailing newline per record).
 
     With ``gold``, one final label per sentence (``source`` "unanimous" or "adjudicated");
@@ -254,11 +268,19 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
     if gold is not None:
-        yield from _render_gold(db, fmt, gold, articles)
+        yield from _render_gold(db, fmt, gold, articles, spans_key)
         return
-    if history and fmt in ("sentences", "csv"):
+    if history and fmt not in ("jsonl", "json"):
         raise ExportError("--history needs --format jsonl or json: a sentence row has no room for a history")
-    rows = _selected(db, annotators, labeled_only or fmt in ("sentences", "csv"), history, articles)
+    rows = _selected(db, annotators, labeled_only or fmt not in ("jsonl", "json"), history, articles)
+    if fmt in BINARY_FORMATS:
+        docs = (
+            LabeledDoc(row.article, tuple((x.start, x.end, x.label) for x in row.labels if x.annotator == who), who)
+            for row in rows
+            for who in sorted({x.annotator for x in row.labels})
+        )
+        yield from _spacy(fmt, docs, spans_key, db.scheme.names)
+        return
     if fmt == "jsonl":
         for row in rows:
             yield json_escape_unsafe(orjson.dumps(row.record())) + b"\n"
