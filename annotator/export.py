@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from annotator.atomicio import atomic_write_bytes
-from annotator.formats.spacy_docbin import LabeledDoc, docbin, textcat_docbin
+from annotator.formats import tasks as tool
+from annotator.formats.spacy_docbin import docbin, textcat_docbin
+from annotator.formats.tasks import Task
 from annotator.formats.spreadsheet import csv_rows
 from annotator.errors import ExportError
 from annotator.importer import quote_path
@@ -44,8 +46,12 @@ from annotator.model import (
 if TYPE_CHECKING:
     from annotator.storage import Database
 
-FORMATS = ("jsonl", "sentences", "json", "csv", "spacy", "spacy-textcat")
+FORMATS = ("jsonl", "sentences", "json", "csv", "spacy", "spacy-textcat", "doccano", "doccano-textcat", "prodigy",
+           "prodigy-textcat", "label-studio", "label-studio-config")
 BINARY_FORMATS = frozenset({"spacy", "spacy-textcat"})
+# Formats written from one Task per article and reviewer (gold: per article).
+TASK_FORMATS = frozenset({"spacy", "spacy-textcat", "doccano", "doccano-textcat", "prodigy", "prodigy-textcat",
+                          "label-studio"})
 
 
 # UTF-8 of U+0080-U+009F, U+061C, U+200E/F, U+2028-U+202E, U+2066-U+2069: always inside a
@@ -211,19 +217,29 @@ def _gold_rows(db: Database, tally: GoldTally,
             yield article, spans
 
 
-def _spacy(fmt: str, docs: Iterable[LabeledDoc], spans_key: str, labels: tuple[str, ...]) -> Iterator[bytes]:
+def _tasks(fmt: str, tasks: Iterable[Task], spans_key: str, labels: tuple[str, ...]) -> Iterator[bytes]:
     if fmt == "spacy":
-        yield docbin(docs, spans_key=spans_key)
+        yield docbin(tasks, spans_key=spans_key)
+    elif fmt == "spacy-textcat":
+        yield textcat_docbin(tasks, labels=labels)
+    elif fmt == "doccano":
+        yield from tool.doccano(tasks)
+    elif fmt == "doccano-textcat":
+        yield from tool.doccano_textcat(tasks)
+    elif fmt == "prodigy":
+        yield from tool.prodigy(tasks)
+    elif fmt == "prodigy-textcat":
+        yield from tool.prodigy_textcat(tasks, labels)
     else:
-        yield textcat_docbin(docs, labels=labels)
+        yield from tool.label_studio(tasks)
 
 
 def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | None = None,
                  spans_key: str = "sc") -> Iterator[bytes]:
     rows = _gold_rows(db, tally, articles)
-    if fmt in BINARY_FORMATS:
-        docs = (LabeledDoc(a, tuple((sp["start"], sp["end"], sp["label"]) for sp in spans), "gold") for a, spans in rows)
-        yield from _spacy(fmt, docs, spans_key, db.scheme.names)
+    if fmt in TASK_FORMATS:
+        tasks = (Task(a, tuple((sp["start"], sp["end"], sp["label"]) for sp in spans), tool.GOLD) for a, spans in rows)
+        yield from _tasks(fmt, tasks, spans_key, db.scheme.names)
         return
     if fmt in ("sentences", "csv"):
         flat = (
@@ -267,19 +283,22 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
     """
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
+    if fmt == "label-studio-config":
+        yield tool.label_studio_config(db.scheme.names)
+        return
     if gold is not None:
         yield from _render_gold(db, fmt, gold, articles, spans_key)
         return
     if history and fmt not in ("jsonl", "json"):
         raise ExportError("--history needs --format jsonl or json: a sentence row has no room for a history")
     rows = _selected(db, annotators, labeled_only or fmt not in ("jsonl", "json"), history, articles)
-    if fmt in BINARY_FORMATS:
-        docs = (
-            LabeledDoc(row.article, tuple((x.start, x.end, x.label) for x in row.labels if x.annotator == who), who)
+    if fmt in TASK_FORMATS:
+        tasks = (
+            Task(row.article, tuple((x.start, x.end, x.label) for x in row.labels if x.annotator == who), who)
             for row in rows
             for who in sorted({x.annotator for x in row.labels})
         )
-        yield from _spacy(fmt, docs, spans_key, db.scheme.names)
+        yield from _tasks(fmt, tasks, spans_key, db.scheme.names)
         return
     if fmt == "jsonl":
         for row in rows:

@@ -62,7 +62,11 @@ if TYPE_CHECKING:
     from annotator.storage import Database
 
 # File extension per export format; any other format is written as ``<split>.<format>``.
-EXTENSIONS: dict[str, str] = {"jsonl": "jsonl", "sentences": "jsonl", "json": "json"}
+EXTENSIONS: dict[str, str] = {
+    "jsonl": "jsonl", "sentences": "jsonl", "json": "json", "csv": "csv", "spacy": "spacy", "spacy-textcat": "spacy",
+    "doccano": "jsonl", "doccano-textcat": "jsonl", "prodigy": "jsonl", "prodigy-textcat": "jsonl",
+    "label-studio": "json",
+}
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _RATIO = re.compile(r"\d{1,12}(?:\.\d{0,12})?|\.\d{1,12}")

@@ -15,23 +15,14 @@ spaCy is an optional extra (``pip install 'annotator[spacy]'``), imported only h
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from annotator.errors import ExportError
-from annotator.model import Article, export_id
+from annotator.formats.tasks import Task
+from annotator.model import export_id
 
 # Multi-language tokenizer rules: no model to download, and Indonesian and English tokenize alike.
 LANG = "xx"
-
-
-@dataclass(frozen=True, slots=True)
-class LabeledDoc:
-    """One Doc to write: an article, whose labels (start, end, label), by whom (``gold`` for gold)."""
-
-    article: Article
-    spans: tuple[tuple[int, int, str], ...]
-    who: str
 
 
 def _spacy() -> Any:
@@ -61,7 +52,7 @@ def _aligned(nlp: Any, text: str, cuts: set[int]) -> Any:
     return doc
 
 
-def docbin(docs: Iterable[LabeledDoc], *, spans_key: str) -> bytes:
+def docbin(docs: Iterable[Task], *, spans_key: str) -> bytes:
     spacy, DocBin = _spacy()
     nlp = spacy.blank(LANG)
     out = DocBin(store_user_data=True)
@@ -85,7 +76,7 @@ def docbin(docs: Iterable[LabeledDoc], *, spans_key: str) -> bytes:
     return data
 
 
-def textcat_docbin(docs: Iterable[LabeledDoc], *, labels: tuple[str, ...]) -> bytes:
+def textcat_docbin(docs: Iterable[Task], *, labels: tuple[str, ...]) -> bytes:
     spacy, DocBin = _spacy()
     nlp = spacy.blank(LANG)
     out = DocBin(store_user_data=True)

@@ -1,0 +1,155 @@
+"""Exports for the labeling tools people move work to: doccano, Prodigy and Label Studio.
+
+Each takes the same input, one :class:`Task` per article and reviewer (``--gold``: per
+article, reviewer ``gold``), and writes the tool's own import shape:
+
+- ``doccano``: sequence labeling JSONL, ``{"text", "label": [[start, end, name]]}``;
+  ``doccano-textcat``: one line per labeled sentence, ``{"text", "label": [name]}``.
+- ``prodigy``: a task per article and reviewer with ``tokens`` and ``spans`` (token indices
+  included, so ``ner_manual``/``spans_manual`` show them), ``answer``, ``_annotator_id``
+  and ``_session_id`` (``annotator-<reviewer>``); ``prodigy-textcat``: a choice task per
+  labeled sentence (``options``, ``accept``).
+- ``label-studio``: a JSON array of tasks, ``data.text`` and one annotation per reviewer
+  whose ``result`` items are ``labels`` regions; gold goes in ``predictions``
+  (``model_version: "gold"``), so a reviewer in Label Studio can accept or fix it.
+  ``label-studio-config`` prints the labeling config XML that project needs.
+
+Every offset is the article's own (code points), so ``text[start:end]`` is the sentence.
+The reviewers' names and the article ids travel in each tool's metadata place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import orjson
+
+from annotator.model import Article, export_id
+
+GOLD = "gold"
+# Words and single punctuation marks; a token never crosses a sentence boundary (cut there).
+_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One article's labels by one reviewer (or ``gold``): (start, end, label) per sentence."""
+
+    article: Article
+    spans: tuple[tuple[int, int, str], ...]
+    who: str
+
+
+def _line(obj: Any) -> bytes:
+    from annotator.export import json_escape_unsafe
+
+    return json_escape_unsafe(orjson.dumps(obj)) + b"\n"
+
+
+def _meta(task: Task, **more: Any) -> dict[str, Any]:
+    return {"article_id": export_id(task.article.id), "annotator": task.who, **more}
+
+
+# ----------------------------------------------------------------------------- doccano
+
+
+def doccano(tasks: Iterable[Task]) -> Iterator[bytes]:
+    for t in tasks:
+        yield _line({"text": t.article.text, "label": [[s, e, name] for s, e, name in t.spans], **_meta(t)})
+
+
+def doccano_textcat(tasks: Iterable[Task]) -> Iterator[bytes]:
+    for t in tasks:
+        for s, e, name in t.spans:
+            yield _line({"text": t.article.text[s:e], "label": [name], **_meta(t, start=s, end=e)})
+
+
+# ----------------------------------------------------------------------------- Prodigy
+
+
+def tokens(article: Article) -> list[dict[str, Any]]:
+    """Prodigy's token list: ``text``, ``start``, ``end``, ``id``, ``ws``; cut at every
+    sentence boundary, so every sentence starts and ends on a token."""
+    cuts = sorted({c for sp in article.sentences for c in (sp.start, sp.end)})
+    text = article.text
+    out: list[dict[str, Any]] = []
+    for m in _TOKEN.finditer(text):
+        a, b = m.start(), m.end()
+        inner = [c for c in cuts if a < c < b]
+        for x, y in zip([a, *inner], [*inner, b]):
+            out.append({"text": text[x:y], "start": x, "end": y, "id": len(out)})
+    for i, tok in enumerate(out):
+        nxt = out[i + 1]["start"] if i + 1 < len(out) else len(text)
+        tok["ws"] = nxt > tok["end"] and text[tok["end"]].isspace()
+    return out
+
+
+def _session(who: str) -> str:
+    return f"annotator-{who}"
+
+
+def prodigy(tasks: Iterable[Task]) -> Iterator[bytes]:
+    for t in tasks:
+        toks = tokens(t.article)
+        first = {tok["start"]: tok["id"] for tok in toks}
+        last = {tok["end"]: tok["id"] for tok in toks}
+        spans = [{"start": s, "end": e, "label": name, "token_start": first[s], "token_end": last[e]}
+                 for s, e, name in t.spans]
+        yield _line({
+            "text": t.article.text, "tokens": toks, "spans": spans, "answer": "accept",
+            "_annotator_id": _session(t.who), "_session_id": _session(t.who), "meta": _meta(t),
+        })
+
+
+def prodigy_textcat(tasks: Iterable[Task], labels: tuple[str, ...]) -> Iterator[bytes]:
+    options = [{"id": name, "text": name} for name in labels]
+    for t in tasks:
+        for s, e, name in t.spans:
+            yield _line({
+                "text": t.article.text[s:e], "options": options, "accept": [name], "answer": "accept",
+                "_annotator_id": _session(t.who), "_session_id": _session(t.who), "meta": _meta(t, start=s, end=e),
+            })
+
+
+# ----------------------------------------------------------------------------- Label Studio
+
+
+def _result(task: Task, s: int, e: int, name: str) -> dict[str, Any]:
+    return {
+        "id": f"{task.article.id[:8]}-{s}", "from_name": "label", "to_name": "text", "type": "labels",
+        "origin": "manual", "value": {"start": s, "end": e, "text": task.article.text[s:e], "labels": [name]},
+    }
+
+
+def label_studio(tasks: Iterable[Task]) -> Iterator[bytes]:
+    """One JSON array: a task per article, an annotation per reviewer (named in
+    ``data.annotators``, in the annotations' order), gold as a prediction."""
+    from annotator.export import json_escape_unsafe
+
+    by_article: dict[str, list[Task]] = {}
+    for t in tasks:
+        by_article.setdefault(t.article.id, []).append(t)
+    out = []
+    for group in by_article.values():
+        art = group[0].article
+        people = [t for t in group if t.who != GOLD]
+        gold = [t for t in group if t.who == GOLD]
+        out.append({
+            "data": {"text": art.text, "article_id": export_id(art.id), "annotators": [t.who for t in people]},
+            "annotations": [{"result": [_result(t, s, e, n) for s, e, n in t.spans], "was_cancelled": False,
+                             "ground_truth": False} for t in people],
+            "predictions": [{"model_version": GOLD, "result": [_result(t, s, e, n) for s, e, n in t.spans]}
+                            for t in gold],
+        })
+    yield json_escape_unsafe(orjson.dumps(out, option=orjson.OPT_INDENT_2)) + b"\n"
+
+
+def label_studio_config(labels: tuple[str, ...]) -> bytes:
+    """The labeling config a Label Studio project needs for these tasks."""
+    inner = "\n".join(f"    <Label value={quoteattr(name)}/>" for name in labels)
+    return (f'<View>\n  <Labels name="label" toName="text">\n{inner}\n  </Labels>\n'
+            f'  <Text name="text" value="$text"/>\n</View>\n').encode("utf-8")
