@@ -26,6 +26,10 @@ from annotator.settings import ENV_ANNOTATOR, ENV_DB, Settings, default_annotato
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_FILES = 50
 APP_MESSAGES = 8  # import summary lines shown as notifications when the app starts
+# The same list as annotator.export.FORMATS (a test keeps them equal): not imported here, so
+# `annotator --help` does not load the exporters.
+EXPORT_FORMATS = ["jsonl", "sentences", "json", "csv", "spacy", "spacy-textcat", "doccano", "doccano-textcat",
+                  "prodigy", "prodigy-textcat", "label-studio", "label-studio-config"]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -127,6 +131,14 @@ def cli(ctx: click.Context, db: str | None, annotator: str | None, show_others: 
                                "`annotator label --show-others`")
 
 
+def skip_bad_labels_option(func: F) -> F:
+    return click.option(
+        "--skip-bad-labels", is_flag=True,
+        help="Import the labels that fit and report the rest (how many, why, from which file) without "
+             "failing; by default labels that cannot be imported make the exit status 2.",
+    )(func)
+
+
 def max_size_option(func: F) -> F:
     return click.option(
         "--max-size", "max_size", metavar="SIZE", default="10MB", show_default=True,
@@ -149,15 +161,16 @@ def _list(paths: tuple[Path, ...]) -> Any:
     return list_files(list(paths))
 
 
-def _plan(listed: Any, encoding: str | None, language: str, max_bytes: int, *, progress: bool) -> Any:
+def _plan(listed: Any, encoding: str | None, language: str, max_bytes: int, *, progress: bool,
+          reviewer: str = "") -> Any:
     from annotator.importer import plan_import
 
     # Listed first so that reading (sentence splitting: ~0.5 ms an article) has a bar of known length too.
     if progress and sys.stderr.isatty() and len(listed.files) >= PROGRESS_MIN_FILES:
         with click.progressbar(length=len(listed.files), label="Reading", file=sys.stderr) as bar:
             return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes,
-                               on_file=lambda _: bar.update(1))
-    return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes)
+                               on_file=lambda _: bar.update(1), reviewer=reviewer)
+    return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes, reviewer=reviewer)
 
 
 def _apply(db: Any, plan: Any, *, progress: bool) -> Any:
@@ -169,21 +182,40 @@ def _apply(db: Any, plan: Any, *, progress: bool) -> Any:
     return apply_import(db, plan)
 
 
-def _dry_labels(settings: Settings, plan: Any) -> dict[str, int]:
-    """Why labels would be skipped, checked against the database when there is one."""
+def _dry_labels(settings: Settings, plan: Any) -> Any:
+    """The labels that would be imported and why others would not (a ``CheckedLabels``),
+    checked against the database when there is one."""
     from annotator.importer import check_labels
     from annotator.model import DEFAULT_SCHEME
 
-    if not any(i.labels for i in plan.items):
-        return {}
     if not settings.db_path.is_file():
-        return dict(check_labels(plan, DEFAULT_SCHEME)[1])
+        return check_labels(plan, DEFAULT_SCHEME)
     with open_db(settings, readonly=True) as db:
-        return dict(check_labels(plan, db.scheme, lambda aid: db.get_article(aid) if db.has_article(aid) else None)[1])
+        return check_labels(plan, db.scheme, lambda aid: db.get_article(aid) if db.has_article(aid) else None)
 
 
 def _skip_reasons(why: dict[str, int]) -> str:
     return ", ".join(f"{n} {sanitize_line(reason)}" for reason, n in sorted(why.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def label_lines(skips: dict[tuple[str, str], int], notes: dict[tuple[str, str], int], *, dry_run: bool = False,
+                skip_bad_labels: bool = False) -> list[str]:
+    """The labels an import left out, one line per file and reason with its count, after a
+    line with the total; then what the files' tools set aside (rejected, cancelled), per file.
+    Without ``skip_bad_labels`` the left-out labels are errors (the import exits 2)."""
+    lines = []
+    if skips:
+        n, would = sum(skips.values()), "would be " if dry_run else ""
+        tag = "skipped:" if skip_bad_labels else "error:"
+        lines.append(f"skipped: {n} label(s) {would}left out (--skip-bad-labels):" if skip_bad_labels else
+                     f"error: {n} label(s) {would}skipped; fix them in the file and import it again, or pass "
+                     f"--skip-bad-labels to leave them out:")
+        order = {f: i for i, f in enumerate(dict.fromkeys(f for f, _ in skips))}  # files in the order read
+        for (file, why), count in sorted(skips.items(), key=lambda kv: (order[kv[0][0]], -kv[1], kv[0][1])):
+            lines.append(f"{tag} {file + ': ' if file else ''}{count} label(s): {sanitize_line(why)}")
+    for (file, note), count in notes.items():
+        lines.append(f"{file + ': ' if file else ''}{sanitize_line(note.replace('{n}', str(count)))}")
+    return lines
 
 
 def _sources(paths: tuple[Path, ...]) -> str:
@@ -194,12 +226,14 @@ def _sources(paths: tuple[Path, ...]) -> str:
     return named + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
-def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: dict[str, int] | None = None,
-                   notes_shown: int | None = None, source: str = "the imported files") -> list[str]:
+def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any = None,
+                   notes_shown: int | None = None, source: str = "the imported files",
+                   skip_bad_labels: bool = False) -> list[str]:
     """The import's report, one line each: counts, then every error, then notes.
 
     Lines starting ``error:`` or ``skipped:`` belong on stderr; every name and reason in
     them has been made safe to print.  More than ``notes_shown`` notes are summed up.
+    ``checked`` is what a dry run's ``check_labels`` found (a real import's result has it).
     """
     from annotator.importer import NOTES_SHOWN
 
@@ -227,16 +261,14 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
                                 if m.history_skipped else ""))
             lines.extend(shown(x) for x in conflict_lines(m))
             lines.extend(shown(x) for x in ahead_lines(m, source))
-        label_skips = result.label_skips
+        skips, notes = result.label_skips, result.label_notes
     else:
         n_sent = sum(len(i.article.sentences) for i in plan.items)
-        n_labels = sum(len(i.labels) for i in plan.items) - sum((label_skips or {}).values())
+        n_labels = len(checked.labels) + len(checked.decisions) if checked is not None else 0
         more = f" and {n_labels} label(s)" if n_labels else ""
         lines.append(f"dry run: {len(plan.items)} article(s) with {n_sent} sentence(s){more} would be imported")
-    if label_skips:
-        n = sum(label_skips.values())
-        lines.append(f"error: {n} label(s) {'would be ' if dry_run else ''}skipped: {_skip_reasons(label_skips)}; "
-                     f"fix them in the file and import it again")
+        skips, notes = (checked.skipped, checked.notes) if checked is not None else ({}, {})
+    lines.extend(label_lines(skips, notes, dry_run=dry_run, skip_bad_labels=skip_bad_labels))
     for s in plan.skipped:
         if s.error:
             lines.append(f"error: {s.path}: {shown(s.reason)}")
@@ -259,11 +291,12 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, label_skips: d
 @click.option("--show-others", is_flag=True,
               help="Show other reviewers' labels of the current sentence (default: blind, only your own).")
 @max_size_option
+@skip_bad_labels_option
 @common_options
 @click.pass_context
 def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator: str | None,
           encoding: str | None = None, language: str = "id", max_size: str = "10MB",
-          show_others: bool = False) -> None:
+          show_others: bool = False, skip_bad_labels: bool = False) -> None:
     """Open the labeling app; PATHS (files or folders) are imported first."""
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
@@ -275,9 +308,10 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
     try:
         messages: list[tuple[str, str]] = []
         if listed is not None:
-            plan = _plan(listed, encoding, language, max_bytes, progress=True)
+            plan = _plan(listed, encoding, language, max_bytes, progress=True, reviewer=settings.annotator)
             result = _apply(database, plan, progress=True)
-            lines = import_summary(plan, result, notes_shown=3, source=_sources(paths))
+            lines = import_summary(plan, result, notes_shown=3, source=_sources(paths),
+                                   skip_bad_labels=skip_bad_labels)
             if len(lines) > APP_MESSAGES:
                 hidden = len(lines) - APP_MESSAGES + 1
                 lines = lines[: APP_MESSAGES - 1] + [
@@ -326,34 +360,42 @@ def review_cmd(ctx: click.Context, db: str | None, annotator: str | None) -> Non
 @click.option("--lang", "language", default="id", show_default=True, help="Language for sentence splitting (e.g. id, en).")
 @click.option("--dry-run", is_flag=True, help="Read and check the files; write nothing.")
 @max_size_option
+@skip_bad_labels_option
 @common_options
 @click.pass_context
 def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None, language: str, dry_run: bool,
-               max_size: str, db: str | None, annotator: str | None) -> None:
-    """Import .txt, .md and .jsonl files (folders recursively), or an `annotator export` file.
+               max_size: str, skip_bad_labels: bool, db: str | None, annotator: str | None) -> None:
+    """Import .txt, .md, .jsonl and .json files (folders recursively), or an `annotator export` file.
+
+    .jsonl: plain {"text"} lines, `annotator export` files (also --gold and --format
+    sentences), doccano exports and Prodigy tasks; .json: a Label Studio export.  Other
+    tools' labels are kept where they fall on a sentence; the rest are reported.
 
     Every file is read and checked first; a bad file is reported (with the line, for
-    .jsonl) and left out, the rest is imported.  Exit status 2 if anything was left out.
+    .jsonl) and left out, the rest is imported.  Exit status 2 if anything was left out
+    (labels too, unless --skip-bad-labels).
     """
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
-    label_skips: dict[str, int] | None = None
     listed = _list(paths)
+    checked = None
     if dry_run:
-        plan, result = _plan(listed, encoding, language, max_bytes, progress=True), None
-        label_skips = _dry_labels(settings, plan)
+        plan, result = _plan(listed, encoding, language, max_bytes, progress=True, reviewer=settings.annotator), None
+        checked = _dry_labels(settings, plan)
+        label_skips = checked.skipped
     else:
         # Opened before reading: a database in use or damaged is reported at once, not after the files.
         with open_db(settings, lock_timeout=3.0) as database:
-            plan = _plan(listed, encoding, language, max_bytes, progress=True)
+            plan = _plan(listed, encoding, language, max_bytes, progress=True, reviewer=settings.annotator)
             result = _apply(database, plan, progress=True)
             label_skips = result.label_skips
-    for line in import_summary(plan, result, dry_run, label_skips, source=_sources(paths)):
+    for line in import_summary(plan, result, dry_run, checked, source=_sources(paths),
+                               skip_bad_labels=skip_bad_labels):
         (echo_err if line.startswith(("error:", "skipped:")) else click.echo)(line)
     failed = []
     if plan.errors:
         failed.append(f"{len(plan.errors)} file(s)")
-    if label_skips:
+    if label_skips and not skip_bad_labels:
         failed.append(f"{sum(label_skips.values())} label(s)")
     if failed:
         what = " and ".join(failed)
@@ -363,8 +405,14 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
 
 
 @cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "sentences", "json"]), default="jsonl", show_default=True,
-              help="jsonl: one article per line; sentences: one labeled sentence per line; json: one document.")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True,
+              help="jsonl: one article per line; sentences: one labeled sentence per line; json: the jsonl "
+                   "records as one array; csv: the sentence rows for spreadsheets; spacy: a DocBin with the "
+                   "labels as doc.spans; spacy-textcat: a DocBin of sentences with doc.cats; doccano, prodigy, "
+                   "label-studio: those tools' import files (-textcat: a task per sentence); "
+                   "label-studio-config: the labeling config for the label-studio tasks.")
+@click.option("--spans-key", default="sc", show_default=True, metavar="KEY",
+              help="With --format spacy: the doc.spans key the labels go under (spancat reads sc).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout).")
 @click.option("--labeled-only", is_flag=True, help="Leave out articles with no labels.")
 @click.option("--only", "only", multiple=True, metavar="NAME",
@@ -384,7 +432,7 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: bool, only: tuple[str, ...],
                gold: bool, history: bool, split: str | None, seed: str | None, db: str | None,
-               annotator: str | None) -> None:
+               annotator: str | None, spans_key: str = "sc") -> None:
     """Export the labels as a JSON dataset (schema in the README)."""
     from annotator.export import GoldTally, render, write_file
 
@@ -396,8 +444,10 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
     if gold and only:
         raise InputError("--gold and --only cannot be combined: gold labels come from every reviewer; "
                          "drop --only, or export one reviewer's labels without --gold")
-    if history and fmt == "sentences":
+    if history and fmt not in ("jsonl", "json"):
         raise InputError("--history needs --format jsonl or json: a sentence row has no room for a history")
+    if fmt.startswith("spacy") and output is None and split is None:
+        raise InputError(f"--format {fmt} writes a binary .spacy file; give it with -o FILE.spacy")
     if gold and history:
         raise InputError("--gold and --history cannot be combined: gold has one final label per sentence; "
                          "export the history without --gold")
@@ -412,7 +462,7 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
     with open_db(settings, readonly=True) as database:
         # Made whole before a byte is written: a damaged file stops the export with nothing out.
         data = b"".join(render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only, gold=tally,
-                                  history=history))
+                                  history=history, spans_key=spans_key))
     if output is None:
         out = sys.stdout.buffer
         out.write(data)

@@ -1,4 +1,5 @@
-"""Reading articles from files: .txt, .md and .jsonl (Prodigy/doccano style or our own export).
+"""Reading articles from files: .txt, .md, .jsonl (Prodigy, doccano or our own exports) and
+.json (a Label Studio export).
 
 Nothing here writes: ``plan_import`` reads and checks every file first, so a bad file is
 reported before the database is touched, and ``apply_import`` writes what was planned.
@@ -30,6 +31,20 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from annotator.errors import InputError
+from annotator.formats import label_studio, ours as our_exports
+from annotator.formats.detect import foreign
+from annotator.formats.base import (
+    NOT_A_SENTENCE,
+    SAME_FINAL,
+    SAME_KEY,
+    UNKNOWN_ARTICLE,
+    Context,
+    Loose,
+    Proposed,
+    instant,
+    shown_label,
+)
+from annotator.formats.place import Sentences, place
 from annotator.names import is_name
 from annotator.model import (
     EVENT_OPS,
@@ -51,7 +66,8 @@ if TYPE_CHECKING:
 
 TEXT_SUFFIXES = {".txt", ".md"}
 JSONL_SUFFIXES = {".jsonl"}
-_SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES)
+JSON_SUFFIXES = {".json"}  # a Label Studio export: one JSON array of tasks
+_SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES)
 TITLE_MAX_CHARS = 160
 TITLE_MAX_WORDS = 25
 _FINAL_PUNCT = tuple(".,;:!?…")
@@ -64,6 +80,9 @@ DEFAULT_MAX_BYTES = 10_000_000
 # A JSONL line holds the text with its sentences, labels and metadata: it may be this many
 # times the article limit before it is refused unread.
 JSONL_LINE_FACTOR = 4
+# A .json file is read whole (one JSON array of many tasks): it may be this many times the
+# article limit before it is refused unread.
+JSON_FILE_FACTOR = 50
 # Notes (files that are merely not importable) beyond this many are summed up in one line.
 NOTES_SHOWN = 20
 _JSONL_ERRORS_NAMED = 5
@@ -192,6 +211,11 @@ class ImportItem:
     cleared: list[Cleared] = field(default_factory=list)  # labels taken off, from our own export
     final_cleared: list[FinalCleared] = field(default_factory=list)  # final labels taken off (undo in review)
     events: list[Event] = field(default_factory=list)  # the history, from `export --history`
+    # Labels as read from a file, matched to sentences when the import is applied (against the
+    # database's segmentation when the article is there already).
+    proposed: list[Proposed] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, why) of each label not importable
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (file, note) of what the tool set aside
 
 
 @dataclass(slots=True)
@@ -214,6 +238,7 @@ class ImportPlan:
     items: list[ImportItem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files_read: int = 0
+    loose: list[Loose] = field(default_factory=list)  # labels of articles named by id (our sentences export)
 
     @property
     def errors(self) -> list[Skipped]:
@@ -226,8 +251,9 @@ class ImportResult:
     present: list[str]
     sentences_added: int
     labels: tuple[int, int, int, int] = (0, 0, 0, 0)  # added, updated, unchanged, skipped
-    label_skips: dict[str, int] = field(default_factory=dict)  # why labels were skipped -> how many
+    label_skips: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, why skipped) -> how many
     merge: MergeResult | None = None  # conflicts, and the final labels brought in
+    label_notes: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, note template) -> how many
 
 
 # ----------------------------------------------------------------------------- files
@@ -601,7 +627,8 @@ def _history_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Even
                 and isinstance(when, str) and is_iso_time(when) and tick is not None):
             raise InputError(f"{where}: history record {n} needs integer start and end, who, an op (label, clear, "
                              f"undo or redo), a label or null and an ISO updated_at; fix or remove it")
-        out.append(Event(aid, start, end, who, label, op, when, tick, before, undoes, final, reason,
+        # Schema 3 writes "" for no label, older exports null.
+        out.append(Event(aid, start, end, who, label or None, op, when, tick, before or None, undoes, final, reason,
                          tuple((a, b) for a, b in votes)))
     return out
 
@@ -628,12 +655,26 @@ _EXPORT_KEYS = frozenset(
 )
 
 
-def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: int) -> ImportItem:
-    where = f"{quote_path(path)} line {lineno}"
+def _exact(lab: Label, file: str) -> Proposed:
+    """A label of our own export: its offsets are a sentence as stored, matched as they are."""
+    return Proposed(lab.start, lab.end, lab.label, lab.annotator, lab.updated_at, lab.tick, file=file, exact=True)
+
+
+def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: int, reviewer: str = "",
+                where: str | None = None) -> ImportItem | Loose:
+    """One record: an article with its labels, or (a ``sentences`` export row) labels of an
+    article named by id.  ``reviewer`` is the name on labels whose file names no one."""
+    where = where or f"{quote_path(path)} line {lineno}"
     if not isinstance(obj, dict):
         raise InputError(f"{where}: {_kind_of(obj)}, not a JSON object with a \"text\" field; "
                          f"every line must be one object")
-    body = obj.get("text")
+    ctx = Context(quote_path(path), reviewer)
+    if our_exports.is_sentence_row(obj):  # never an article of its own: its text is one sentence
+        return our_exports.sentence_row(obj, ctx)
+    found = foreign(obj, where, ctx)  # another tool's record, by its keys
+    if found is not None and (row := our_exports.back_to_article(obj, found, ctx)) is not None:
+        return row  # one sentence of an article, from our own textcat export (maybe through the tool)
+    body = found.text if found is not None else obj.get("text")
     if body is None:
         raise InputError(f"{where}: missing \"text\" (a string); every line needs one")
     if not isinstance(body, str):
@@ -642,14 +683,21 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
         raise _too_big(path, len(body.encode("utf-8")), max_bytes, f"line {lineno}: the text")
     ours = "schema_version" in obj
     raw_meta = obj.get("meta", {})
+    if ours and isinstance(raw_meta, str):  # schema 3 writes meta as a JSON string
+        try:
+            raw_meta = orjson.loads(raw_meta)
+        except orjson.JSONDecodeError:
+            raise InputError(f"{where}: \"meta\" is a string that is not JSON; fix or remove it") from None
     if not isinstance(raw_meta, dict):
         raise InputError(f"{where}: \"meta\" is {_kind_of(raw_meta)}, not a JSON object; fix or remove it")
     meta: dict[str, Any] = dict(raw_meta)
     if not ours:
         if "id" in obj and "id" not in meta:
             meta["id"] = obj["id"]  # another tool's id, kept; our own id is the content hash
-        for key, value in obj.items():
-            if key not in _JSONL_KEYS and key not in meta:
+        # Keys the tool's reader took as labels are not kept: they differ per reviewer.
+        consumed = found.consumed if found is not None else frozenset()
+        for key, value in [*obj.items(), *(found.meta.items() if found is not None else ())]:
+            if key not in _JSONL_KEYS and key not in meta and key not in consumed:
                 meta[key] = value
     title = obj.get("title") if isinstance(obj.get("title"), str) else None
     sources: tuple[str, ...] = (f"{path_text(path)}:{lineno}",)
@@ -661,7 +709,14 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     cleared = _cleared_from_export(obj, art.id, where) if ours else []
     final_cleared = _final_cleared_from_export(obj, art.id, where) if ours else []
     events = _history_from_export(obj, art.id, where) if ours else []
-    return ImportItem(art, _labels_from_export(obj, art.id, where), decisions, cleared, final_cleared, events)
+    if found is not None:
+        labels, problems, notes = found.labels, found.problems, found.notes
+    elif our_exports.is_gold(obj):
+        labels, problems, notes = our_exports.gold(obj, ctx)
+    else:
+        labels, problems, notes = [_exact(lab, ctx.file) for lab in _labels_from_export(obj, art.id, where)], [], []
+    return ImportItem(art, [], decisions, cleared, final_cleared, events, labels,
+                      [(ctx.file, r) for r in problems], [(ctx.file, n) for n in notes])
 
 
 # Where a value sits in a JSON line: (the parent's link, key or index); None for the line's object.
@@ -775,7 +830,8 @@ def _jsonl_lines(f: BinaryIO, path: Path, max_line: int) -> Iterator[tuple[int, 
         yield lineno, raw.removesuffix(b"\n").removesuffix(b"\r")
 
 
-def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[ImportItem]:
+def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int = DEFAULT_MAX_BYTES,
+               reviewer: str = "") -> list[ImportItem | Loose]:
     """Every line of a JSONL file, or an InputError naming the first bad line (and how many are bad).
 
     Lines are split at ``\\n`` only (JSON Lines): a U+2028 or NEL inside a JSON string is text.
@@ -793,7 +849,7 @@ def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int =
         f.close()
         raise InputError(f"{quote_path(path)}: a .jsonl file must be in UTF-8, not UTF-16 or UTF-32; "
                          f"convert it, e.g. iconv -f UTF-16 -t UTF-8")
-    items: list[ImportItem] = []
+    items: list[ImportItem | Loose] = []
     bad: list[int] = []
     first: InputError | None = None
     max_line = max_bytes * JSONL_LINE_FACTOR if max_bytes else 0
@@ -822,7 +878,7 @@ def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int =
                         raise InputError(f"{quote_path(path)} line {lineno}: not valid JSON ({exc.msg}, column "
                                          f"{exc.colno}); fix that line and import again") from None
                     check_json_values(obj, line, f"{quote_path(path)} line {lineno}")
-                    items.append(_jsonl_item(obj, path, lineno, language, max_bytes))
+                    items.append(_jsonl_item(obj, path, lineno, language, max_bytes, reviewer))
                 except InputError as exc:
                     bad.append(lineno)
                     first = first or exc
@@ -837,6 +893,65 @@ def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int =
     return items
 
 
+# ----------------------------------------------------------------------------- JSON (Label Studio)
+
+
+class NotAnImport(InputError):
+    """A file that is no import at all (a database of ours): a note, not an error."""
+
+
+def _is_tinydb(obj: object) -> bool:
+    """A TinyDB file: tables of records keyed by number, as every annotator database file is."""
+    return isinstance(obj, dict) and bool(obj) and all(
+        isinstance(t, dict) and all(k.isdigit() for k in t) for t in obj.values())
+
+
+def read_json(path: Path, encoding: str | None, language: str, max_bytes: int = DEFAULT_MAX_BYTES,
+              reviewer: str = "") -> list[ImportItem | Loose]:
+    """The tasks of a Label Studio JSON export (a JSON array), or an InputError naming the
+    first bad task (nothing from the file is imported then).  The array may also hold our
+    own export's records (``export --format json``)."""
+    limit = max_bytes * JSON_FILE_FACTOR if max_bytes else 0
+    f, size = _open_regular(path)
+    with f:
+        if limit and size > limit:
+            raise InputError(f"{quote_path(path)}: the file is {format_size(size)}, over the {format_size(limit)} a "
+                             f".json file may take ({JSON_FILE_FACTOR} times --max-size); split it, or re-run with a "
+                             f"larger --max-size")
+    text = decode(path, read_text_file(path, limit), encoding)
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in exc.msg or "recursion" in exc.msg:
+            raise InputError(f"{quote_path(path)}: {_too_deep()}") from None
+        raise InputError(f"{quote_path(path)}: not valid JSON ({exc.msg}, line {exc.lineno}, column {exc.colno}); "
+                         f"fix it and import again") from None
+    if _is_tinydb(doc):
+        raise NotAnImport(f"{quote_path(path)}: a TinyDB database file (an annotator database?), not an import; "
+                          f"bring in another database with `annotator merge`")
+    if not isinstance(doc, list):
+        raise InputError(f"{quote_path(path)}: {_kind_of(doc)}, not a Label Studio JSON export (a JSON array of "
+                         f"tasks); a .json file is read only as that; import other records as .jsonl")
+    check_json_values(doc, text, quote_path(path))
+    items: list[ImportItem | Loose] = []
+    bad: list[int] = []
+    first: InputError | None = None
+    for n, task in enumerate(doc, 1):
+        where = f"{quote_path(path)} task {n}"
+        try:
+            if not (isinstance(task, dict) and (label_studio.matches(task) or "schema_version" in task)):
+                raise InputError(f"{where}: not a Label Studio task (an object with data.text); a .json file is "
+                                 f"read only as a Label Studio export (export as JSON, not JSON-MIN)")
+            items.append(_jsonl_item(task, path, n, language, max_bytes, reviewer, where))
+        except InputError as exc:
+            bad.append(n)
+            first = first or exc
+    if first is not None:
+        more = f"{len(bad)} bad tasks in all; " if len(bad) > 1 else ""
+        raise InputError(f"{first.message} ({more}nothing from this file was imported)")
+    return items
+
+
 # ----------------------------------------------------------------------------- plan / apply
 
 
@@ -847,11 +962,13 @@ def plan_import(
     language: str = "id",
     on_file: Callable[[Path], None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    reviewer: str = "",
 ) -> ImportPlan:
     """Read and check every file; the database is not touched.
 
     ``paths`` are files and folders (listed with ``list_files``) or a ``FileList`` already
-    made.  ``max_bytes`` is the largest article (0: no limit).
+    made.  ``max_bytes`` is the largest article (0: no limit).  ``reviewer`` (the importing
+    reviewer) is the name on labels from files that name no one (doccano, say).
     """
     check_encoding(encoding)
     listed = paths if isinstance(paths, FileList) else list_files(paths)
@@ -862,12 +979,14 @@ def plan_import(
             on_file(path)
         suffix = path.suffix.lower()
         if suffix not in _SUFFIXES:
-            plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md or .jsonl file", error=False))
+            plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md, .jsonl or .json file", error=False))
             continue
         plan.files_read += 1
+        new_items: list[ImportItem | Loose]
         try:
-            if suffix in JSONL_SUFFIXES:
-                new_items = read_jsonl(path, encoding, language, max_bytes)
+            if suffix in JSONL_SUFFIXES or suffix in JSON_SUFFIXES:
+                read = read_jsonl if suffix in JSONL_SUFFIXES else read_json
+                new_items = read(path, encoding, language, max_bytes, reviewer)
                 if not new_items:
                     plan.skipped.append(Skipped(quote_path(path), "empty file, nothing to import", error=False))
                     continue
@@ -880,9 +999,12 @@ def plan_import(
         except InputError as exc:
             # The message names the file already; the report puts the name first once.
             reason = exc.message.removeprefix(f"{quote_path(path)}: ").removeprefix(f"{quote_path(path)} ")
-            plan.skipped.append(Skipped(quote_path(path), reason, error=True))
+            plan.skipped.append(Skipped(quote_path(path), reason, error=not isinstance(exc, NotAnImport)))
             continue
         for item in new_items:
+            if isinstance(item, Loose):
+                plan.loose.append(item)
+                continue
             seen = by_id.get(item.article.id)
             if seen is None:
                 by_id[item.article.id] = item
@@ -904,41 +1026,108 @@ def plan_import(
 
 def import_steps(plan: ImportPlan) -> int:
     """How many times ``apply_import`` calls ``progress``: per article, then per article with labels."""
-    return len(plan.items) + len({i.article.id for i in plan.items if i.labels or i.decisions or i.cleared})
+    with_labels = {i.article.id for i in plan.items if i.labels or i.decisions or i.cleared or i.proposed}
+    return len(plan.items) + len(with_labels | {row.ref for row in plan.loose})
+
+
+@dataclass(slots=True)
+class CheckedLabels:
+    """What ``check_labels`` found: the labels and final labels that fit, why the others do
+    not, and what the files' tools set aside (rejected or cancelled work), per file."""
+
+    labels: list[Label] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    skipped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (file, why) -> how many
+    notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (file, note template) -> how many
+
+
+def _unfit(scheme: LabelScheme, name: str, p: Proposed) -> str | None:
+    """Why a label placed on a sentence still cannot be imported (None: it can)."""
+    if scheme.get(name) is None:
+        return f"unknown label \"{shown_label(name)}\""
+    if not p.annotator.strip():
+        return "no annotator name"
+    if not is_name(p.annotator):
+        return "annotator name not printable, padded or over 64 characters"
+    if not is_iso_time(p.updated_at):
+        return "updated_at is not an ISO time"
+    return None
+
+
+def _drop_ties(placed: list[tuple[Proposed, Label | Decision]], out: CheckedLabels) -> None:
+    """Keep what fits, but not labels that tie: the same sentence and reviewer (or the same
+    sentence's final label) given different labels with the same stamp in this import, such
+    as a doccano row with two labels for a one-sentence text.  The database would keep one
+    by the label's name; the file does not say which, so none is kept and each is counted."""
+    groups: dict[tuple[str, int, int, str, bool], list[tuple[Proposed, Label | Decision]]] = {}
+    for p, rec in placed:
+        final = isinstance(rec, Decision)
+        groups.setdefault((rec.article_id, rec.start, rec.end, "" if final else p.annotator, final), []).append((p, rec))
+    for (_, _, _, _, final), group in groups.items():
+        if len(group) > 1:
+            top = max((instant(r.updated_at), r.tick) for _, r in group)
+            tied = [(p, r) for p, r in group if (instant(r.updated_at), r.tick) == top]
+            if len({(r.label, p.annotator, p.reason, p.votes) for p, r in tied}) > 1:
+                for p, _ in tied:
+                    out.skipped[(p.file, SAME_FINAL if final else SAME_KEY)] += 1
+                group[:] = [x for x in group if x not in tied]
+        for _, rec in group:
+            if isinstance(rec, Decision):
+                out.decisions.append(rec)
+            else:
+                out.labels.append(rec)
 
 
 def check_labels(
     plan: ImportPlan, scheme: LabelScheme, stored: Callable[[str], Article | None] = lambda aid: None
-) -> tuple[list[Label], Counter[str]]:
-    """The plan's labels that fit, and why the others do not (reason -> count).
+) -> CheckedLabels:
+    """The plan's labels (and gold final labels) that fit, and why the others do not.
 
-    A label must point at one of its article's sentences (as stored, when ``stored`` has
-    the article: one already in the database keeps its own segmentation), use a label of
+    A label must fall on one of its article's sentences (as stored, when ``stored`` has the
+    article: one already in the database keeps its own segmentation), use a label of
     ``scheme``, name its annotator and carry an ISO time: what ``annotator verify`` checks.
+    Another tool's label name matches the scheme's regardless of case (Prodigy writes
+    ``CLAIM``).  Rows of our ``sentences`` export find their article by id, in the database
+    or in this import.
     """
-    ok: list[Label] = []
-    why: Counter[str] = Counter()
+    out = CheckedLabels()
+    by_case = {n.casefold(): n for n in scheme.names}
+    planned = {i.article.id: i.article for i in plan.items}
+    cache: dict[str, Sentences | None] = {}
+    placed: list[tuple[Proposed, Label | Decision]] = []
+
+    def take(aid: str, p: Proposed) -> None:
+        if aid not in cache:
+            article = stored(aid) or planned.get(aid)
+            cache[aid] = Sentences(article) if article is not None else None
+        sentences = cache[aid]
+        at = place(p, sentences) if sentences is not None else UNKNOWN_ARTICLE
+        if isinstance(at, str):
+            out.skipped[(p.file, at)] += 1
+            return
+        name = p.label if p.exact or scheme.get(p.label) else by_case.get(p.label.casefold(), p.label)
+        why = _unfit(scheme, name, p)
+        if why is not None:
+            out.skipped[(p.file, why)] += 1
+        elif p.final:
+            placed.append((p, Decision(aid, *at, name, p.annotator, p.reason, p.updated_at, p.votes, p.tick)))
+        else:
+            placed.append((p, Label(aid, *at, name, p.annotator, p.updated_at, p.tick)))
+
     for item in plan.items:
-        if not item.labels:
-            continue
-        article = stored(item.article.id) or item.article
-        sentences = {(s.start, s.end) for s in article.sentences}
-        for lab in item.labels:
-            if not 0 <= lab.start < lab.end <= len(article.text):
-                why["offsets outside the text"] += 1
-            elif (lab.start, lab.end) not in sentences:
-                why["not one of the article's sentences"] += 1
-            elif scheme.get(lab.label) is None:
-                why[f"unknown label \"{lab.label}\""] += 1
-            elif not lab.annotator.strip():
-                why["no annotator name"] += 1
-            elif not is_name(lab.annotator):
-                why["annotator name not printable, padded or over 64 characters"] += 1
-            elif not is_iso_time(lab.updated_at):
-                why["updated_at is not an ISO time"] += 1
-            else:
-                ok.append(lab)
-    return ok, why
+        for lab in item.labels:  # given as Labels (by a caller, not read from a file)
+            take(item.article.id, _exact(lab, ""))
+        for p in item.proposed:
+            take(item.article.id, p)
+        out.skipped.update(item.problems)
+        out.notes.update(item.notes)
+    for row in plan.loose:
+        for p in row.labels:
+            take(row.ref, p)
+        out.skipped.update((row.file, why) for why in row.problems)
+        out.notes.update((row.file, note) for note in row.notes)
+    _drop_ties(placed, out)
+    return out
 
 
 def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None] | None = None) -> ImportResult:
@@ -946,12 +1135,13 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
     added, present = db.add_articles([i.article for i in plan.items], progress=progress)
     added_set = set(added)
     n_sent = sum(len(i.article.sentences) for i in plan.items if i.article.id in added_set)
-    labels, why = check_labels(
+    checked = check_labels(
         plan, db.scheme, lambda aid: None if aid in added_set or not db.has_article(aid) else db.get_article(aid)
     )
+    labels = checked.labels
     first = len(plan.items)
     on_labels = None if progress is None else (lambda n: progress(first + n))
-    decisions = [d for i in plan.items for d in i.decisions]
+    decisions = [d for i in plan.items for d in i.decisions] + checked.decisions
     cleared = [c for i in plan.items for c in i.cleared]
     final_cleared = [c for i in plan.items for c in i.final_cleared]
     events = [e for i in plan.items for e in i.events]
@@ -960,6 +1150,6 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
               if labels or decisions or cleared or final_cleared or events else None)
     counts = (merged.added, merged.updated, merged.unchanged, merged.skipped) if merged else (0, 0, 0, 0)
     if counts[3]:
-        why["not one of the article's sentences"] += counts[3]
-    total = (counts[0], counts[1], counts[2], sum(why.values()))
-    return ImportResult(added, present, n_sent, total, dict(why), merged)
+        checked.skipped[("", NOT_A_SENTENCE)] += counts[3]
+    total = (counts[0], counts[1], counts[2], sum(checked.skipped.values()))
+    return ImportResult(added, present, n_sent, total, dict(checked.skipped), merged, dict(checked.notes))

@@ -331,7 +331,7 @@ def test_many_files_and_junk_notes_are_summed_up(capsys: pytest.CaptureFixture[s
     assert out == "300 new article(s), 0 already present, 600 sentence(s) added\n"
     lines = err.splitlines()
     assert len(lines) == 21
-    assert lines[-1] == "skipped: 280 more file(s): 280 not a .txt, .md or .jsonl file"
+    assert lines[-1] == "skipped: 280 more file(s): 280 not a .txt, .md, .jsonl or .json file"
 
 
 # ----------------------------------------------------------------------------- JSONL
@@ -351,7 +351,9 @@ def test_many_files_and_junk_notes_are_summed_up(capsys: pytest.CaptureFixture[s
         (b'{"text": "a.", "meta": [1]}\n', 'line 1: "meta" is a JSON array, not a JSON object'),
         (b'{"text": "a. b.", "sentences": [{"start": 0, "end": 99}]}\n', "line 1: sentence 0 (0-99) is out of order, empty or outside"),
         (b'{"text": "a. b.", "sentences": [{"start": 0, "end": 3}]}\n', "line 1: sentence 0 (0-3) begins or ends with whitespace"),
-        (b'{"text": "a.", "spans": [{"start": "0", "end": 2}]}\n', "line 1: span 0 needs integer start and end"),
+        # Our own export's span (a Prodigy span that is malformed is counted with the labels instead).
+        (b'{"schema_version": 3, "text": "a.", "spans": [{"start": "0", "end": 2}]}\n',
+         "line 1: span 0 needs integer start and end"),
         ('{"text": "x"}\n'.encode("utf-16"), "a .jsonl file must be in UTF-8, not UTF-16 or UTF-32"),
     ],
     ids=["invalid", "no-text", "text-number", "text-null", "array", "number", "string", "non-utf8", "meta",
@@ -420,9 +422,13 @@ def test_labels_that_point_nowhere_are_counted_with_their_reasons(capsys: pytest
     assert out.splitlines() == ["1 new article(s), 0 already present, 3 sentence(s) added",
                                 "labels: 1 added, 0 updated, 0 unchanged, 7 skipped"]
     assert errors(err) == [
-        'error: 7 label(s) skipped: 2 not one of the article\'s sentences, 2 offsets outside the text, '
-        '1 no annotator name, 1 unknown label "opinion", 1 updated_at is not an ISO time; '
-        'fix them in the file and import it again'
+        "error: 7 label(s) skipped; fix them in the file and import it again, or pass --skip-bad-labels to leave "
+        "them out:",
+        "error: labels.jsonl: 2 label(s): not one of the article's sentences",
+        "error: labels.jsonl: 2 label(s): offsets outside the text",
+        "error: labels.jsonl: 1 label(s): no annotator name",
+        'error: labels.jsonl: 1 label(s): unknown label "opinion"',
+        "error: labels.jsonl: 1 label(s): updated_at is not an ISO time",
     ]
     assert err.splitlines()[-1] == "7 label(s) not imported; fix them and import again (the rest was imported)"
     verdict = run(capsys, "verify")

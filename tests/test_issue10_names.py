@@ -35,7 +35,7 @@ def test_imported_labels_by_unprintable_names_are_skipped_and_counted(sample_db:
     sample_db.close()
     code, out, err = run_cli(capsys, "import", "--db", str(path), str(src))
     assert code == 2
-    assert "3 label(s) skipped: 3 annotator name not printable, padded or over 64 characters" in out + err
+    assert "hostile.jsonl: 3 label(s): annotator name not printable, padded or over 64 characters" in out + err
     assert "\x1b" not in out + err
     with Database.open(path, readonly=True) as db:
         assert {x.annotator for x in db.labels(info.id)} == {"ana"}
