@@ -42,6 +42,7 @@ from annotator.formats.base import (
     Loose,
     Proposed,
     instant,
+    kind_of,
     shown_label,
 )
 from annotator.formats.place import Sentences, place
@@ -486,18 +487,7 @@ def decode(path: Path, data: bytes, encoding: str | None) -> str:
 # ----------------------------------------------------------------------------- JSONL
 
 
-def _kind_of(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a JSON array"
-    return "a JSON object"
+_kind_of = kind_of  # what a JSON value is, for a message; one definition in formats.base
 
 
 def _sentences_from_export(obj: dict[str, Any], text: str, where: str) -> tuple[Span, ...] | None:
