@@ -68,7 +68,8 @@ if TYPE_CHECKING:
 TEXT_SUFFIXES = {".txt", ".md"}
 JSONL_SUFFIXES = {".jsonl"}
 JSON_SUFFIXES = {".json"}  # a Label Studio export: one JSON array of tasks
-_SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES)
+CSV_SUFFIXES = {".csv"}  # our own `export --format csv`
+_SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES | CSV_SUFFIXES)
 TITLE_MAX_CHARS = 160
 TITLE_MAX_WORDS = 25
 _FINAL_PUNCT = tuple(".,;:!?…")
@@ -883,6 +884,23 @@ def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int =
     return items
 
 
+def read_csv(path: Path, encoding: str | None, language: str, max_bytes: int = DEFAULT_MAX_BYTES,
+             reviewer: str = "") -> list[ImportItem | Loose]:
+    """The sentence rows of our own csv export, each read as the same row of the sentences
+    export is (their labels attach to the articles they name), or one InputError."""
+    from annotator.formats.spreadsheet import NotOurCsv, read_rows
+
+    text = decode(path, read_text_file(path, max_bytes), encoding)
+    try:
+        rows = read_rows(text)
+    except NotOurCsv as exc:
+        raise InputError(f"{quote_path(path)}: {exc}") from None
+    items: list[ImportItem | Loose] = []
+    for lineno, obj in rows:
+        items.append(_jsonl_item(obj, path, lineno, language, max_bytes, reviewer))
+    return items
+
+
 # ----------------------------------------------------------------------------- JSON (Label Studio)
 
 
@@ -969,13 +987,13 @@ def plan_import(
             on_file(path)
         suffix = path.suffix.lower()
         if suffix not in _SUFFIXES:
-            plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md, .jsonl or .json file", error=False))
+            plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md, .jsonl, .json or .csv file", error=False))
             continue
         plan.files_read += 1
         new_items: list[ImportItem | Loose]
         try:
-            if suffix in JSONL_SUFFIXES or suffix in JSON_SUFFIXES:
-                read = read_jsonl if suffix in JSONL_SUFFIXES else read_json
+            if suffix in JSONL_SUFFIXES or suffix in JSON_SUFFIXES or suffix in CSV_SUFFIXES:
+                read = read_jsonl if suffix in JSONL_SUFFIXES else read_json if suffix in JSON_SUFFIXES else read_csv
                 new_items = read(path, encoding, language, max_bytes, reviewer)
                 if not new_items:
                     plan.skipped.append(Skipped(quote_path(path), "empty file, nothing to import", error=False))

@@ -80,3 +80,33 @@ def test_a_gold_file_gives_the_same_gold_in_a_fresh_database(team: Database, tmp
         assert (again.adjudicated, again.unanimous) == (tally.adjudicated, tally.unanimous)
     finally:
         fresh.close()
+
+
+@pytest.mark.parametrize("gold", [False, True])
+def test_csv_imports_back_onto_its_articles(team: Database, tmp_path: Path, gold: bool) -> None:
+    src = tmp_path / "out.csv"
+    tally = GoldTally() if gold else None
+    src.write_bytes(b"".join(render(team, "csv", gold=tally)))
+    fresh = _fresh(tmp_path, f"csv-{gold}")
+    try:
+        apply_import(fresh, plan_import([src], reviewer="someone"))
+        if gold:
+            again = GoldTally()
+            assert b"".join(render(fresh, "csv", gold=again)) == src.read_bytes()
+        else:
+            assert labels_of(fresh) == labels_of(team)
+            assert b"".join(render(fresh, "csv")) == src.read_bytes()  # the sentences rows keep their times
+        assert len(fresh.article_infos()) == 2  # no one-sentence articles
+    finally:
+        fresh.close()
+
+
+def test_a_csv_that_is_not_ours_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_cli
+
+    bad = tmp_path / "sheet.csv"
+    bad.write_text("name,score\nana,3\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "import", "--db", str(tmp_path / "db" / "annotations.json"), str(bad))
+    assert code == 2 and "Traceback" not in err
+    (line,) = [x for x in err.splitlines() if "sheet.csv" in x]
+    assert "annotator export --format csv" in line

@@ -51,3 +51,51 @@ def csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
             out.truncate()
     if out.tell():
         yield out.getvalue().encode("utf-8")
+
+
+# ----------------------------------------------------------------------------- reading back
+
+# The columns our csv export writes that hold numbers or JSON; every other one is text.
+_INT_COLUMNS = frozenset({"schema_version", "sentence", "start", "end", "tick"})
+_JSON_COLUMNS = frozenset({"votes", "annotators"})
+REQUIRED = ("article_id", "start", "end", "label")
+
+
+class NotOurCsv(ValueError):
+    """A csv file that is not an ``annotator export --format csv`` file (the message says why)."""
+
+
+def undefuse(value: str) -> str:
+    """A cell as it was before :func:`defuse`."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+
+
+def read_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) for each data row of our csv export, typed as the sentences rows are."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise NotOurCsv(f"no {', '.join(missing)} column: only a csv written by `annotator export --format csv` "
+                        f"imports (its sentence rows)")
+    out: list[tuple[int, dict[str, Any]]] = []
+    for row in reader:
+        obj: dict[str, Any] = {}
+        for key, value in row.items():
+            if key is None or value is None:
+                raise NotOurCsv(f"line {reader.line_num}: more or fewer cells than the header has")
+            value = undefuse(value)
+            if key in _INT_COLUMNS:
+                try:
+                    obj[key] = int(value)
+                except ValueError:
+                    raise NotOurCsv(f"line {reader.line_num}: {key} is not a whole number") from None
+            elif key in _JSON_COLUMNS:
+                try:
+                    obj[key] = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    raise NotOurCsv(f"line {reader.line_num}: {key} is not a JSON list") from None
+            else:
+                obj[key] = value
+        out.append((reader.line_num, obj))
+    return out
