@@ -470,14 +470,8 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
     else:
         size = write_file(output, [data])
         echo_err(f"wrote {_quote(output)} ({size} bytes, format {fmt}{', gold' if gold else ''})")
-    if tally is not None:
-        echo_err(f"gold: {tally.unanimous + tally.adjudicated} sentence(s): {tally.unanimous} unanimous, "
-                 f"{tally.adjudicated} adjudicated")
-        if tally.disputed:
-            echo_err(f"gold: {tally.disputed} sentence(s) in dispute left out (in {tally.articles_with_disputes} "
-                     f"article(s)); decide them with `annotator review`")
-        if tally.stale:
-            echo_err(tally.stale_message())
+    for line in tally.report() if tally is not None else []:
+        echo_err(line)
 
 
 def _quote(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:

@@ -96,6 +96,17 @@ class GoldTally:
     articles_with_disputes: int = 0
     stale: int = 0  # final labels chosen on votes that changed since: left out until decided again
 
+    def report(self) -> list[str]:
+        """What the gold kept and left out, for stderr after a ``--gold`` export."""
+        lines = [f"gold: {self.unanimous + self.adjudicated} sentence(s): {self.unanimous} unanimous, "
+                 f"{self.adjudicated} adjudicated"]
+        if self.disputed:
+            lines.append(f"gold: {self.disputed} sentence(s) in dispute left out (in {self.articles_with_disputes} "
+                         f"article(s)); decide them with `annotator review`")
+        if self.stale:
+            lines.append(self.stale_message())
+        return lines
+
     def stale_message(self) -> str:
         """The line that tells about the stale final labels left out (print it when ``stale``)."""
         return (f"gold: {self.stale} final label(s) left out: reviewers changed their labels since; "

@@ -381,11 +381,5 @@ def export_splits(db_path: Path, split: str | None, seed_text: str | None, folde
             echo(f"split: {name} has no article: too few labeled articles for its ratio")
     echo(f"wrote {', '.join(f'{quote_path(folder / t)} ({sizes[n]:,} bytes)' for n, t in zip(spec.names, targets))}"
          f" (format {fmt}{', gold' if gold else ''})")
-    if tally is not None:
-        echo(f"gold: {tally.unanimous + tally.adjudicated} sentence(s): {tally.unanimous} unanimous, "
-             f"{tally.adjudicated} adjudicated")
-        if tally.disputed:
-            echo(f"gold: {tally.disputed} sentence(s) in dispute left out (in {tally.articles_with_disputes} "
-                 f"article(s)); decide them with `annotator review`")
-        if tally.stale:
-            echo(tally.stale_message())
+    for line in tally.report() if tally is not None else []:
+        echo(line)
