@@ -1049,13 +1049,17 @@ class CheckedLabels:
     notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (file, note template) -> how many
 
 
-def _unfit(scheme: LabelScheme, name: str, p: Proposed) -> str | None:
-    """Why a label placed on a sentence still cannot be imported (None: it can)."""
+def _unfit(scheme: LabelScheme, name: str, p: Proposed, names_ok: dict[str, bool]) -> str | None:
+    """Why a label placed on a sentence still cannot be imported (None: it can).
+    ``names_ok`` remembers each reviewer name's check: a file names few people many times."""
     if scheme.get(name) is None:
         return f"unknown label \"{shown_label(name)}\""
     if not p.annotator.strip():
         return "no annotator name"
-    if not is_name(p.annotator):
+    ok = names_ok.get(p.annotator)
+    if ok is None:
+        ok = names_ok[p.annotator] = is_name(p.annotator)
+    if not ok:
         return "annotator name not printable, padded or over 64 characters"
     if not is_iso_time(p.updated_at):
         return "updated_at is not an ISO time"
@@ -1067,23 +1071,32 @@ def _drop_ties(placed: list[tuple[Proposed, Label | Decision]], out: CheckedLabe
     sentence's final label) given different labels with the same stamp in this import, such
     as a doccano row with two labels for a one-sentence text.  The database would keep one
     by the label's name; the file does not say which, so none is kept and each is counted."""
+    # A final label's key is its sentence; a label's, its sentence and reviewer.
+    keys = [(r.article_id, r.start, r.end, "" if p.final else p.annotator, p.final) for p, r in placed]
+    seen: set[tuple[str, int, int, str, bool]] = set()
+    twice: set[tuple[str, int, int, str, bool]] = set()  # keys given more than once (few, if any)
+    for k in keys:
+        (twice if k in seen else seen).add(k)
     groups: dict[tuple[str, int, int, str, bool], list[tuple[Proposed, Label | Decision]]] = {}
-    for p, rec in placed:
-        final = isinstance(rec, Decision)
-        groups.setdefault((rec.article_id, rec.start, rec.end, "" if final else p.annotator, final), []).append((p, rec))
+    for k, (p, r) in zip(keys, placed):
+        if k in twice:
+            groups.setdefault(k, []).append((p, r))
+    dropped: set[int] = set()
     for (_, _, _, _, final), group in groups.items():
         if len(group) > 1:
             top = max((instant(r.updated_at), r.tick) for _, r in group)
             tied = [(p, r) for p, r in group if (instant(r.updated_at), r.tick) == top]
             if len({(r.label, p.annotator, p.reason, p.votes) for p, r in tied}) > 1:
-                for p, _ in tied:
+                for p, r in tied:
                     out.skipped[(p.file, SAME_FINAL if final else SAME_KEY)] += 1
-                group[:] = [x for x in group if x not in tied]
-        for _, rec in group:
-            if isinstance(rec, Decision):
-                out.decisions.append(rec)
-            else:
-                out.labels.append(rec)
+                    dropped.add(id(r))
+    for _, rec in placed:
+        if id(rec) in dropped:
+            continue
+        if isinstance(rec, Decision):
+            out.decisions.append(rec)
+        else:
+            out.labels.append(rec)
 
 
 def check_labels(
@@ -1102,6 +1115,7 @@ def check_labels(
     by_case = {n.casefold(): n for n in scheme.names}
     planned = {i.article.id: i.article for i in plan.items}
     cache: dict[str, Sentences | None] = {}
+    names_ok: dict[str, bool] = {}
     placed: list[tuple[Proposed, Label | Decision]] = []
 
     def take(aid: str, p: Proposed) -> None:
@@ -1114,7 +1128,7 @@ def check_labels(
             out.skipped[(p.file, at)] += 1
             return
         name = p.label if p.exact or scheme.get(p.label) else by_case.get(p.label.casefold(), p.label)
-        why = _unfit(scheme, name, p)
+        why = _unfit(scheme, name, p, names_ok)
         if why is not None:
             out.skipped[(p.file, why)] += 1
         elif p.final:

@@ -27,17 +27,20 @@ class Sentences:
     """An article's sentences, for finding the ones a span touches (sentences are in order
     and do not overlap, so their starts and ends are both sorted)."""
 
-    __slots__ = ("article", "spans", "starts", "ends")
+    __slots__ = ("article", "spans", "_starts", "_ends")
 
     def __init__(self, article: Article) -> None:
         self.article = article
         self.spans = {(s.start, s.end) for s in article.sentences}
-        self.starts = [s.start for s in article.sentences]
-        self.ends = [s.end for s in article.sentences]
+        self._starts: list[int] = []  # made when first needed: most labels are a sentence
+        self._ends: list[int] = []
 
     def touched(self, start: int, end: int) -> int:
         """How many sentences share a character with ``[start, end)``."""
-        return bisect_left(self.starts, end) - bisect_right(self.ends, start)
+        if not self._starts:
+            self._starts = [s.start for s in self.article.sentences]
+            self._ends = [s.end for s in self.article.sentences]
+        return bisect_left(self._starts, end) - bisect_right(self._ends, start)
 
 
 def place(p: Proposed, sentences: Sentences) -> tuple[int, int] | str:
