@@ -16,7 +16,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,10 +48,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("jsonl", "sentences", "json", "csv", "spacy", "spacy-textcat", "doccano", "doccano-textcat", "prodigy",
            "prodigy-textcat", "label-studio", "label-studio-config")
-BINARY_FORMATS = frozenset({"spacy", "spacy-textcat"})
 # Formats written from one Task per article and reviewer (gold: per article).
 TASK_FORMATS = frozenset({"spacy", "spacy-textcat", "doccano", "doccano-textcat", "prodigy", "prodigy-textcat",
-                          "label-studio"})
+                          "label-studio"})  # the keys of _tasks' writers
 
 
 # UTF-8 of U+0080-U+009F, U+061C, U+200E/F, U+2028-U+202E, U+2066-U+2069: always inside a
@@ -229,20 +228,16 @@ def _gold_rows(db: Database, tally: GoldTally,
 
 
 def _tasks(fmt: str, tasks: Iterable[Task], spans_key: str, labels: tuple[str, ...]) -> Iterator[bytes]:
-    if fmt == "spacy":
-        yield docbin(tasks, spans_key=spans_key)
-    elif fmt == "spacy-textcat":
-        yield textcat_docbin(tasks, labels=labels)
-    elif fmt == "doccano":
-        yield from tool.doccano(tasks)
-    elif fmt == "doccano-textcat":
-        yield from tool.doccano_textcat(tasks)
-    elif fmt == "prodigy":
-        yield from tool.prodigy(tasks)
-    elif fmt == "prodigy-textcat":
-        yield from tool.prodigy_textcat(tasks, labels)
-    else:
-        yield from tool.label_studio(tasks)
+    writers: dict[str, Callable[[], Iterable[bytes]]] = {
+        "spacy": lambda: [docbin(tasks, spans_key=spans_key)],
+        "spacy-textcat": lambda: [textcat_docbin(tasks, labels=labels)],
+        "doccano": lambda: tool.doccano(tasks),
+        "doccano-textcat": lambda: tool.doccano_textcat(tasks),
+        "prodigy": lambda: tool.prodigy(tasks),
+        "prodigy-textcat": lambda: tool.prodigy_textcat(tasks, labels),
+        "label-studio": lambda: tool.label_studio(tasks),
+    }
+    yield from writers[fmt]()
 
 
 def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | None = None,

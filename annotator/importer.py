@@ -261,7 +261,7 @@ class ImportResult:
 # ----------------------------------------------------------------------------- files
 
 
-def _stat_reason(exc: OSError, path: Path) -> str:
+def stat_reason(exc: OSError, path: Path) -> str:
     """Why a file cannot be used, in words, from the error opening or reading it."""
     if exc.errno == errno.ENOENT:
         if os.path.lexists(path):
@@ -274,6 +274,17 @@ def _stat_reason(exc: OSError, path: Path) -> str:
     if exc.errno == errno.EISDIR:
         return "a folder, not a file"
     return f"cannot be read ({exc.strerror or exc}); check the file and try again"
+
+
+def stat_given(path: Path, missing: str) -> os.stat_result:
+    """``os.stat`` of a path the user gave, or one InputError: ``missing`` says what to do when
+    nothing is there; anything else (a broken link, no permission) says why in words."""
+    try:
+        return os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and not os.path.lexists(path):
+            raise InputError(f"{quote_path(path)}: {missing}") from None
+        raise InputError(f"{quote_path(path)}: {stat_reason(exc, path)}") from None
 
 
 def file_kind(mode: int) -> str | None:
@@ -292,14 +303,6 @@ def file_kind(mode: int) -> str | None:
     return "not a regular file"
 
 
-_kind = file_kind
-
-
-def stat_reason(exc: OSError, path: Path) -> str:
-    """Why a file cannot be used, in words (see ``_stat_reason``)."""
-    return _stat_reason(exc, path)
-
-
 def list_files(paths: Sequence[Path]) -> FileList:
     """Files in the order given; folders recursively in sorted order, hidden entries left out.
 
@@ -309,12 +312,7 @@ def list_files(paths: Sequence[Path]) -> FileList:
     """
     out = FileList()
     for path in paths:
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            if exc.errno == errno.ENOENT and not os.path.lexists(path):
-                raise InputError(f"{quote_path(path)}: no such file or folder; check the path and try again") from None
-            raise InputError(f"{quote_path(path)}: {_stat_reason(exc, path)}") from None
+        st = stat_given(path, "no such file or folder; check the path and try again")
         if not stat.S_ISDIR(st.st_mode):
             kind = file_kind(st.st_mode)
             if kind is not None:  # refused unopened, whatever its name: opening a FIFO would wait
@@ -326,7 +324,7 @@ def list_files(paths: Sequence[Path]) -> FileList:
 
         def unlistable(exc: OSError) -> None:
             where = Path(exc.filename) if exc.filename else path
-            out.skipped.append(Skipped(quote_path(where), f"folder cannot be listed: {_stat_reason(exc, where)}", True))
+            out.skipped.append(Skipped(quote_path(where), f"folder cannot be listed: {stat_reason(exc, where)}", True))
 
         for root, dirs, files in os.walk(path, onerror=unlistable):
             kept = []
@@ -347,17 +345,17 @@ def _open_regular(path: Path) -> tuple[BinaryIO, int]:
     """(file, size) of a regular file; never blocks: FIFOs and devices are refused unopened."""
     try:
         st = os.stat(path)
-        kind = _kind(st.st_mode)
+        kind = file_kind(st.st_mode)
         if kind is not None:
             raise InputError(f"{quote_path(path)}: {kind}, not a regular file; import regular files only")
         # O_NONBLOCK: should it have become a FIFO since the stat, opening it does not wait.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                      | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise InputError(f"{quote_path(path)}: {_stat_reason(exc, path)}") from None
+        raise InputError(f"{quote_path(path)}: {stat_reason(exc, path)}") from None
     try:
         st = os.fstat(fd)
-        kind = _kind(st.st_mode)
+        kind = file_kind(st.st_mode)
         if kind is not None:
             raise InputError(f"{quote_path(path)}: {kind}, not a regular file; import regular files only")
         return os.fdopen(fd, "rb"), st.st_size
@@ -387,7 +385,7 @@ def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
             if len(data) == want:  # it grew since the stat (or its size is not its length)
                 data += f.read(max_bytes + 1 - len(data)) if max_bytes else f.read()
         except OSError as exc:
-            raise InputError(f"{quote_path(path)}: {_stat_reason(exc, path)}") from None
+            raise InputError(f"{quote_path(path)}: {stat_reason(exc, path)}") from None
     if max_bytes and len(data) > max_bytes:  # it grew after the stat
         raise _too_big(path, len(data), max_bytes)
     return data
@@ -488,7 +486,6 @@ def decode(path: Path, data: bytes, encoding: str | None) -> str:
 # ----------------------------------------------------------------------------- JSONL
 
 
-_kind_of = kind_of  # what a JSON value is, for a message; one definition in formats.base
 
 
 def _sentences_from_export(obj: dict[str, Any], text: str, where: str) -> tuple[Span, ...] | None:
@@ -498,7 +495,7 @@ def _sentences_from_export(obj: dict[str, Any], text: str, where: str) -> tuple[
         return None
     hint = "fix or remove them (without them the text is split again)"
     if not isinstance(raw, list):
-        raise InputError(f"{where}: `sentences` is {_kind_of(raw)}, not a list of {{start, end}}; {hint}")
+        raise InputError(f"{where}: `sentences` is {kind_of(raw)}, not a list of {{start, end}}; {hint}")
     spans: list[Span] = []
     prev_end = 0
     for n, s in enumerate(raw):
@@ -527,7 +524,7 @@ def _labels_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise InputError(f"{where}: `spans` is {_kind_of(raw)}, not a list; fix or remove it")
+        raise InputError(f"{where}: `spans` is {kind_of(raw)}, not a list; fix or remove it")
     labels: list[Label] = []
     for n, s in enumerate(raw):
         d: dict[str, Any] = s if isinstance(s, dict) else {}
@@ -548,7 +545,7 @@ def _decisions_from_export(obj: dict[str, Any], aid: str, where: str) -> list[De
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise InputError(f"{where}: `final` is {_kind_of(raw)}, not a list; fix or remove it")
+        raise InputError(f"{where}: `final` is {kind_of(raw)}, not a list; fix or remove it")
     out: list[Decision] = []
     for n, x in enumerate(raw):
         d: dict[str, Any] = x if isinstance(x, dict) else {}
@@ -575,7 +572,7 @@ def _clears_from_export(obj: dict[str, Any], key: str, who: str, where: str) -> 
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise InputError(f"{where}: `{key}` is {_kind_of(raw)}, not a list; fix or remove it")
+        raise InputError(f"{where}: `{key}` is {kind_of(raw)}, not a list; fix or remove it")
     out = []
     for n, x in enumerate(raw):
         d: dict[str, Any] = x if isinstance(x, dict) else {}
@@ -602,7 +599,7 @@ def _history_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Even
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise InputError(f"{where}: `history` is {_kind_of(raw)}, not a list; fix or remove it")
+        raise InputError(f"{where}: `history` is {kind_of(raw)}, not a list; fix or remove it")
     out: list[Event] = []
     for n, x in enumerate(raw):
         d: dict[str, Any] = x if isinstance(x, dict) else {}
@@ -657,7 +654,7 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     article named by id.  ``reviewer`` is the name on labels whose file names no one."""
     where = where or f"{quote_path(path)} line {lineno}"
     if not isinstance(obj, dict):
-        raise InputError(f"{where}: {_kind_of(obj)}, not a JSON object with a \"text\" field; "
+        raise InputError(f"{where}: {kind_of(obj)}, not a JSON object with a \"text\" field; "
                          f"every line must be one object")
     ctx = Context(quote_path(path), reviewer)
     if our_exports.is_sentence_row(obj):  # never an article of its own: its text is one sentence
@@ -669,7 +666,7 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     if body is None:
         raise InputError(f"{where}: missing \"text\" (a string); every line needs one")
     if not isinstance(body, str):
-        raise InputError(f"{where}: \"text\" is {_kind_of(body)}, not a string")
+        raise InputError(f"{where}: \"text\" is {kind_of(body)}, not a string")
     if max_bytes and len(body) > max_bytes // 4 and len(body.encode("utf-8")) > max_bytes:
         raise _too_big(path, len(body.encode("utf-8")), max_bytes, f"line {lineno}: the text")
     ours = "schema_version" in obj
@@ -680,7 +677,7 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
         except orjson.JSONDecodeError:
             raise InputError(f"{where}: \"meta\" is a string that is not JSON; fix or remove it") from None
     if not isinstance(raw_meta, dict):
-        raise InputError(f"{where}: \"meta\" is {_kind_of(raw_meta)}, not a JSON object; fix or remove it")
+        raise InputError(f"{where}: \"meta\" is {kind_of(raw_meta)}, not a JSON object; fix or remove it")
     meta: dict[str, Any] = dict(raw_meta)
     if not ours:
         if "id" in obj and "id" not in meta:
@@ -874,7 +871,7 @@ def read_jsonl(path: Path, encoding: str | None, language: str, max_bytes: int =
                     bad.append(lineno)
                     first = first or exc
         except OSError as exc:
-            raise InputError(f"{quote_path(path)}: {_stat_reason(exc, path)}") from None
+            raise InputError(f"{quote_path(path)}: {stat_reason(exc, path)}") from None
     if first is not None:
         if len(bad) > 1:
             named = ", ".join(map(str, bad[:_JSONL_ERRORS_NAMED])) + (", …" if len(bad) > _JSONL_ERRORS_NAMED else "")
@@ -938,7 +935,7 @@ def read_json(path: Path, encoding: str | None, language: str, max_bytes: int = 
         raise NotAnImport(f"{quote_path(path)}: a TinyDB database file (an annotator database?), not an import; "
                           f"bring in another database with `annotator merge`")
     if not isinstance(doc, list):
-        raise InputError(f"{quote_path(path)}: {_kind_of(doc)}, not a Label Studio JSON export (a JSON array of "
+        raise InputError(f"{quote_path(path)}: {kind_of(doc)}, not a Label Studio JSON export (a JSON array of "
                          f"tasks); a .json file is read only as that; import other records as .jsonl")
     check_json_values(doc, text, quote_path(path))
     items: list[ImportItem | Loose] = []

@@ -9,7 +9,6 @@ sentence differently in two places, the later decision wins and the merge lists 
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from annotator.errors import InputError
-from annotator.importer import file_kind, quote_path, stat_reason
+from annotator.importer import file_kind, quote_path, stat_given
 from annotator.model import Article, Cleared, Decision, Event, FinalCleared, Label
 from annotator.sanitize import sanitize_line
 
@@ -47,12 +46,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def check_source(other_path: Path) -> None:
     """Refuse, before it is opened, anything but a regular file: a folder, a missing path, and
     a FIFO or a device (opening a FIFO waits for a writer forever; /dev/zero never ends)."""
-    try:
-        st = os.stat(other_path)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT and not os.path.lexists(other_path):
-            raise InputError(f"{quote_path(other_path)}: no such file; check the path to the other database") from None
-        raise InputError(f"{quote_path(other_path)}: {stat_reason(exc, other_path)}") from None
+    st = stat_given(other_path, "no such file; check the path to the other database")
     if stat.S_ISDIR(st.st_mode):
         hint = other_path / "annotations.json"
         raise InputError(f"{quote_path(other_path)} is a folder; give its database file, e.g. {quote_path(hint)}")

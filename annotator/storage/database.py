@@ -452,6 +452,7 @@ class Database:
     def _record(self, lf: LabelFile, ev: Event) -> None:
         """Write one decision: the new state and its history event, in one atomic write."""
         new = lf.state.copy()
+        was: Label | None = None
         if ev.final:
             skey = (ev.start, ev.end)
             new.decisions.pop(skey, None)
@@ -464,14 +465,14 @@ class Database:
             new.final_history.append(ev)
         else:
             key = (ev.start, ev.end, ev.who)
-            new.labels.pop(key, None)
+            was = new.labels.pop(key, None)
             new.cleared.pop(key, None)
             if ev.label is not None:
                 new.labels[key] = Label(lf.article_id, ev.start, ev.end, ev.label, ev.who, ev.updated_at, ev.tick)
             else:
                 new.cleared[key] = Cleared(lf.article_id, ev.start, ev.end, ev.who, ev.updated_at, ev.tick)
             new.history.append(ev)
-        self._write_state(lf, new)
+        self._write_state(lf, new, (was, None if ev.final else new.labels.get((ev.start, ev.end, ev.who))))
         recording = self._recording.get((ev.who, ev.final))
         if recording is not None:
             recording.append(ev)
@@ -482,20 +483,25 @@ class Database:
             else:
                 del self._journals[(ev.who, ev.final)]
 
-    def _write_state(self, lf: LabelFile, new: State) -> None:
+    def _write_state(self, lf: LabelFile, new: State, change: tuple[Label | None, Label | None] | None = None) -> None:
+        """Write ``new`` over the article's labels file; ``change``, when one label changed, is
+        (before, after), so the counts move by one instead of being made again."""
         try:
             lf.storage.write(state_data(new))
         except BaseException:
             self._label_files.pop(lf.article_id)  # reload from disk, the only truth, next time
             raise
-        self._replace_state(lf, new)
+        self._replace_state(lf, new, change)
 
-    def _replace_state(self, lf: LabelFile, new: State) -> None:
-        for lab in lf.state.labels.values():
-            self._count(lab, -1)
+    def _replace_state(self, lf: LabelFile, new: State,
+                       change: tuple[Label | None, Label | None] | None = None) -> None:
+        for lab in change[:1] if change is not None else lf.state.labels.values():
+            if lab is not None:
+                self._count(lab, -1)
         lf.state = new
-        for lab in new.labels.values():
-            self._count(lab, +1)
+        for lab in change[1:] if change is not None else new.labels.values():
+            if lab is not None:
+                self._count(lab, +1)
         self._records[lf.article_id] = new.records()
 
     def _journal(self, who: str, final: bool) -> Journal:
