@@ -1,8 +1,9 @@
 """Dataset export in three versioned shapes; the same database always gives the same bytes.
 
 ``jsonl``: one article per line with its sentences and labeled spans (spaCy/Prodigy span
-shape).  ``sentences``: one labeled sentence per line, ready for
-``datasets.load_dataset("json", ...)``.  ``json``: one document holding every article.
+shape); the lists of decisions are JSON strings (see ``PACKED``).  ``sentences``: one
+labeled sentence per line.  ``json``: one array of the same records with those lists
+nested.  All three load with ``datasets.load_dataset("json", ...)`` at any size.
 
 The output is safe to print: orjson escapes C0 controls (ESC is ``\u001b``), and
 ``json_escape_unsafe`` escapes what it leaves raw that a terminal obeys or that breaks
@@ -33,6 +34,7 @@ from annotator.importer import quote_path
 from annotator.adjudicate import resolutions
 from annotator.model import (
     EXPORT_SCHEMA_VERSION,
+    PACKED,
     Article,
     ArticleInfo,
     Cleared,
@@ -148,6 +150,26 @@ def gold_spans(article: Article, labels: list[Label], decisions: list[Decision],
     tally.disputed += disputed
     tally.articles_with_disputes += bool(disputed)
     return spans
+
+
+def jsonl_line(rec: dict[str, Any]) -> bytes:
+    """An article record as a line of the jsonl export: each list of ``PACKED`` as a JSON
+    string (the record is changed), the line safe to print."""
+    for key in PACKED:
+        if key in rec:
+            rec[key] = orjson.dumps(rec[key]).decode()
+    return json_escape_unsafe(orjson.dumps(rec)) + b"\n"
+
+
+def read_record(line: bytes | str) -> Any:
+    """A line of a jsonl export with its lists of decisions read (schema 4 writes them as JSON
+    strings; earlier schemas nest them): the same record as the json array holds."""
+    rec = orjson.loads(line)
+    if isinstance(rec, dict):
+        for key in PACKED:
+            if isinstance(rec.get(key), str):
+                rec[key] = orjson.loads(rec[key])
+    return rec
 
 
 def article_record(
@@ -269,7 +291,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
         del rec["final"], rec["cleared"], rec["final_cleared"]
         rec["spans"] = spans
         if fmt == "jsonl":
-            yield json_escape_unsafe(orjson.dumps(rec)) + b"\n"
+            yield jsonl_line(rec)
         else:
             records.append(rec)
     if fmt == "json":
@@ -308,7 +330,7 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
         return
     if fmt == "jsonl":
         for row in rows:
-            yield json_escape_unsafe(orjson.dumps(row.record())) + b"\n"
+            yield jsonl_line(row.record())
     elif fmt in ("sentences", "csv"):
         flat = (
             {

@@ -49,6 +49,7 @@ from annotator.formats.place import Sentences, place
 from annotator.names import is_name
 from annotator.model import (
     EVENT_OPS,
+    PACKED,
     Article,
     Cleared,
     Decision,
@@ -670,6 +671,8 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     if max_bytes and len(body) > max_bytes // 4 and len(body.encode("utf-8")) > max_bytes:
         raise _too_big(path, len(body.encode("utf-8")), max_bytes, f"line {lineno}: the text")
     ours = "schema_version" in obj
+    if ours:
+        _unpack(obj, where)
     raw_meta = obj.get("meta", {})
     if ours and isinstance(raw_meta, str):  # schema 3 writes meta as a JSON string
         try:
@@ -705,6 +708,23 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
         labels, problems, notes = [_exact(lab, ctx.file) for lab in _labels_from_export(obj, art.id, where)], [], []
     return ImportItem(art, [], decisions, cleared, final_cleared, events, labels,
                       [(ctx.file, r) for r in problems], [(ctx.file, n) for n in notes])
+
+
+def _unpack(obj: dict[str, Any], where: str) -> None:
+    """Read the lists a schema 4 jsonl record writes as JSON strings (``export.PACKED``), with
+    the same checks as the line itself."""
+    for key in PACKED:
+        raw = obj.get(key)
+        if not isinstance(raw, str):
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if "depth" in exc.msg or "recursion" in exc.msg:
+                raise InputError(f"{where}: `{key}`: {_too_deep()}") from None
+            raise InputError(f"{where}: `{key}` is a string that is not JSON ({exc.msg}); fix or remove it") from None
+        check_json_values(value, raw, f"{where}: `{key}`")
+        obj[key] = value
 
 
 # Where a value sits in a JSON line: (the parent's link, key or index); None for the line's object.

@@ -43,7 +43,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from annotator.export import article_record  # noqa: E402
+from annotator.export import article_record, jsonl_line  # noqa: E402
 from annotator.importer import article_id  # noqa: E402
 from annotator.model import DEFAULT_SCHEME, Article, Label, Span  # noqa: E402
 
@@ -92,7 +92,7 @@ def build_export(path: Path, n_articles: int) -> dict[str, int]:
     with open(path, "wb") as f:
         for n in range(n_articles):
             art, labels = make_article(n, rnd)
-            f.write(orjson.dumps(article_record(art, labels)) + b"\n")
+            f.write(jsonl_line(article_record(art, labels)))
             n_labels += len(labels)
             n_sentences += len(art.sentences)
     return {"articles": n_articles, "sentences": n_sentences, "labels": n_labels, "bytes": path.stat().st_size}

@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from annotator.export import read_record
 from annotator.storage import tinyfile as storage_mod
 from annotator.errors import DatabaseCorrupt
 from annotator.export import render
@@ -110,7 +111,7 @@ def test_export_and_import_carry_clears(lead: Path, tmp_path: Path) -> None:
         stale = b"".join(render(d, "jsonl"))  # a backup taken while the label was there
         d.clear_label(aid, s, e, "ana", LATE)
         fresh = b"".join(render(d, "jsonl"))
-    rec = orjson.loads(fresh.splitlines()[0])
+    rec = read_record(fresh.splitlines()[0])
     assert rec["cleared"] == [{"start": s, "end": e, "annotator": "ana", "updated_at": LATE, "tick": 0}]
     (tmp_path / "stale.jsonl").write_bytes(stale)
     (tmp_path / "fresh.jsonl").write_bytes(fresh)

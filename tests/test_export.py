@@ -5,6 +5,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from annotator.export import read_record
 from annotator.errors import ExportError
 from annotator.export import render, write_file
 from annotator.model import EXPORT_SCHEMA_VERSION, Label, internal_id
@@ -26,7 +27,7 @@ def test_jsonl_schema_and_offsets(sample_db: Database) -> None:
     label_some(sample_db)
     lines = b"".join(render(sample_db, "jsonl")).splitlines()
     assert len(lines) == 2
-    rec = orjson.loads(lines[0])
+    rec = read_record(lines[0])
     assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final",
                          "cleared", "final_cleared", "meta"]
     assert rec["schema_version"] == EXPORT_SCHEMA_VERSION
@@ -53,7 +54,7 @@ def test_json_document(sample_db: Database) -> None:
     label_some(sample_db)
     doc = orjson.loads(b"".join(render(sample_db, "json")))
     # One JSON array of the jsonl records: what pandas.read_json and datasets read as rows.
-    lines = [orjson.loads(x) for x in b"".join(render(sample_db, "jsonl")).splitlines()]
+    lines = [read_record(x) for x in b"".join(render(sample_db, "jsonl")).splitlines()]
     assert doc == lines and doc[0]["schema_version"] == EXPORT_SCHEMA_VERSION
 
 
@@ -68,7 +69,7 @@ def test_filters(sample_db: Database) -> None:
     art = sample_db.get_article(sample_db.article_infos()[1].id)
     s = art.sentences[5]
     sample_db.set_label(Label(art.id, s.start, s.end, "claim", "budi", "2026-11-22T11:00:00.000Z"))
-    rows = [orjson.loads(x) for x in b"".join(render(sample_db, "jsonl", annotators={"budi"}, labeled_only=True)).splitlines()]
+    rows = [read_record(x) for x in b"".join(render(sample_db, "jsonl", annotators={"budi"}, labeled_only=True)).splitlines()]
     assert len(rows) == 1 and [sp["annotator"] for sp in rows[0]["spans"]] == ["budi"]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from annotator.export import read_record
 from annotator.export import GoldTally, gold_spans, render
 from annotator.importer import apply_import, plan_import
 from annotator.model import EXPORT_SCHEMA_VERSION, Decision, Label, internal_id
@@ -60,7 +61,7 @@ def gold_records(db: Database, fmt: str = "jsonl") -> tuple[list[dict[str, objec
     data = b"".join(render(db, fmt, gold=tally))
     if fmt == "json":
         return orjson.loads(data), tally
-    return [orjson.loads(line) for line in data.splitlines()], tally
+    return [read_record(line) for line in data.splitlines()], tally
 
 
 def spans_by_sentence(db: Database, rec: dict[str, object]) -> dict[int, dict[str, object]]:
@@ -243,7 +244,7 @@ def test_jsonl_round_trip_keeps_decisions_byte_for_byte(capsys: pytest.CaptureFi
     code, first, err = run(capsys, "export", "--db", str(team_db), "--format", "jsonl", "-o", "all.jsonl")
     assert code == 0, err
     data = (tmp_path / "all.jsonl").read_bytes()
-    finals = [orjson.loads(line)["final"] for line in data.splitlines()]
+    finals = [read_record(line)["final"] for line in data.splitlines()]
     assert [len(f) for f in finals] == [1, 0]
     assert finals[0][0] == {"start": finals[0][0]["start"], "end": finals[0][0]["end"], "label": "quote",
                             "by": "dedi", "reason": "why", "updated_at": T2, "tick": 0,

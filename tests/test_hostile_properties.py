@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
+from annotator.export import read_record
 from annotator.export import render
 from annotator.importer import apply_import, path_from_text, path_text, plan_import
 from annotator.model import Label, internal_id
@@ -99,7 +100,7 @@ def _round_trip(folder: Path, source: Path, choices: list[int], encoding: str | 
         _label_some(first, choices)
         exported = _export(first)
         for line in _export(first, "sentences").splitlines():  # every span's text is its slice
-            row = orjson.loads(line)
+            row = read_record(line)
             art = first.get_article(internal_id(row["article_id"]))
             assert row["text"] == art.text[row["start"]:row["end"]]
     finally:
@@ -123,7 +124,7 @@ def test_txt_import_label_export_import_round_trips(text: str, choices: list[int
         folder = Path(tmp)
         source = folder / "article.txt"
         source.write_bytes(text.encode("utf-8"))
-        if not text.strip():
+        if not text.removeprefix("\ufeff").strip():  # a BOM is not text
             assert plan_import([source], encoding="utf-8").items == []  # noted as empty, nothing imported
             return
         # --encoding utf-8: a NUL in the text is text (without it the file is taken for binary).
@@ -135,7 +136,7 @@ def test_txt_import_label_export_import_round_trips(text: str, choices: list[int
             for s in art.sentences:
                 piece = art.text[s.start:s.end]
                 assert piece and piece == piece.strip()
-            record = orjson.loads(exported)
+            record = read_record(exported)
             for span in record["spans"]:
                 assert (span["start"], span["end"]) in {(s["start"], s["end"]) for s in record["sentences"]}
         finally:
@@ -172,7 +173,7 @@ def test_any_file_name_imports_and_exports(name: bytes) -> None:
             apply_import(db, plan_import([folder]))
             (info,) = db.article_infos()
             assert os.fsencode(path_from_text(info.sources[0])) == raw
-            record = orjson.loads(_export(db))
+            record = read_record(_export(db))
             assert record["sources"] == [path_text(raw)]
 
 

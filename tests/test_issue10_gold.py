@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 
+from annotator.export import read_record
 from annotator.adjudicate import resolutions
 from annotator.export import GoldTally, render
 from annotator.model import Decision, internal_id
@@ -61,7 +62,7 @@ def gold(db: Database, fmt: str = "jsonl") -> tuple[list[dict[str, Any]], GoldTa
     data = b"".join(render(db, fmt, gold=tally))
     if fmt == "json":
         return list(orjson.loads(data)), tally
-    return [orjson.loads(line) for line in data.splitlines()], tally
+    return [read_record(line) for line in data.splitlines()], tally
 
 
 def gold_sentences(db: Database) -> dict[tuple[int, int], dict[str, Any]]:
@@ -164,7 +165,7 @@ def test_gold_votes_are_the_final_records_votes(decided: Database) -> None:
     db.set_decision(Decision(info.id, span.start, span.end, "quote", "dina", "", "2026-01-02T03:04:05.678Z",
                              (("budi", "background"), ("ana", "quote"))))
     finals = {(internal_id(rec["id"]), f["start"]): f["votes"]
-              for rec in map(orjson.loads, b"".join(render(db, "jsonl")).splitlines()) for f in rec["final"]}
+              for rec in map(read_record, b"".join(render(db, "jsonl")).splitlines()) for f in rec["final"]}
     assert len(finals) == 3
     recs, tally = gold(db)
     adjudicated = {(internal_id(rec["id"]), sp["start"]): sp["votes"]

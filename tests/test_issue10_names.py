@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from annotator.export import read_record
 from annotator.errors import DatabaseCorrupt
 from annotator.export import render
 from annotator.importer import apply_import, plan_import
@@ -25,7 +26,7 @@ def test_imported_labels_by_unprintable_names_are_skipped_and_counted(sample_db:
     info = sample_db.article_infos()[0]
     sp = sample_db.get_article(info.id).sentences[0]
     sample_db.set_label(Label(info.id, sp.start, sp.end, "claim", "ana", T))
-    rec = orjson.loads(b"".join(render(sample_db, "jsonl")).splitlines()[0])
+    rec = read_record(b"".join(render(sample_db, "jsonl")).splitlines()[0])
     good = rec["spans"][0]
     rec["spans"] = [good, {**good, "annotator": "bu\x1b[2Jdi"}, {**good, "annotator": "x" * 200},
                     {**good, "annotator": " ana"}]

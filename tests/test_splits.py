@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from annotator.export import read_record
 from annotator.errors import InputError
 from annotator.importer import article_id
 from annotator.model import Article, Decision, Label, Span
@@ -301,7 +302,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    return [read_record(line) for line in path.read_bytes().splitlines()]
 
 
 def records(path: Path) -> list[dict[str, Any]]:

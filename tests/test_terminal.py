@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from annotator.export import read_record
 
 from conftest import SAMPLES
 
@@ -101,7 +102,7 @@ def test_label_undo_quit_resume_export_in_a_real_terminal(tmux: Tmux, tmp_path: 
 
     out = subprocess.run([sys.executable, "-m", "annotator", "export"], cwd=tmp_path, capture_output=True,
                          env={**os.environ, "ANNOTATOR": "ana"}, check=True).stdout
-    first = orjson.loads(out.splitlines()[0])
+    first = read_record(out.splitlines()[0])
     spans = first["spans"]
     assert [s["label"] for s in spans] == ["claim", "quote", "background"]
     for s, sentence in zip(spans, first["sentences"]):
@@ -144,7 +145,7 @@ def test_sigkill_loses_no_label_the_status_line_counted(tmux: Tmux, tmp_path: Pa
 
     out = run_cli(tmp_path, "export")
     assert out.returncode == 0, out.stderr
-    first, second = (orjson.loads(line) for line in out.stdout.splitlines())
+    first, second = (read_record(line) for line in out.stdout.splitlines())
     assert [s["label"] for s in first["spans"]] == ["claim", "quote", "background", "claim"]
     assert [(s["start"], s["end"]) for s in first["spans"]] == [(s["start"], s["end"]) for s in first["sentences"][:4]]
     assert {s["annotator"] for s in first["spans"]} == {"ana"} and second["spans"] == []
@@ -166,7 +167,7 @@ def test_second_app_is_refused_while_export_stats_and_verify_work(tmux: Tmux, tm
 
     exported = run_cli(tmp_path, "export")
     assert exported.returncode == 0, exported.stderr
-    assert [s["label"] for s in orjson.loads(exported.stdout.splitlines()[0])["spans"]] == ["claim", "quote"]
+    assert [s["label"] for s in read_record(exported.stdout.splitlines()[0])["spans"]] == ["claim", "quote"]
     stats = run_cli(tmp_path, "stats", "--json")
     assert stats.returncode == 0, stats.stderr
     assert orjson.loads(stats.stdout)["labels"] == 2

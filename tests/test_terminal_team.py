@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from annotator.export import read_record
 
 from conftest import SAMPLES
 
@@ -237,7 +238,7 @@ def test_team_round_import_assign_label_merge_agree_review_gold(terminals: list[
     assert exported.stdout == ""
     assert "gold: 10 sentence(s): 8 unanimous, 2 adjudicated" in exported.stderr, exported.stderr
     assert "in dispute" not in exported.stderr
-    [record] = [orjson.loads(line) for line in (lead / "gold.jsonl").read_bytes().splitlines()]  # ana's other article: no labels
+    [record] = [read_record(line) for line in (lead / "gold.jsonl").read_bytes().splitlines()]  # ana's other article: no labels
     assert record["text"].startswith("Anchorage (ANTARA) - Presiden Rusia")
     sentences = [(s["start"], s["end"]) for s in record["sentences"]]
     spans = record["spans"]

@@ -11,7 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
-import orjson
+from annotator.export import read_record
 
 import test_terminal_team as team
 from test_terminal_team import Terminal, open_app, run
@@ -25,7 +25,7 @@ terminals = team.terminals  # the fixture that closes every tmux server it opene
 def anas_labels(cwd: Path, db: str) -> list[str]:
     """ana's labels in the database, read the way a user would: `annotator export`."""
     out = run(cwd, "export", "--db", db).stdout
-    return [s["label"] for line in out.splitlines() for s in orjson.loads(line)["spans"] if s["annotator"] == "ana"]
+    return [s["label"] for line in out.splitlines() for s in read_record(line)["spans"] if s["annotator"] == "ana"]
 
 
 def wait_labels(cwd: Path, db: str, want: list[str], timeout: float = 20.0) -> None:
