@@ -365,11 +365,12 @@ def review_cmd(ctx: click.Context, db: str | None, annotator: str | None) -> Non
 @click.pass_context
 def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None, language: str, dry_run: bool,
                max_size: str, skip_bad_labels: bool, db: str | None, annotator: str | None) -> None:
-    """Import .txt, .md, .jsonl and .json files (folders recursively), or an `annotator export` file.
+    """Import .txt, .md, .jsonl, .json, .csv and .spacy files (folders recursively), or an `annotator export` file.
 
     .jsonl: plain {"text"} lines, `annotator export` files (also --gold and --format
-    sentences), doccano exports and Prodigy tasks; .json: a Label Studio export.  Other
-    tools' labels are kept where they fall on a sentence; the rest are reported.
+    sentences), doccano exports and Prodigy tasks; .json: a Label Studio export; .csv: our
+    csv export; .spacy: a spaCy DocBin (spaCy needed).  Other tools' labels are kept where
+    they fall on a sentence; the rest are reported.
 
     Every file is read and checked first; a bad file is reported (with the line, for
     .jsonl) and left out, the rest is imported.  Exit status 2 if anything was left out

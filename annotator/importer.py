@@ -70,7 +70,8 @@ TEXT_SUFFIXES = {".txt", ".md"}
 JSONL_SUFFIXES = {".jsonl"}
 JSON_SUFFIXES = {".json"}  # a Label Studio export: one JSON array of tasks
 CSV_SUFFIXES = {".csv"}  # our own `export --format csv`
-_SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES | CSV_SUFFIXES)
+SPACY_SUFFIXES = {".spacy"}  # a spaCy DocBin (`export --format spacy`), read with spaCy if installed
+_SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES | CSV_SUFFIXES | SPACY_SUFFIXES)
 TITLE_MAX_CHARS = 160
 TITLE_MAX_WORDS = 25
 _FINAL_PUNCT = tuple(".,;:!?…")
@@ -918,6 +919,34 @@ def read_csv(path: Path, encoding: str | None, language: str, max_bytes: int = D
     return items
 
 
+def read_spacy(path: Path, encoding: str | None, language: str, max_bytes: int = DEFAULT_MAX_BYTES,
+               reviewer: str = "") -> list[ImportItem | Loose]:
+    """The Docs of a ``.spacy`` DocBin with their span labels and categories (spaCy needed),
+    or an InputError naming the first bad Doc (nothing from the file is imported then)."""
+    from annotator.formats.spacy_docbin import records
+
+    limit = max_bytes * JSON_FILE_FACTOR if max_bytes else 0
+    f, size = _open_regular(path)
+    with f:
+        if limit and size > limit:
+            raise InputError(f"{quote_path(path)}: the file is {format_size(size)}, over the {format_size(limit)} a "
+                             f".spacy file may take ({JSON_FILE_FACTOR} times --max-size); split it, or re-run with "
+                             f"a larger --max-size")
+        try:
+            data = f.read()
+        except OSError as exc:
+            raise InputError(f"{quote_path(path)}: {stat_reason(exc, path)}") from None
+    items: list[ImportItem | Loose] = []
+    for n, (rec, notes) in enumerate(records(data, quote_path(path)), 1):
+        item = _jsonl_item(rec, path, n, language, max_bytes, reviewer, f"{quote_path(path)} doc {n}")
+        if isinstance(item, Loose):
+            item.notes.extend(notes)
+        else:
+            item.notes.extend((quote_path(path), note) for note in notes)
+        items.append(item)
+    return items
+
+
 # ----------------------------------------------------------------------------- JSON (Label Studio)
 
 
@@ -977,6 +1006,12 @@ def read_json(path: Path, encoding: str | None, language: str, max_bytes: int = 
     return items
 
 
+_READERS: dict[str, Callable[[Path, str | None, str, int, str], list[ImportItem | Loose]]] = {
+    **{x: read_jsonl for x in JSONL_SUFFIXES}, **{x: read_json for x in JSON_SUFFIXES},
+    **{x: read_csv for x in CSV_SUFFIXES}, **{x: read_spacy for x in SPACY_SUFFIXES},
+}
+
+
 # ----------------------------------------------------------------------------- plan / apply
 
 
@@ -1004,13 +1039,14 @@ def plan_import(
             on_file(path)
         suffix = path.suffix.lower()
         if suffix not in _SUFFIXES:
-            plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md, .jsonl, .json or .csv file", error=False))
+            plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md, .jsonl, .json, .csv or .spacy file",
+                                        error=False))
             continue
         plan.files_read += 1
         new_items: list[ImportItem | Loose]
         try:
-            if suffix in JSONL_SUFFIXES or suffix in JSON_SUFFIXES or suffix in CSV_SUFFIXES:
-                read = read_jsonl if suffix in JSONL_SUFFIXES else read_json if suffix in JSON_SUFFIXES else read_csv
+            if suffix not in TEXT_SUFFIXES:
+                read = _READERS[suffix]
                 new_items = read(path, encoding, language, max_bytes, reviewer)
                 if not new_items:
                     plan.skipped.append(Skipped(quote_path(path), "empty file, nothing to import", error=False))
