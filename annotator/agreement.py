@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
+from annotator.model import SKIP
 from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -310,21 +311,26 @@ def compute(units: Sequence[Mapping[str, str]], categories: Sequence[str]) -> Ag
     )
 
 
-def collect_units(db: Database) -> tuple[list[dict[str, str]], list[str]]:
+def collect_units(db: Database, include_skipped: bool = False) -> tuple[list[dict[str, str]], list[str]]:
     """The sentences labeled by two or more reviewers, and the label names in scheme order.
 
     Only articles with two or more annotators are read (known from the label counts,
-    without reading any file).  A unit is one (article, start, end).  Labels outside the
-    scheme (a scheme changed after labeling) are kept and listed after the scheme's names.
+    without reading any file).  A unit is one (article, start, end), its labels named as
+    the scheme names them now.  Labels outside the scheme (a scheme changed after labeling)
+    are kept and listed after the scheme's names.  A skip decision is no rating, unless
+    ``include_skipped`` makes skip a category of its own.
     """
-    categories = list(db.scheme.names)
+    categories = [*db.scheme.names, *([SKIP] if include_skipped else [])]
+    name_of = db.scheme.name_of
     units: list[dict[str, str]] = []
     for article_id, names in sorted(db.annotators_by_article().items()):
         if len(names) < 2:
             continue
         spans: dict[tuple[int, int], dict[str, str]] = {}
         for lab in db.labels(article_id):
-            spans.setdefault((lab.start, lab.end), {})[lab.annotator] = lab.label
+            if lab.label == SKIP and not include_skipped:
+                continue
+            spans.setdefault((lab.start, lab.end), {})[lab.annotator] = name_of(lab.label)
         units.extend(unit for _, unit in sorted(spans.items()) if len(unit) >= 2)
     return units, _categories(units, categories)
 

@@ -54,11 +54,13 @@ class LabelScreen(Screen[None]):
         Binding("pageup", "page(-1)", "Page up", show=False, id="cursor.page_up", tooltip="One screen up"),
         Binding("home", "jump(0)", "First", show=False, id="cursor.first", tooltip="First sentence"),
         Binding("end", "jump(-1)", "Last", show=False, id="cursor.last", tooltip="Last sentence"),
+        Binding("0", "label('skip')", "Skip", id="label.skip",
+                tooltip="Skip: not applicable (counts as decided; left out of datasets)"),
         Binding("x,backspace", "clear", "Clear", id="label.clear", tooltip="Clear the sentence's label"),
         Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change and go back to it"),
         Binding("U,ctrl+y", "redo", "Redo", id="redo", show=False, tooltip="Make the last undone change again and go to it"),
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
-        Binding("p", "article(-1)", "Prev article", id="article.previous", tooltip="Previous article"),
+        Binding("p", "article(-1)", "Prev article", id="article.previous", show=False, tooltip="Previous article"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
         Binding("A", "agreement", "Agreement", id="agreement", show=False,
                 tooltip="Agreement between reviewers (kappa, AC1)"),
@@ -263,7 +265,9 @@ class LabelScreen(Screen[None]):
         """With --show-others: the other reviewers' labels of the cursor's sentence."""
         s = self.session
         votes = s.others.get(s.cursor, []) if s.article_total else []
-        text = ("others: " + "  ·  ".join(f"{sanitize_line(who)} {label}" for who, label in votes)) if votes \
+        name_of = s.scheme.name_of
+        text = ("others: " + "  ·  ".join(f"{sanitize_line(who)} {sanitize_line(name_of(label))}"
+                                          for who, label in votes)) if votes \
             else "others: no other reviewer has labeled this sentence"
         if text != self._others_text:
             self._others_text = text
@@ -316,12 +320,12 @@ class LabelScreen(Screen[None]):
         self.notify(sanitize_line(exc.message), title=exc.title, severity="error", timeout=10, markup=False)
 
     # -- actions --------------------------------------------------------------------
-    def action_label(self, name: str) -> None:
+    def action_label(self, label_id: str) -> None:
         if not self._guard():
             return
         s = self.session
         sentence, had_pending = s.cursor, bool(s.pending)
-        outcome = s.set_label(name)
+        outcome = s.set_label(label_id)
         if outcome == "pending":
             self._went_pending(had_pending)
             return

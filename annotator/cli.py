@@ -429,11 +429,13 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
                    "no article in two splits, stratified by label; only labeled articles; counts printed.")
 @click.option("--seed", metavar="N", default=None,
               help="With --split: the seed (a whole number) that chooses the split [default 0].")
+@click.option("--include-skipped", is_flag=True,
+              help="Keep sentences skipped as not applicable (key 0), as the label skip; left out by default.")
 @common_options
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: bool, only: tuple[str, ...],
                gold: bool, history: bool, split: str | None, seed: str | None, db: str | None,
-               annotator: str | None, spans_key: str = "sc") -> None:
+               annotator: str | None, spans_key: str = "sc", include_skipped: bool = False) -> None:
     """Export the labels as a JSON dataset (schema in the README)."""
     from annotator.export import GoldTally, render, write_file
 
@@ -457,13 +459,14 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None, labeled_only: 
         from annotator.splits import export_splits
 
         export_splits(settings.db_path, split, seed, output, fmt=fmt, annotators=set(only) or None, gold=gold,
-                      history=history, open_db=lambda: open_db(settings, readonly=True), echo=echo_err)
+                      history=history, open_db=lambda: open_db(settings, readonly=True), echo=echo_err,
+                      include_skipped=include_skipped)
         return
     tally = GoldTally() if gold else None
     with open_db(settings, readonly=True) as database:
         # Made whole before a byte is written: a damaged file stops the export with nothing out.
         data = b"".join(render(database, fmt, annotators=set(only) or None, labeled_only=labeled_only, gold=tally,
-                                  history=history, spans_key=spans_key))
+                                  history=history, spans_key=spans_key, include_skipped=include_skipped))
     if output is None:
         out = sys.stdout.buffer
         out.write(data)
@@ -529,9 +532,12 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
 
 @cli.command("agree")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--include-skipped", is_flag=True,
+              help="Count skip (not applicable) as a category of its own; by default a skip is no rating.")
 @common_options
 @click.pass_context
-def agree_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None) -> None:
+def agree_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None,
+              include_skipped: bool = False) -> None:
     """Agreement between reviewers on the sentences two or more of them labeled.
 
     Percent agreement, Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha and
@@ -542,7 +548,7 @@ def agree_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
     settings = settings_from(ctx, db, annotator)
     _require_db(settings)
     with open_db(settings, readonly=True) as database:
-        units, categories = collect_units(database)
+        units, categories = collect_units(database, include_skipped)
     report = compute(units, categories)
     if as_json:
         _json_out(report.to_json())
@@ -692,3 +698,9 @@ def main(argv: list[str] | None = None) -> None:
         where = f"{_quote(exc.filename)}: " if isinstance(exc.filename, (str, bytes, os.PathLike)) else ""
         echo_err(f"annotator: {where}{sanitize_line(exc.strerror or str(exc))}")
         sys.exit(1)
+
+
+# Its own module (the edits are in annotator.schemes); registered here, after the helpers it uses.
+from annotator.scheme_cli import scheme_cmd  # noqa: E402
+
+cli.add_command(scheme_cmd)

@@ -18,7 +18,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from annotator.adjudicate import resolutions
 from annotator.model import (
     EXPORT_SCHEMA_VERSION,
     PACKED,
+    SKIP,
     Article,
     ArticleInfo,
     Cleared,
@@ -42,6 +43,7 @@ from annotator.model import (
     Event,
     FinalCleared,
     Label,
+    LabelScheme,
     export_id,
 )
 
@@ -96,6 +98,7 @@ class GoldTally:
     disputed: int = 0  # labeled by reviewers who disagree, not decided yet: left out
     articles_with_disputes: int = 0
     stale: int = 0  # final labels chosen on votes that changed since: left out until decided again
+    skipped: int = 0  # sentences whose gold is skip: left out unless --include-skipped
 
     def report(self) -> list[str]:
         """What the gold kept and left out, for stderr after a ``--gold`` export."""
@@ -106,6 +109,9 @@ class GoldTally:
                          f"article(s)); decide them with `annotator review`")
         if self.stale:
             lines.append(self.stale_message())
+        if self.skipped:
+            lines.append(f"gold: {self.skipped} sentence(s) skipped as not applicable left out "
+                         f"(--include-skipped keeps them)")
         return lines
 
     def stale_message(self) -> str:
@@ -175,6 +181,7 @@ def read_record(line: bytes | str) -> Any:
 def article_record(
     article: Article, labels: list[Label], decisions: list[Decision] | None = None, cleared: list[Cleared] | None = None,
     final_cleared: list[FinalCleared] | None = None, history: list[Event] | None = None,
+    skipped: list[Label] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": EXPORT_SCHEMA_VERSION,
@@ -190,10 +197,40 @@ def article_record(
                      "tick": c.tick} for c in cleared or ()],
         "final_cleared": [{"start": c.start, "end": c.end, "by": c.by, "updated_at": c.updated_at, "tick": c.tick}
                           for c in final_cleared or ()],
+        # Sentences marked "skip: not applicable": decided, but no label of the dataset.
+        "skipped": [{"start": x.start, "end": x.end, "annotator": x.annotator, "updated_at": x.updated_at,
+                     "tick": x.tick} for x in skipped or ()],
         # A JSON string: each tool brings its own keys, and a loader needs one type per column.
         "meta": orjson.dumps(article.meta, option=orjson.OPT_SORT_KEYS).decode(),
         **({"history": [history_record(e) for e in history]} if history is not None else {}),
     }
+
+
+class Names:
+    """Stored label ids as the scheme names them now: exports write names, so a renamed
+    label exports under its new name (ids equal names until a label is renamed)."""
+
+    def __init__(self, scheme: LabelScheme) -> None:
+        self.renamed = {d.id: d.name for d in scheme.labels if d.id != d.name}
+
+    def labels(self, xs: list[Label]) -> list[Label]:
+        m = self.renamed
+        return [replace(x, label=m[x.label]) if x.label in m else x for x in xs] if m else xs
+
+    def _votes(self, votes: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        return tuple((who, self.renamed.get(v, v)) for who, v in votes)
+
+    def decisions(self, xs: list[Decision]) -> list[Decision]:
+        m = self.renamed
+        return [replace(x, label=m.get(x.label, x.label), votes=self._votes(x.votes)) for x in xs] if m else xs
+
+    def events(self, xs: list[Event]) -> list[Event]:
+        m = self.renamed
+        if not m:
+            return xs
+        return [replace(e, label=m.get(e.label, e.label) if e.label else e.label,
+                        before=m.get(e.before, e.before) if e.before else e.before, votes=self._votes(e.votes))
+                for e in xs]
 
 
 @dataclass(slots=True)
@@ -204,10 +241,11 @@ class _Row:
     cleared: list[Cleared]
     final_cleared: list[FinalCleared]
     history: list[Event] | None
+    skipped: list[Label]
 
     def record(self) -> dict[str, Any]:
         return article_record(self.article, self.labels, self.decisions, self.cleared, self.final_cleared,
-                              self.history)
+                              self.history, self.skipped)
 
 
 def _infos(db: Database, articles: set[str] | None) -> list[ArticleInfo]:
@@ -216,15 +254,22 @@ def _infos(db: Database, articles: set[str] | None) -> list[ArticleInfo]:
 
 
 def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, history: bool = False,
-              articles: set[str] | None = None) -> Iterator[_Row]:
+              articles: set[str] | None = None, include_skipped: bool = False) -> Iterator[_Row]:
+    """Each article's decisions, labels named as the scheme names them now; skip decisions
+    apart (``skipped``) unless ``include_skipped`` keeps them among the labels."""
+    names = Names(db.scheme)
     for info in _infos(db, articles):
-        labels = db.labels(info.id)
-        decisions = db.decisions(info.id)
+        labels = names.labels(db.labels(info.id))
+        skipped = [] if include_skipped else [x for x in labels if x.label == SKIP]
+        if skipped:
+            labels = [x for x in labels if x.label != SKIP]
+        decisions = names.decisions(db.decisions(info.id))
         cleared = db.cleared(info.id)
         final_cleared = db.final_cleared(info.id)
-        events = db.history(info.id) + db.history(info.id, final=True) if history else None
+        events = names.events(db.history(info.id) + db.history(info.id, final=True)) if history else None
         if annotators is not None:
             labels = [lab for lab in labels if lab.annotator in annotators]
+            skipped = [lab for lab in skipped if lab.annotator in annotators]
             decisions = [d for d in decisions if d.by in annotators]
             cleared = [c for c in cleared if c.annotator in annotators]
             final_cleared = [c for c in final_cleared if c.by in annotators]
@@ -232,19 +277,25 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
                 events = [e for e in events if e.who in annotators]
         if labeled_only and not labels and not decisions:
             continue
-        yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events)
+        yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events, skipped)
 
 
-def _gold_rows(db: Database, tally: GoldTally,
-               articles: set[str] | None = None) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
-    """Articles with at least one final label, each with its gold spans."""
+def _gold_rows(db: Database, tally: GoldTally, articles: set[str] | None = None,
+               include_skipped: bool = False) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
+    """Articles with at least one final label, each with its gold spans (a sentence whose
+    final label is skip is left out and counted, unless ``include_skipped``)."""
+    names = Names(db.scheme)
     for info in _infos(db, articles):
-        labels = db.labels(info.id)
-        decisions = db.decisions(info.id)
+        labels = names.labels(db.labels(info.id))
+        decisions = names.decisions(db.decisions(info.id))
         if not labels and not decisions:
             continue
         article = db.get_article(info.id)
         spans = gold_spans(article, labels, decisions, tally)
+        if not include_skipped:
+            kept = [sp for sp in spans if sp["label"] != SKIP]
+            tally.skipped += len(spans) - len(kept)
+            spans = kept
         if spans:
             yield article, spans
 
@@ -262,12 +313,17 @@ def _tasks(fmt: str, tasks: Iterable[Task], spans_key: str, labels: tuple[str, .
     yield from writers[fmt]()
 
 
+def _label_names(db: Database, include_skipped: bool) -> tuple[str, ...]:
+    """The categories a dataset may hold: the scheme's labels, and skip when it is kept."""
+    return (*db.scheme.names, SKIP) if include_skipped else db.scheme.names
+
+
 def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | None = None,
-                 spans_key: str = "sc") -> Iterator[bytes]:
-    rows = _gold_rows(db, tally, articles)
+                 spans_key: str = "sc", include_skipped: bool = False) -> Iterator[bytes]:
+    rows = _gold_rows(db, tally, articles, include_skipped)
     if fmt in TASK_FORMATS:
         tasks = (Task(a, tuple((sp["start"], sp["end"], sp["label"]) for sp in spans), tool.GOLD) for a, spans in rows)
-        yield from _tasks(fmt, tasks, spans_key, db.scheme.names)
+        yield from _tasks(fmt, tasks, spans_key, _label_names(db, include_skipped))
         return
     if fmt in ("sentences", "csv"):
         flat = (
@@ -288,7 +344,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
     records = []
     for article, spans in rows:
         rec = article_record(article, [])
-        del rec["final"], rec["cleared"], rec["final_cleared"]
+        del rec["final"], rec["cleared"], rec["final_cleared"], rec["skipped"]
         rec["spans"] = spans
         if fmt == "jsonl":
             yield jsonl_line(rec)
@@ -300,33 +356,35 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
 
 def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labeled_only: bool = False,
            gold: GoldTally | None = None, history: bool = False,
-           articles: set[str] | None = None, spans_key: str = "sc") -> Iterator[bytes]:
+           articles: set[str] | None = None, spans_key: str = "sc", include_skipped: bool = False) -> Iterator[bytes]:
     """The export as chunks of bytes (UTF-8 JSON, one trailing newline per record).
 
     With ``gold``, one final label per sentence (``source`` "unanimous" or "adjudicated");
     sentences still in dispute, and final labels chosen on votes that changed since (stale),
     are left out and counted in ``gold``.  With ``history``, each article record also
     carries every decision made on it (jsonl and json only), so undo travels too.  With
-    ``articles``, only those articles (a split, say).
+    ``articles``, only those articles (a split, say).  Sentences skipped as not applicable
+    are no labels of a dataset: left out (the article records list them as ``skipped``, so
+    they travel) unless ``include_skipped`` keeps them as the label ``skip``.
     """
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
     if fmt == "label-studio-config":
-        yield tool.label_studio_config(db.scheme.names)
+        yield tool.label_studio_config(_label_names(db, include_skipped))
         return
     if gold is not None:
-        yield from _render_gold(db, fmt, gold, articles, spans_key)
+        yield from _render_gold(db, fmt, gold, articles, spans_key, include_skipped)
         return
     if history and fmt not in ("jsonl", "json"):
         raise ExportError("--history needs --format jsonl or json: a sentence row has no room for a history")
-    rows = _selected(db, annotators, labeled_only or fmt not in ("jsonl", "json"), history, articles)
+    rows = _selected(db, annotators, labeled_only or fmt not in ("jsonl", "json"), history, articles, include_skipped)
     if fmt in TASK_FORMATS:
         tasks = (
             Task(row.article, tuple((x.start, x.end, x.label) for x in row.labels if x.annotator == who), who)
             for row in rows
             for who in sorted({x.annotator for x in row.labels})
         )
-        yield from _tasks(fmt, tasks, spans_key, db.scheme.names)
+        yield from _tasks(fmt, tasks, spans_key, _label_names(db, include_skipped))
         return
     if fmt == "jsonl":
         for row in rows:

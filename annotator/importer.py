@@ -50,6 +50,7 @@ from annotator.names import is_name
 from annotator.model import (
     EVENT_OPS,
     PACKED,
+    SKIP,
     Article,
     Cleared,
     Decision,
@@ -639,10 +640,6 @@ def _article_from_text(text: str, sources: tuple[str, ...], language: str, title
 # Keys of a JSONL line that annotator reads; any other key of a line from another tool is
 # kept in ``meta`` (unless meta has it already), so nothing in the file is lost.
 _JSONL_KEYS = frozenset({"text", "id", "title", "meta", "sentences", "spans"})
-_EXPORT_KEYS = frozenset(
-    {"schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final", "cleared",
-     "final_cleared", "history", "meta"}
-)
 
 
 def _exact(lab: Label, file: str) -> Proposed:
@@ -706,7 +703,10 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     elif our_exports.is_gold(obj):
         labels, problems, notes = our_exports.gold(obj, ctx)
     else:
-        labels, problems, notes = [_exact(lab, ctx.file) for lab in _labels_from_export(obj, art.id, where)], [], []
+        exported = [*_labels_from_export(obj, art.id, where),
+                    *(Label(art.id, start, end, SKIP, who, when, tick) for start, end, who, when, tick in
+                      _clears_from_export(obj, "skipped", "annotator", where))]
+        labels, problems, notes = [_exact(lab, ctx.file) for lab in exported], [], []
     return ImportItem(art, [], decisions, cleared, final_cleared, events, labels,
                       [(ctx.file, r) for r in problems], [(ctx.file, n) for n in notes])
 
@@ -1102,11 +1102,11 @@ class CheckedLabels:
     notes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (file, note template) -> how many
 
 
-def _unfit(scheme: LabelScheme, name: str, p: Proposed, names_ok: dict[str, bool]) -> str | None:
+def _unfit(scheme: LabelScheme, label_id: str | None, p: Proposed, names_ok: dict[str, bool]) -> str | None:
     """Why a label placed on a sentence still cannot be imported (None: it can).
     ``names_ok`` remembers each reviewer name's check: a file names few people many times."""
-    if scheme.get(name) is None:
-        return f"unknown label \"{shown_label(name)}\""
+    if label_id is None or not scheme.takes(label_id):
+        return f"unknown label \"{shown_label(p.label)}\""
     if not p.annotator.strip():
         return "no annotator name"
     ok = names_ok.get(p.annotator)
@@ -1152,6 +1152,27 @@ def _drop_ties(placed: list[tuple[Proposed, Label | Decision]], out: CheckedLabe
             out.labels.append(rec)
 
 
+def label_id(scheme: LabelScheme, name: str) -> str | None:
+    """The id a file's label name is stored as: skip, a live label's name, or its id (a file
+    from before a rename); None if the scheme has no such label."""
+    return SKIP if name == SKIP else scheme.id_for(name)
+
+
+def _stored_ids(scheme: LabelScheme, plan: ImportPlan) -> None:
+    """Our own export's final labels and history name labels as the scheme that wrote them
+    named them: store them by this scheme's ids (a name it does not know stays, and the
+    merge counts it as not importable)."""
+    def lid(name: str) -> str:
+        return label_id(scheme, name) or name
+
+    for item in plan.items:
+        item.decisions = [dataclasses.replace(d, label=lid(d.label), votes=tuple((w, lid(v)) for w, v in d.votes))
+                          for d in item.decisions]
+        item.events = [dataclasses.replace(e, label=lid(e.label) if e.label else e.label,
+                                           before=lid(e.before) if e.before else e.before,
+                                           votes=tuple((w, lid(v)) for w, v in e.votes)) for e in item.events]
+
+
 def check_labels(
     plan: ImportPlan, scheme: LabelScheme, stored: Callable[[str], Article | None] = lambda aid: None
 ) -> CheckedLabels:
@@ -1161,11 +1182,13 @@ def check_labels(
     article: one already in the database keeps its own segmentation), use a label of
     ``scheme``, name its annotator and carry an ISO time: what ``annotator verify`` checks.
     Another tool's label name matches the scheme's regardless of case (Prodigy writes
-    ``CLAIM``).  Rows of our ``sentences`` export find their article by id, in the database
-    or in this import.
+    ``CLAIM``).  A name is stored as its label's id (a file from before a rename may name
+    the label by its id).  Rows of our ``sentences`` export find their article by id, in
+    the database or in this import.
     """
     out = CheckedLabels()
-    by_case = {n.casefold(): n for n in scheme.names}
+    by_case = {**{d.id.casefold(): d.id for d in scheme.live}, **{d.name.casefold(): d.id for d in scheme.live},
+               SKIP: SKIP}
     planned = {i.article.id: i.article for i in plan.items}
     cache: dict[str, Sentences | None] = {}
     names_ok: dict[str, bool] = {}
@@ -1180,14 +1203,15 @@ def check_labels(
         if isinstance(at, str):
             out.skipped[(p.file, at)] += 1
             return
-        name = p.label if p.exact or scheme.get(p.label) else by_case.get(p.label.casefold(), p.label)
-        why = _unfit(scheme, name, p, names_ok)
-        if why is not None:
-            out.skipped[(p.file, why)] += 1
+        lid = label_id(scheme, p.label) if p.exact else label_id(scheme, p.label) or by_case.get(p.label.casefold())
+        why = _unfit(scheme, lid, p, names_ok)
+        if why is not None or lid is None:
+            out.skipped[(p.file, why or "")] += 1
         elif p.final:
-            placed.append((p, Decision(aid, *at, name, p.annotator, p.reason, p.updated_at, p.votes, p.tick)))
+            votes = tuple((who, label_id(scheme, v) or v) for who, v in p.votes)
+            placed.append((p, Decision(aid, *at, lid, p.annotator, p.reason, p.updated_at, votes, p.tick)))
         else:
-            placed.append((p, Label(aid, *at, name, p.annotator, p.updated_at, p.tick)))
+            placed.append((p, Label(aid, *at, lid, p.annotator, p.updated_at, p.tick)))
 
     for item in plan.items:
         for lab in item.labels:  # given as Labels (by a caller, not read from a file)
@@ -1214,6 +1238,8 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
         plan, db.scheme, lambda aid: None if aid in added_set or not db.has_article(aid) else db.get_article(aid)
     )
     labels = checked.labels
+    if any(d.id != d.name for d in db.scheme.labels):
+        _stored_ids(db.scheme, plan)
     first = len(plan.items)
     on_labels = None if progress is None else (lambda n: progress(first + n))
     decisions = [d for i in plan.items for d in i.decisions] + checked.decisions

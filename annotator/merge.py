@@ -65,11 +65,10 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
     check_source(other_path)
     report = MergeReport(other_path)
     with Database.open(other_path, readonly=True, create=False) as other:
-        if other.scheme.names != db.scheme.names:
-            report.notes.append(
-                f"its labels are {', '.join(other.scheme.names)}, this database's are {', '.join(db.scheme.names)}; "
-                "labels outside this database's scheme were skipped"
-            )
+        from annotator.schemes import union
+
+        scheme, notes = union(db.scheme, other.scheme)
+        report.notes.extend(notes)
         # Read everything first: a damaged file in the other database stops the merge before any write.
         new_articles: list[Article] = []
         labels: list[Label] = []
@@ -89,6 +88,8 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
             events.extend(other.history(info.id, final=True))
             if info.assigned:
                 plan[info.id] = info.assigned
+        if scheme != db.scheme:
+            db.set_scheme(scheme)  # labels are matched by id, so theirs land on the same labels as ours
         if new_articles:
             added, _ = db.add_articles(new_articles)
             report.new_articles = len(added)

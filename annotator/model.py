@@ -24,7 +24,7 @@ EXPORT_ID_PREFIX = "art_"
 # `datasets` types a JSON Lines column from the file's first 10 MB, so an empty list there
 # (typed null) makes every later record fail to load.  jsonl writes them as JSON strings,
 # typed the same on every row; the json array, read whole, keeps them nested.
-PACKED = ("spans", "final", "cleared", "final_cleared", "history")
+PACKED = ("spans", "final", "cleared", "final_cleared", "skipped", "history")
 
 
 def export_id(article_id: str) -> str:
@@ -181,37 +181,118 @@ def stamp_text(updated_at: str, tick: int) -> str:
     return f"{updated_at}/{tick}"
 
 
+# The decision "skip: not applicable" (key 0): stored as this label id on a sentence, never
+# a label of the scheme; it counts as decided, and datasets leave it out unless asked.
+SKIP = "skip"
+# The label keys a scheme may not take: digits are given by the scheme's order (1-9), and
+# 0 is skip.  The app's own keys are in ``annotator.keymap``.
+MAX_DIGIT_LABELS = 9
+
+
 @dataclass(frozen=True, slots=True)
 class LabelDef:
+    """One label of a scheme.  ``id`` is what the database stores on each sentence, fixed when
+    the label is made (its first name), so a rename changes only ``name``; ``keys`` are its
+    letter keys (its digit is its place in the scheme).  A removed label stays ``retired``,
+    so the history that names it still reads."""
+
     name: str
     keys: tuple[str, ...]
     description: str = ""
+    id: str = ""
+    color: str = ""
+    retired: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            object.__setattr__(self, "id", self.name)
 
 
 @dataclass(frozen=True, slots=True)
 class LabelScheme:
-    """The set of labels a project uses; stored with the database so it can change later."""
+    """The set of labels a project uses; stored with the database so it can change later.
+
+    ``labels`` holds the live labels in order and then the retired ones."""
 
     labels: tuple[LabelDef, ...]
 
     @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(d.name for d in self.labels)
+    def live(self) -> tuple[LabelDef, ...]:
+        return tuple(d for d in self.labels if not d.retired)
 
-    def get(self, name: str) -> LabelDef | None:
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The live labels' names, in order (what people see and exports write)."""
+        return tuple(d.name for d in self.live)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The live labels' ids, in order (what the database stores)."""
+        return tuple(d.id for d in self.live)
+
+    def get(self, label_id: str) -> LabelDef | None:
+        """The live label stored as ``label_id``."""
         for d in self.labels:
-            if d.name == name:
+            if d.id == label_id and not d.retired:
                 return d
         return None
 
+    def known(self, label_id: str) -> bool:
+        """Whether ``label_id`` is or was a label of this scheme (history may name a retired one)."""
+        return any(d.id == label_id for d in self.labels)
+
+    def takes(self, label_id: str) -> bool:
+        """Whether a sentence may hold ``label_id`` now: a live label, or skip."""
+        return label_id == SKIP or self.get(label_id) is not None
+
+    def knows(self, label_id: str) -> bool:
+        """Whether a history may name ``label_id``: a label live or retired, or skip."""
+        return label_id == SKIP or self.known(label_id)
+
+    def by_name(self, name: str) -> LabelDef | None:
+        for d in self.labels:
+            if d.name == name and not d.retired:
+                return d
+        return None
+
+    def id_for(self, name: str) -> str | None:
+        """The id a file's label name stands for: a live label's name, else a live label's id
+        (a file written before a rename names the label by its old name, its id)."""
+        d = self.by_name(name) or self.get(name)
+        return d.id if d is not None else None
+
+    def name_of(self, label_id: str) -> str:
+        """What to show or export for a stored id (a retired label's last name; skip as skip)."""
+        for d in self.labels:
+            if d.id == label_id:
+                return d.name
+        return label_id
+
+    def keys_of(self, d: LabelDef) -> tuple[str, ...]:
+        """All keys of a live label: its digit (its place, 1-9) and its letter keys."""
+        place = self.live.index(d)
+        return ((str(place + 1),) if place < MAX_DIGIT_LABELS else ()) + d.keys
+
     def to_json(self) -> list[dict[str, Any]]:
-        return [{"name": d.name, "keys": list(d.keys), "description": d.description} for d in self.labels]
+        out = []
+        for d in self.labels:
+            rec: dict[str, Any] = {"id": d.id, "name": d.name, "keys": list(d.keys), "description": d.description}
+            if d.color:
+                rec["color"] = d.color
+            if d.retired:
+                rec["retired"] = True
+            out.append(rec)
+        return out
 
     @classmethod
     def from_json(cls, data: list[dict[str, Any]]) -> LabelScheme:
+        # Schemes written before label ids kept digits among the keys and no id: the digit is
+        # the place now, and the id is the name.
         return cls(
             tuple(
-                LabelDef(str(d["name"]), tuple(str(k) for k in d.get("keys", ())), str(d.get("description", "")))
+                LabelDef(str(d["name"]), tuple(str(k) for k in d.get("keys", ()) if not str(k).isdigit()),
+                         str(d.get("description", "")), str(d.get("id") or d["name"]), str(d.get("color", "")),
+                         d.get("retired") is True)
                 for d in data
             )
         )
@@ -219,9 +300,9 @@ class LabelScheme:
 
 DEFAULT_SCHEME = LabelScheme(
     (
-        LabelDef("claim", ("1", "c"), "An assertion of fact or opinion that could be checked."),
-        LabelDef("quote", ("2", "q"), "Reported speech: a direct or indirect quotation with its attribution."),
-        LabelDef("background", ("3", "b"), "Context, scene-setting or boilerplate."),
+        LabelDef("claim", ("c",), "An assertion of fact or opinion that could be checked."),
+        LabelDef("quote", ("q",), "Reported speech: a direct or indirect quotation with its attribution."),
+        LabelDef("background", ("b",), "Context, scene-setting or boilerplate."),
     )
 )
 

@@ -131,7 +131,7 @@ class Session:
         return self.labels[sentence], False
 
     def set_label(self, name: str) -> Outcome:
-        """Label the cursor's sentence."""
+        """Label the cursor's sentence (``name``: the label's id, or skip)."""
         if self.article is None or not self.labels:
             return "unchanged"
         if self.pending:

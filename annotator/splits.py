@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from annotator.errors import ExportError, InputError
+from annotator.model import SKIP
 from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -303,22 +304,29 @@ class _Read:
     left_out: int = 0
 
 
-def _read_counts(db: Database, annotators: set[str] | None, gold: GoldTally | None) -> _Read:
-    from annotator.export import gold_spans
+def _read_counts(db: Database, annotators: set[str] | None, gold: GoldTally | None,
+                 include_skipped: bool = False) -> _Read:
+    """Labels per article by name (as exported); skip decisions only if they are exported."""
+    from annotator.export import Names, gold_spans
 
     read = _Read()
+    names = Names(db.scheme)
     for info in db.article_infos():
-        labels = db.labels(info.id)
+        labels = names.labels(db.labels(info.id))
         if annotators is not None:
             labels = [lab for lab in labels if lab.annotator in annotators]
         counts: dict[str, int] = {}
         if gold is not None:
-            decisions = db.decisions(info.id)
+            decisions = names.decisions(db.decisions(info.id))
             spans = gold_spans(db.get_article(info.id), labels, decisions, gold) if labels or decisions else []
+            if not include_skipped:
+                spans = [sp for sp in spans if sp["label"] != SKIP]
             for sp in spans:
                 counts[sp["label"]] = counts.get(sp["label"], 0) + 1
             n_sentences = len(spans)
         else:
+            if not include_skipped:
+                labels = [lab for lab in labels if lab.label != SKIP]
             for lab in labels:
                 counts[lab.label] = counts.get(lab.label, 0) + 1
             n_sentences = len({(lab.start, lab.end) for lab in labels})
@@ -332,7 +340,8 @@ def _read_counts(db: Database, annotators: set[str] | None, gold: GoldTally | No
 
 def export_splits(db_path: Path, split: str | None, seed_text: str | None, folder: Path | None, *, fmt: str,
                   annotators: set[str] | None, gold: bool, history: bool,
-                  open_db: Callable[[], AbstractContextManager[Database]], echo: Callable[[str], None]) -> None:
+                  open_db: Callable[[], AbstractContextManager[Database]], echo: Callable[[str], None],
+                  include_skipped: bool = False) -> None:
     """``annotator export --split``: check everything, read the database once, make every
     file, then write them (each atomically) and print the counts."""
     from annotator.export import GoldTally, render, write_file
@@ -348,7 +357,7 @@ def export_splits(db_path: Path, split: str | None, seed_text: str | None, folde
     _check_folder(db_path, folder, targets)
     tally = GoldTally() if gold else None
     with open_db() as db:
-        read = _read_counts(db, annotators, tally)
+        read = _read_counts(db, annotators, tally, include_skipped)
         if not read.labels:
             what = "a gold label" if gold else "a label" + (f" by {', '.join(sorted(annotators))}" if annotators else "")
             raise ExportError(f"no article has {what}, so there is nothing to split; nothing was written")
@@ -358,9 +367,10 @@ def export_splits(db_path: Path, split: str | None, seed_text: str | None, folde
             members[name].add(aid)
         # Every file made before any is written: a damaged database stops it with nothing out.
         data = {name: b"".join(render(db, fmt, annotators=annotators, labeled_only=True,
-                                      gold=GoldTally() if gold else None, history=history, articles=members[name]))
+                                      gold=GoldTally() if gold else None, history=history, articles=members[name],
+                                      include_skipped=include_skipped))
                 for name in spec.names}
-        label_names = list(db.scheme.names)
+        label_names = [*db.scheme.names, *([SKIP] if include_skipped else [])]
     per_split = count_splits(assignment, spec.names, read.sentences, read.labels)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -64,7 +64,7 @@ class Stats:
 def compute(db: Database, extra_annotator: str | None = None) -> Stats:
     """``extra_annotator`` (the current user) is listed even before their first label."""
     infos = db.article_infos()
-    names = list(db.scheme.names)
+    names = list(db.scheme.ids)
     total_sentences = sum(i.n_sentences for i in infos)
     overall: dict[str, int] = dict.fromkeys(names, 0)
     for counts in db.label_counts().values():
@@ -91,10 +91,17 @@ def compute(db: Database, extra_annotator: str | None = None) -> Stats:
                 a_labeled += min(n, info.n_sentences)
             for label, c in counts.items():
                 per_label[label] = per_label.get(label, 0) + c
-        people.append(AnnotatorStats(name, sum(per_label.values()), per_label, done,
+        people.append(AnnotatorStats(name, sum(per_label.values()), _named(db, per_label), done,
                                      a_articles, a_done, a_sentences, a_labeled))
     unassigned = sum(1 for i in infos if not i.assigned) if assigned else 0
-    return Stats(len(infos), total_sentences, sum(overall.values()), overall, people, assigned, unassigned)
+    return Stats(len(infos), total_sentences, sum(overall.values()), _named(db, overall), people, assigned,
+                 unassigned)
+
+
+def _named(db: Database, counts: dict[str, int]) -> dict[str, int]:
+    """Counts by stored label id, keyed by the names the scheme gives them now (skip as skip:
+    a sentence skipped is decided, so it counts toward progress)."""
+    return {db.scheme.name_of(k): v for k, v in counts.items()}
 
 
 def format_text(stats: Stats, db_path: str) -> str:

@@ -165,7 +165,7 @@ def _check_labels(
     """``spans`` None: the article is damaged, so offsets cannot be checked (that is reported already)."""
     sentences = set(spans) if spans is not None else None
     seen: set[tuple[int, int, str]] = set()
-    names = ", ".join(scheme.names)
+    names = ", ".join((*scheme.ids, "skip"))
     for doc_id, d in (data.get("labels") or {}).items():
         report.labels += 1
         where = f"label record {doc_id}"
@@ -176,7 +176,7 @@ def _check_labels(
             continue
         if sentences is not None and (start, end) not in sentences:
             report.add(ERROR, path, f"{where}: {start}-{end} is not a sentence of the article")
-        if not isinstance(name, str) or scheme.get(name) is None:
+        if not isinstance(name, str) or not scheme.takes(name):
             report.add(ERROR, path, f"{where}: label {_short(name)} is not in the label scheme ({names})")
         if not isinstance(who, str) or not who.strip():
             report.add(ERROR, path, f"{where}: the annotator is {_short(who)}, not a name")
@@ -235,8 +235,8 @@ def _check_event(
     who = d["by" if final else "annotator"]
     if sentences is not None and (start, end) not in sentences:
         report.add(ERROR, path, f"{where}: {start}-{end} is not a sentence of the article")
-    if label is not None and scheme.get(label) is None:
-        report.add(ERROR, path, f"{where}: label {_short(label)} is not in the label scheme ({', '.join(scheme.names)})")
+    if label is not None and not scheme.knows(label):
+        report.add(ERROR, path, f"{where}: label {_short(label)} is not in the label scheme ({', '.join((*scheme.ids, 'skip'))})")
     if not who.strip():
         report.add(ERROR, path, f"{where}: {'the adjudicator' if final else 'the annotator'} is {_short(who)}, not a name")
     if not is_iso_time(at):
@@ -249,7 +249,7 @@ def _check_final(
 ) -> None:
     """The adjudicated labels (table ``final``): one per sentence, with who chose it and when."""
     seen: set[tuple[int, int]] = set()
-    names = ", ".join(scheme.names)
+    names = ", ".join((*scheme.ids, "skip"))
     for doc_id, d in (data.get("final") or {}).items():
         where = f"final-label record {doc_id}"
         before = report.errors
@@ -262,7 +262,7 @@ def _check_final(
         if (start, end) in seen:
             report.add(ERROR, path, f"{where}: a second final label for {start}-{end}")
         seen.add((start, end))
-        if not isinstance(name, str) or scheme.get(name) is None:
+        if not isinstance(name, str) or not scheme.takes(name):
             report.add(ERROR, path, f"{where}: label {_short(name)} is not in the label scheme ({names})")
         if not isinstance(who, str) or not who.strip():
             report.add(ERROR, path, f"{where}: the adjudicator is {_short(who)}, not a name")

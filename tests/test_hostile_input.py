@@ -331,7 +331,7 @@ def test_many_files_and_junk_notes_are_summed_up(capsys: pytest.CaptureFixture[s
     assert out == "300 new article(s), 0 already present, 600 sentence(s) added\n"
     lines = err.splitlines()
     assert len(lines) == 21
-    assert lines[-1] == "skipped: 280 more file(s): 280 not a .txt, .md, .jsonl, .json or .csv file"
+    assert lines[-1] == "skipped: 280 more file(s): 280 not a .txt, .md, .jsonl, .json, .csv or .spacy file"
 
 
 # ----------------------------------------------------------------------------- JSONL

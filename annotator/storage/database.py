@@ -218,6 +218,36 @@ class Database:
         mode = "closed" if self._closed else "read-only" if self.readonly else "writable"
         return f"<Database {self.path} {mode}, {len(self._infos)} articles>"
 
+    # ----------------------------------------------------------------- label scheme
+
+    def set_scheme(self, scheme: LabelScheme) -> None:
+        """Store a new label scheme (see ``annotator.schemes``), in one write of the index.
+
+        Every label id the old scheme knew must still be there, live or retired: the labels
+        and histories on disk are stored by id.  A label may be retired only while no
+        sentence holds it (see :meth:`label_usage`)."""
+        self._check_writable()
+        ids = [d.id for d in scheme.labels]
+        if len(set(ids)) != len(ids) or not scheme.live:
+            raise ValueError("a scheme needs a live label and every id once")
+        lost = [d.id for d in self._scheme.labels if not scheme.known(d.id)]
+        if lost:
+            raise ValueError(f"label ids {lost} would be forgotten; retire them instead")
+        Table(self._index, "project").update({"scheme": scheme.to_json()})
+        self._scheme = scheme
+
+    def label_usage(self) -> dict[str, int]:
+        """Label id -> how many sentences hold it, as a reviewer's label or a final label
+        (reads every labels file: for scheme changes, not for the app's keys)."""
+        used: dict[str, int] = {}
+        for counts in self.label_counts().values():
+            for lid, n in counts.items():
+                used[lid] = used.get(lid, 0) + n
+        for aid in self._infos:
+            for d in self.decisions(aid):
+                used[d.label] = used.get(d.label, 0) + 1
+        return used
+
     # ----------------------------------------------------------------- articles
 
     @property
@@ -710,7 +740,7 @@ class Database:
                 progress(n)
         writes: list[tuple[LabelFile, State]] = []
         for lf, ok in plans:
-            new = join(lf.state, ok, result, now)
+            new = join(lf.state, ok, result, now, self._scheme.takes)
             if new != lf.state.sorted():
                 writes.append((lf, new))
         if writes:
@@ -863,21 +893,21 @@ class Database:
         return (
             (e.start, e.end) in sentences
             and is_name(e.who)
-            and (e.label is None or self._scheme.get(e.label) is not None)
+            and (e.label is None or self._scheme.knows(e.label))
             and (e.before is None or isinstance(e.before, str))
         )
 
     def _label_ok(self, label: Label, sentences: frozenset[tuple[int, int]]) -> bool:
         return (
             (label.start, label.end) in sentences
-            and self._scheme.get(label.label) is not None
+            and self._scheme.takes(label.label)
             and isinstance(label.annotator, str)
             and bool(label.annotator)
             and isinstance(label.updated_at, str)
         )
 
     def _decision_ok(self, d: Decision, sentences: frozenset[tuple[int, int]]) -> bool:
-        return (d.start, d.end) in sentences and self._scheme.get(d.label) is not None and bool(d.by)
+        return (d.start, d.end) in sentences and self._scheme.takes(d.label) and bool(d.by)
 
     def _check_label(self, label: Label) -> None:
         if label.article_id not in self._infos:

@@ -60,9 +60,13 @@ def read_index(path: Path, data: Data) -> tuple[LabelScheme, int, list[tuple[int
     if not scheme.labels:
         raise corrupt(path, "the project record has no valid label scheme")
     for ld in scheme.labels:
-        if not is_name(ld.name) or not all(is_name(k) for k in ld.keys):
-            raise corrupt(path, f"label {sanitize_line(ld.name[:40])!r} of the scheme has a name or key that is "
+        if not is_name(ld.name) or not is_name(ld.id) or not all(is_name(k) for k in ld.keys):
+            raise corrupt(path, f"label {sanitize_line(ld.name[:40])!r} of the scheme has a name, id or key that is "
                                 "empty, too long or not printable")
+    ids = [ld.id for ld in scheme.labels]
+    names = list(scheme.names)
+    if len(set(ids)) != len(ids) or len(set(names)) != len(names) or not scheme.live:
+        raise corrupt(path, "the label scheme names a label or id twice, or has no live label")
     rows = []
     seen: set[str] = set()
     for doc_id, d in data.get("articles", {}).items():

@@ -74,11 +74,16 @@ class Incoming:
     events: list[Event] = field(default_factory=list)
 
 
-def _as_records(inc: Incoming) -> tuple[list[Label | Cleared], list[Decision | FinalCleared]]:
-    """Every decision as a state record; an event counts as the state it left."""
+def _as_records(inc: Incoming, takes: Callable[[str], bool] | None = None,
+                ) -> tuple[list[Label | Cleared], list[Decision | FinalCleared]]:
+    """Every decision as a state record; an event counts as the state it left, unless it
+    left a label a sentence may no longer hold (``takes``: one removed from the scheme
+    here), which stays history only."""
     mine: list[Label | Cleared] = [*inc.labels, *inc.cleared]
     final: list[Decision | FinalCleared] = [*inc.decisions, *inc.final_cleared]
     for e in inc.events:
+        if takes is not None and e.label is not None and not takes(e.label):
+            continue
         if e.final:
             final.append(
                 Decision(e.article_id, e.start, e.end, e.label, e.who, e.reason, e.updated_at, e.votes, e.tick)
@@ -117,10 +122,11 @@ def _latest(records: Iterable[_R], key: Callable[[_R], _KeyT], order: Callable[[
     return best
 
 
-def join(state: State, inc: Incoming, result: MergeResult, now: datetime) -> State:
+def join(state: State, inc: Incoming, result: MergeResult, now: datetime,
+         takes: Callable[[str], bool] | None = None) -> State:
     """``state`` joined with ``inc``; counts what changed in ``result``."""
     new = state.copy()
-    mine, final = _as_records(inc)
+    mine, final = _as_records(inc, takes)
     # One decision comes as its state record and as its history event: count it once.
     stamps = {(r.annotator, r.start, r.end, False, r.updated_at, r.tick) for r in mine}
     stamps |= {(f.by, f.start, f.end, True, f.updated_at, f.tick) for f in final}

@@ -35,7 +35,7 @@ from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 from annotator.layout import Layout, wrap_article
-from annotator.model import LabelScheme, Span
+from annotator.model import SKIP, LabelScheme, Span
 from annotator.sanitize import sanitize
 
 LABEL_STYLES = 6  # label colours cycle through this many component classes
@@ -176,6 +176,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         "article-view--cursor-bar",
         "article-view--gutter",
         "article-view--pending",
+        "article-view--skip",
         *(f"article-view--label-{i}" for i in range(1, LABEL_STYLES + 1)),
         *(f"article-view--marker-{i}" for i in range(1, LABEL_STYLES + 1)),
     }
@@ -191,6 +192,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         & > .article-view--cursor-bar { color: $foreground; text-style: bold; }
         & > .article-view--gutter { color: $foreground-muted; }
         & > .article-view--pending { color: $error; text-style: italic; }
+        & > .article-view--skip { color: $foreground-muted; text-style: italic; }
         & > .article-view--label-1 { color: $warning; }
         & > .article-view--label-2 { color: $success; }
         & > .article-view--label-3 { color: $primary; }
@@ -221,8 +223,11 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
     def __init__(self, scheme: LabelScheme, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.scheme = scheme
-        self._label_class = {name: (i % LABEL_STYLES) + 1 for i, name in enumerate(scheme.names)}
-        self._marker_width = min(max((len(n) for n in scheme.names), default=4), 12)
+        # Stored label ids -> component class, by place; a label given its own colour in the
+        # scheme takes it instead of the theme's.
+        self._label_class = {d.id: (i % LABEL_STYLES) + 1 for i, d in enumerate(scheme.live)}
+        self._own_colour = {d.id: Style(color=d.color) for d in scheme.live if d.color}
+        self._marker_width = min(max((len(n) for n in (*scheme.names, SKIP)), default=4), 12)
         self._gutter_width = 1 + self._marker_width + 2  # cursor bar, label marker, two spaces
         self._text = ""
         self._sentences: Sequence[Span] = ()
@@ -536,6 +541,14 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             self._finished(line_no, box, text_width, ahead=True)
 
 
+    def _label_style(self, label: str, *, marker: bool = False) -> Style:
+        if label == SKIP:
+            return self._style("article-view--skip")
+        own = self._own_colour.get(label)
+        if own is not None:
+            return own + Style(bold=True) if marker else own
+        return self._style(f"article-view--{'marker' if marker else 'label'}-{self._label_class.get(label, 1)}")
+
     def _style(self, name: str) -> Style:
         """The widget's own style (``""``), or a component's (partial: just what it sets)."""
         style = self._looks.get(name)
@@ -560,19 +573,19 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         m = self._marker_width
         text_style = base
         if label is not None:
-            text_style += self._style(f"article-view--label-{self._label_class.get(label, 1)}")
+            text_style += self._label_style(label)
         if is_cursor:
             text_style += self._cursor_style()
         bar = Segment("▌" if is_cursor else " ", base + self._style("article-view--cursor-bar") if is_cursor else base)
         if is_first and pending:
             # Not on disk yet: say so in words, not only by style.
-            shown = (sanitize(label) if label is not None else "clear")[: m - 1]
+            shown = (sanitize(self.scheme.name_of(label)) if label is not None else "clear")[: m - 1]
             bar = Segment("!", base + self._style("article-view--pending"))
             marker = Segment((shown + "?").ljust(m), base + self._style("article-view--pending"))
         elif is_first and label is not None:
             # The label's name in the gutter: a text marker, so the label never rests on colour alone.
-            name = sanitize(label)[:m].ljust(m)
-            marker = Segment(name, base + self._style(f"article-view--marker-{self._label_class.get(label, 1)}"))
+            name = sanitize(self.scheme.name_of(label))[:m].ljust(m)
+            marker = Segment(name, base + self._label_style(label, marker=True))
         else:
             marker = Segment(" " * m, base + self._style("article-view--gutter"))
         body = sanitize(self._text[start:end]).rstrip()

@@ -24,17 +24,18 @@ _S = TypeVar("_S", bound=Screen[Any])
 
 
 def scheme_bindings(scheme: LabelScheme, action: str, tooltip: str) -> list[Binding]:
-    """One binding per label with keys, running ``action(<name>)``; ids are ``label.<name>``
-    in both apps, so one keymap remaps them everywhere.  ``tooltip`` may use ``{name}``.
+    """One binding per live label, its digit and letter keys running ``action(<id>)``;
+    binding ids are ``label.<id>`` in both apps (the id survives a rename), so one keymap
+    remaps them everywhere.  ``tooltip`` may use ``{name}``.
 
-    The name is passed as a Python literal (``repr``), which Textual's action parser reads
+    The id is passed as a Python literal (``repr``), which Textual's action parser reads
     back exactly (``ast.literal_eval``), whatever quotes, backslashes or brackets it holds.
     """
     return [
-        Binding(",".join(_KEY_NAMES.get(k, k) for k in d.keys), f"{action}({d.name!r})", d.name.capitalize(),
-                id=f"label.{d.name}", key_display="/".join(d.keys), tooltip=tooltip.format(name=d.name))
-        for d in scheme.labels
-        if d.keys
+        Binding(",".join(_KEY_NAMES.get(k, k) for k in keys), f"{action}({d.id!r})", d.name.capitalize(),
+                id=f"label.{d.id}", key_display="/".join(keys), tooltip=tooltip.format(name=d.name))
+        for d in scheme.live
+        if (keys := scheme.keys_of(d))
     ]
 
 

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, Static
 from annotator.errors import AnnotatorError
 from annotator.importer import display_title
 from annotator.review_session import REASON_MAX, Item, ReviewSession, Unsaved
+from annotator.model import SKIP
 from annotator.sanitize import sanitize_line
 from annotator.ui.article_view import LABEL_STYLES, ArticleView
 from annotator.ui.help import HelpScreen, rows_from_bindings
@@ -211,15 +212,19 @@ class ReviewScreen(Screen[None]):
             where = f"article {item.article_index + 1}/{len(s.infos)}, sentence {item.sentence + 1}:  "
             self.query_one("#article-title", Static).update(Content(where) + Content(self._title))
 
-    def _label_style(self, name: str) -> str:
-        index = self.session.scheme.names.index(name) if name in self.session.scheme.names else -1
-        if index < 0:
-            return ""
+    def _label_style(self, label_id: str) -> str:
+        scheme = self.session.scheme
+        d = scheme.get(label_id)
+        if d is None:
+            return "italic" if label_id == SKIP else ""
+        if d.color:
+            return f"bold {d.color}"
         hues = _DARK if self.app.current_theme.dark else _LIGHT
-        return f"bold {hues[index % LABEL_STYLES]}"
+        return f"bold {hues[scheme.live.index(d) % LABEL_STYLES]}"
 
-    def _label(self, name: str) -> Content:
-        return Content.styled(sanitize_line(name), self._label_style(name))
+    def _label(self, label_id: str) -> Content:
+        """A stored label as the scheme names it now, in its colour."""
+        return Content.styled(sanitize_line(self.session.scheme.name_of(label_id)), self._label_style(label_id))
 
     def _update_panel(self) -> None:
         s = self.session
@@ -251,8 +256,9 @@ class ReviewScreen(Screen[None]):
     def _final_line(self, item: Item) -> Content:
         d: Decision | None = item.decision
         if d is None:
-            keys = sanitize_line(" · ".join(f"{'/'.join(ld.keys)} {ld.name}" for ld in self.session.scheme.labels
-                                            if ld.keys))
+            scheme = self.session.scheme
+            keys = sanitize_line(" · ".join(f"{'/'.join(scheme.keys_of(ld))} {ld.name}" for ld in scheme.live
+                                            if scheme.keys_of(ld)))
             return Content.assemble(("final: ", "bold"), ("undecided", "$foreground-muted"),
                                     (f"  (choose: {keys})", "$foreground-muted"))
         parts: list[Content | tuple[str, str] | str] = [("final: ", "bold"), self._label(d.label),
