@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 
 from annotator.errors import AnnotatorError
 from annotator.importer import display_title
+from annotator.model import SKIP
 from annotator.sanitize import sanitize_line
 from annotator.session import Session
 from annotator.ui.article_list import ArticleList
@@ -62,6 +63,8 @@ class LabelScreen(Screen[None]):
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
         Binding("p", "article(-1)", "Prev article", id="article.previous", show=False, tooltip="Previous article"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
+        Binding("g", "guidelines", "Guidelines", id="guidelines", show=False,
+                tooltip="The labels' definitions and the project's guidelines"),
         Binding("A", "agreement", "Agreement", id="agreement", show=False,
                 tooltip="Agreement between reviewers (kappa, AC1)"),
     ]
@@ -70,6 +73,7 @@ class LabelScreen(Screen[None]):
     LabelScreen #article-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     LabelScreen #status { height: 1; padding: 0 1; background: $panel; color: $foreground; }
     LabelScreen #others { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; display: none; }
+    LabelScreen #hint { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; }
     LabelScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
     LabelScreen #unavailable { padding: 1 2; color: $text-error; display: none; height: 1fr; }
     """
@@ -86,6 +90,7 @@ class LabelScreen(Screen[None]):
         self.session = session
         self._status_text = ""
         self._others_text = ""
+        self._hint_text = ""
         self._shown = -1  # the article on screen (the session's, unless that one could not be read)
         self._unavailable: dict[int, str] = {}  # article -> why its files cannot be read
 
@@ -98,6 +103,7 @@ class LabelScreen(Screen[None]):
                 yield Static(Content(EMPTY_HELP), id="empty")
                 yield Static("", id="unavailable")
         yield Static("", id="others")
+        yield Static("", id="hint")
         yield Static("", id="status")
         yield Footer()
 
@@ -256,10 +262,27 @@ class LabelScreen(Screen[None]):
             text += f"  ·  ⚠ {len(s.pending)} not saved yet, retrying"
         if s.show_others:
             self._update_others()
+        self._update_hint()
         if text != self._status_text:
             self._status_text = text
             # One row of fixed height: a repaint is enough, a layout of the whole screen is not needed.
             self.query_one("#status", Static).update(Content(text), layout=False)
+
+    def _update_hint(self) -> None:
+        """The definition of the cursor's sentence's label (the scheme's description), so a
+        reviewer unsure of a label reads it where they look; else where the definitions are."""
+        s = self.session
+        lab = s.shown_label(s.cursor)[0] if s.article_total and self._shown not in self._unavailable else None
+        d = s.scheme.get(lab.label) if lab is not None else None
+        if lab is not None and lab.label == SKIP:
+            text = "skip: not applicable (decided; left out of datasets)  ·  g guidelines"
+        elif d is not None and d.description:
+            text = f"{sanitize_line(d.name)}: {sanitize_line(d.description)}  ·  g guidelines"
+        else:
+            text = "g: the labels' definitions and the guidelines"
+        if text != self._hint_text:
+            self._hint_text = text
+            self.query_one("#hint", Static).update(Content(text), layout=False)
 
     def _update_others(self) -> None:
         """With --show-others: the other reviewers' labels of the cursor's sentence."""
@@ -436,6 +459,16 @@ class LabelScreen(Screen[None]):
         from annotator.ui.agreement import AgreementScreen
 
         self.app.push_screen(AgreementScreen(self.session.db))
+
+    def action_guidelines(self) -> None:
+        from annotator.ui.guidelines import GuidelinesScreen
+
+        try:
+            text = self.session.db.guidelines()
+        except AnnotatorError as exc:
+            self._report(exc)
+            return
+        self.app.push_screen(GuidelinesScreen(self.session.scheme, text))
 
     def action_help(self) -> None:
         rows = live_rows(self)

@@ -359,12 +359,16 @@ def review_cmd(ctx: click.Context, db: str | None, annotator: str | None) -> Non
 @click.option("--encoding", default=None, help="Text encoding of the files (default: UTF-8; UTF-16 with BOM is detected).")
 @click.option("--lang", "language", default="id", show_default=True, help="Language for sentence splitting (e.g. id, en).")
 @click.option("--dry-run", is_flag=True, help="Read and check the files; write nothing.")
+@click.option("--skip-pattern", "skip_patterns", multiple=True, metavar="REGEX",
+              help="Mark sentences this regular expression finds as skip (not applicable) for you, e.g. "
+                   "'^Editor:' or 'Copyright'; repeatable.  Your own decisions always win.")
 @max_size_option
 @skip_bad_labels_option
 @common_options
 @click.pass_context
 def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None, language: str, dry_run: bool,
-               max_size: str, skip_bad_labels: bool, db: str | None, annotator: str | None) -> None:
+               max_size: str, skip_bad_labels: bool, db: str | None, annotator: str | None,
+               skip_patterns: tuple[str, ...] = ()) -> None:
     """Import .txt, .md, .jsonl, .json, .csv and .spacy files (folders recursively), or an `annotator export` file.
 
     .jsonl: plain {"text"} lines, `annotator export` files (also --gold and --format
@@ -378,8 +382,12 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
     """
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
+    from annotator.skip_rules import compile_patterns, skip_marks
+
+    patterns = compile_patterns(skip_patterns)  # before anything is read: a typo costs nothing
     listed = _list(paths)
     checked = None
+    marked = 0
     if dry_run:
         plan, result = _plan(listed, encoding, language, max_bytes, progress=True, reviewer=settings.annotator), None
         checked = _dry_labels(settings, plan)
@@ -390,9 +398,14 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
             plan = _plan(listed, encoding, language, max_bytes, progress=True, reviewer=settings.annotator)
             result = _apply(database, plan, progress=True)
             label_skips = result.label_skips
+            if patterns:
+                marks = skip_marks(database, (i.article.id for i in plan.items), patterns, settings.annotator)
+                marked = database.merge(marks).added if marks else 0
     for line in import_summary(plan, result, dry_run, checked, source=_sources(paths),
                                skip_bad_labels=skip_bad_labels):
         (echo_err if line.startswith(("error:", "skipped:")) else click.echo)(line)
+    if patterns and not dry_run:
+        click.echo(f"--skip-pattern: {marked} sentence(s) marked skip for {sanitize_line(settings.annotator)}")
     failed = []
     if plan.errors:
         failed.append(f"{len(plan.errors)} file(s)")

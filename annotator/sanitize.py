@@ -146,6 +146,12 @@ def sanitize_line(text: str) -> str:
     return sanitize(text)
 
 
+def sanitize_text(text: str) -> str:
+    """For many-line contexts (guidelines): each line as ``sanitize`` makes it, the line
+    breaks kept (any kind becomes ``\n``)."""
+    return "\n".join(sanitize(line) for line in text.splitlines())
+
+
 def is_unsafe(ch: str) -> bool:
     """True for a character ``sanitize`` replaces (for tests and callers that check one char)."""
     return sanitize(ch) != ch

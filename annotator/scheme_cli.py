@@ -202,9 +202,10 @@ def scheme_import(ctx: click.Context, file: Path, db: str | None, annotator: str
     """Make the scheme FILE.toml describes: labels matched by id (else name); a label left out
     is removed, refused while sentences hold it."""
     from annotator import schemes
-    from annotator.importer import quote_path, read_text_file
+    from annotator.importer import quote_path, read_text_file, stat_given
 
     where = quote_path(file)
+    stat_given(file, "no such file; write one with `annotator scheme export FILE.toml`")
     try:
         text = read_text_file(file, 1 << 20).decode("utf-8")
     except UnicodeDecodeError:
@@ -221,3 +222,41 @@ def scheme_import(ctx: click.Context, file: Path, db: str | None, annotator: str
         return new
 
     _change(ctx, db, annotator, edit, f"imported the scheme from {where}")
+
+
+GUIDELINES_MAX = 1 << 20
+
+
+@scheme_cmd.command("guidelines")
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option("--clear", is_flag=True, help="Remove the stored guidelines.")
+@common_options
+@click.pass_context
+def scheme_guidelines(ctx: click.Context, file: Path | None, clear: bool, db: str | None,
+                      annotator: str | None) -> None:
+    """Store FILE.md as the project's guidelines (the app shows them on g), or print them."""
+    from annotator.importer import quote_path, read_text_file, stat_given
+    from annotator.sanitize import sanitize_text
+
+    settings = settings_from(ctx, db, annotator)
+    _require_db(settings)
+    if file is None and not clear:
+        with open_db(settings, readonly=True) as database:
+            text = database.guidelines()
+        click.echo(sanitize_text(text) if text else "no guidelines stored; add them with "
+                                               "`annotator scheme guidelines FILE.md`")
+        return
+    text = ""
+    if file is not None:
+        where = quote_path(file)
+        stat_given(file, "no such file; give the guidelines' Markdown file")
+        try:
+            text = read_text_file(file, GUIDELINES_MAX).decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            raise InputError(f"{where}: not UTF-8; save it as UTF-8 and store it again") from None
+        if not text.strip():
+            raise InputError(f"{where}: the file is empty; write the guidelines in it (Markdown), or use --clear")
+    with open_db(settings) as database:
+        database.set_guidelines(text)
+    click.echo(f"stored {len(text.splitlines())} line(s) of guidelines; press g in the app to read them"
+               if text else "guidelines removed")

@@ -236,6 +236,19 @@ class Database:
         Table(self._index, "project").update({"scheme": scheme.to_json()})
         self._scheme = scheme
 
+    def guidelines(self) -> str:
+        """The project's labeling guidelines (Markdown; "" if none were stored)."""
+        self._check_open()
+        for doc in Table(self._index, "project").all():
+            text = doc.get("guidelines", "")
+            return text if isinstance(text, str) else ""
+        return ""
+
+    def set_guidelines(self, text: str) -> None:
+        """Store the guidelines (``annotator scheme guidelines FILE.md``), in one write of the index."""
+        self._check_writable()
+        Table(self._index, "project").update({"guidelines": text})
+
     def label_usage(self) -> dict[str, int]:
         """Label id -> how many sentences hold it, as a reviewer's label or a final label
         (reads every labels file: for scheme changes, not for the app's keys)."""

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from annotator.model import LabelScheme
+from annotator.sanitize import sanitize_line
 
 QUIT_CONFIRM_SECONDS = 5.0
 
@@ -33,7 +34,8 @@ def scheme_bindings(scheme: LabelScheme, action: str, tooltip: str) -> list[Bind
     """
     return [
         Binding(",".join(_KEY_NAMES.get(k, k) for k in keys), f"{action}({d.id!r})", d.name.capitalize(),
-                id=f"label.{d.id}", key_display="/".join(keys), tooltip=tooltip.format(name=d.name))
+                id=f"label.{d.id}", key_display="/".join(keys),
+                tooltip=tooltip.format(name=d.name) + (f": {sanitize_line(d.description)}" if d.description else ""))
         for d in scheme.live
         if (keys := scheme.keys_of(d))
     ]
