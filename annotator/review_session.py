@@ -199,7 +199,7 @@ class ReviewSession:
         item = self.current
         if item is None:
             return "unchanged"
-        if self.scheme.get(label) is None:
+        if not self.scheme.takes(label):
             raise ValueError(f"{label!r} is not a label of this project")
         old = item.decision
         if old is not None and not item.stale and old.label == label and item.draft is None:

@@ -90,6 +90,8 @@ class ReviewScreen(Screen[None]):
         Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last final label and go back to it"),
         Binding("U,ctrl+y", "redo", "Redo", id="redo", show=False, tooltip="Choose again the final label last undone"),
         Binding("r", "reason", "Reason", id="review.reason", tooltip="Note a reason for the final label"),
+        Binding("0", "decide('skip')", "Skip", id="label.skip", show=False,
+                tooltip="Final label skip: not applicable (left out of the gold dataset)"),
         Binding("j,down", "move(1)", "Next", id="cursor.down", tooltip="Next dispute"),
         Binding("k,up", "move(-1)", "Prev", id="cursor.up", tooltip="Previous dispute"),
         Binding("n", "next_open", "Next open", id="review.next_open",
