@@ -11,7 +11,11 @@ import orjson
 from annotator.export import read_record
 
 from conftest import SAMPLES
-from test_terminal_team import Terminal, open_app, pytestmark, run, status_line, terminals  # noqa: F401
+import test_terminal_team as team
+from test_terminal_team import Terminal, open_app, run
+
+pytestmark = team.pytestmark  # skipped without tmux, as the team round is
+terminals = team.terminals  # the fixture that closes every tmux server it opened
 
 # Article 1 (ANTARA, 19 sentences): 13 of news, then Sumber, Baca juga, Penerjemah, Editor,
 # Copyright, Dilarang keras.  Article 2 (22): its title, "by -14 Views", "[keyword]...", 19 of news.
