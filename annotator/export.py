@@ -294,7 +294,13 @@ def _gold_rows(db: Database, tally: GoldTally, articles: set[str] | None = None,
         spans = gold_spans(article, labels, decisions, tally)
         if not include_skipped:
             kept = [sp for sp in spans if sp["label"] != SKIP]
-            tally.skipped += len(spans) - len(kept)
+            for sp in spans:
+                if sp["label"] == SKIP:  # counted as kept by gold_spans: the report says what was written
+                    tally.skipped += 1
+                    if sp["source"] == "adjudicated":
+                        tally.adjudicated -= 1
+                    else:
+                        tally.unanimous -= 1
             spans = kept
         if spans:
             yield article, spans

@@ -118,27 +118,41 @@ def scheme_rename(ctx: click.Context, old: str, new: str, db: str | None, annota
             f"renamed {sanitize_line(old)} to {sanitize_line(new)}")
 
 
+def _after(updated_at: str, tick: int, now: str) -> tuple[str, int]:
+    """A stamp later than (``updated_at``, ``tick``): now, or just after it if its clock was ahead."""
+    from annotator.formats.base import instant
+
+    return (now, 0) if instant(now) > instant(updated_at) else (updated_at, tick + 1)
+
+
 def _relabel(database: Database, old_id: str, new_id: str) -> tuple[int, int]:
-    """Every label and final label ``old_id`` becomes ``new_id``: a new decision of each
-    label's own reviewer (a final label's own adjudicator), stamped after the one it
-    replaces; the votes of final labels follow, so no final label turns stale."""
+    """Every label and final label ``old_id`` becomes ``new_id``, in one merge: a new decision
+    of each label's own reviewer (a final label's own adjudicator), stamped after the one it
+    replaces and kept in the history; the votes of final labels follow, so none turns stale."""
     import dataclasses
 
-    from annotator.model import now_iso
+    from annotator.model import Event, now_iso
 
-    labels = decisions = 0
+    now = now_iso()
+    labels, decisions, events = [], [], []
     for info in database.article_infos():
         for lab in database.labels(info.id):
             if lab.label == old_id:
-                database.set_label(dataclasses.replace(lab, label=new_id, updated_at=now_iso(), tick=0))
-                labels += 1
+                at, tick = _after(lab.updated_at, lab.tick, now)
+                labels.append(dataclasses.replace(lab, label=new_id, updated_at=at, tick=tick))
+                events.append(Event(lab.article_id, lab.start, lab.end, lab.annotator, new_id, "label", at, tick,
+                                    before=old_id))
         for d in database.decisions(info.id):
             votes = tuple((w, new_id if v == old_id else v) for w, v in d.votes)
             if d.label == old_id or votes != d.votes:
-                database.set_decision(dataclasses.replace(d, label=new_id if d.label == old_id else d.label,
-                                                          votes=votes, updated_at=now_iso(), tick=0))
-                decisions += 1
-    return labels, decisions
+                at, tick = _after(d.updated_at, d.tick, now)
+                label = new_id if d.label == old_id else d.label
+                decisions.append(dataclasses.replace(d, label=label, votes=votes, updated_at=at, tick=tick))
+                events.append(Event(d.article_id, d.start, d.end, d.by, label, "label", at, tick, before=d.label,
+                                    final=True, reason=d.reason, votes=votes))
+    if labels or decisions:
+        database.merge(labels, decisions, events=events)
+    return len(labels), len(decisions)
 
 
 @scheme_cmd.command("remove")

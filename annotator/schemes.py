@@ -202,6 +202,9 @@ def from_toml(scheme: LabelScheme, text: str, where: str) -> LabelScheme:
     if unknown:
         raise InputError(f"{where}: unknown key(s) {', '.join(map(_shown, unknown))} in [[label]]; use name, key, "
                          f"color, description, order and id")
+    for n, x in enumerate(items, 1):
+        if "order" in x and type(x["order"]) is not int:
+            raise InputError(f"{where}: label {n}: order is a whole number (1 first); fix it and import again")
     ordered = sorted(enumerate(items), key=lambda p: (p[1].get("order", p[0] + 1), p[0]))
     # Built label by label through the same checks as the commands, from an empty scheme
     # that remembers the old labels' ids (retired), so matching ids come back as they were.

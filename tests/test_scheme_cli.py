@@ -355,11 +355,6 @@ def test_remove_relabel_to_moves_labels_final_labels_and_votes(capsys: pytest.Ca
     assert data["labels"][0]["in_use"] == 2 * N_SENTENCES + 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `scheme remove X --relabel-to Y` records each relabel as the "
-                                       "reviewer's (and adjudicator's) own latest decision, so their next undo "
-                                       "(Database.undo / the app's u) restores X, a removed label: the sentence "
-                                       "then holds a label not in the scheme and `verify` reports the database "
-                                       "damaged (exit 3)")
 def test_undo_after_relabel_never_brings_back_a_removed_label(capsys: pytest.CaptureFixture[str]) -> None:
     _team_with_a_decision(capsys)
     ok(capsys, "scheme", "remove", "claim", "--relabel-to", "quote")

@@ -384,9 +384,6 @@ def test_bad_toml_is_refused_naming_the_file(text: str, match: str) -> None:
         schemes.from_toml(D, text, "scheme.toml")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: schemes.from_toml sorts by `order` without checking its type: a string "
-                                       "order next to a number raises TypeError (a traceback from `scheme import`) "
-                                       "instead of an InputError")
 @pytest.mark.parametrize("orders", [('"a"', "2"), ('"1"', "2"), ("[1]", "2")])
 def test_toml_order_that_is_no_number_is_refused(orders: tuple[str, str]) -> None:
     text = _toml(f'name = "claim"\norder = {orders[0]}', f'name = "quote"\norder = {orders[1]}')

@@ -441,6 +441,8 @@ class Database:
         return self._journal(who, final).depth()
 
     def _take(self, target: Event, op: EventOp, label: str | None, final: bool) -> Event:
+        if label is not None and not self._scheme.takes(label):
+            label = None  # removed from the scheme since: never put back; the sentence is left undecided
         lf = self._label_file(target.article_id)
         if final:
             # Restore the whole earlier decision (its reason and votes), not just its label.
