@@ -275,7 +275,7 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
             final_cleared = [c for c in final_cleared if c.by in annotators]
             if events is not None:
                 events = [e for e in events if e.who in annotators]
-        if labeled_only and not labels and not decisions:
+        if labeled_only and not labels and not decisions and not skipped:  # a skip is a decision too
             continue
         yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events, skipped)
 
