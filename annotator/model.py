@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-SCHEMA_VERSION = 2  # the database's files
+SCHEMA_VERSION = 3  # the database's files (3: labels files may hold segmentation decisions and retired labels)
 # The exports' shape.  4: a jsonl article record carries its lists of decisions as JSON
 # strings, so a loader that types columns from the first rows (``datasets``) reads any size;
 # 3: every row has the same keys with the same types (no nulls, meta as a JSON string,
