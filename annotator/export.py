@@ -42,8 +42,10 @@ from annotator.model import (
     Event,
     FinalCleared,
     Label,
+    Span,
     export_id,
 )
+from annotator.resegment import Retired, SegEvent
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -85,6 +87,28 @@ def history_record(e: Event) -> dict[str, Any]:
     return {"start": e.start, "end": e.end, "final": e.final, "who": e.who, "op": e.op, "label": e.label or "",
             "before": e.before or "", "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes,
             "reason": e.reason, "votes": [list(v) for v in e.votes]}
+
+
+def retired_record(r: Retired) -> dict[str, Any]:
+    """A retired label or final label: the label as it was, and the segmentation decision that
+    retired it (``retired_op`` "split", "join", "undo" or "redo", by whom, its stamp)."""
+    rec = r.record
+    final = isinstance(rec, Decision)
+    return {"start": rec.start, "end": rec.end, "final": final, "label": rec.label,
+            "who": rec.by if isinstance(rec, Decision) else rec.annotator, "updated_at": rec.updated_at,
+            "tick": rec.tick, "reason": rec.reason if isinstance(rec, Decision) else "",
+            "votes": [list(v) for v in rec.votes] if isinstance(rec, Decision) else [],
+            "retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at, "retired_tick": r.tick}
+
+
+def _spans_list(spans: tuple[Span, ...]) -> list[dict[str, int]]:
+    return [{"start": s.start, "end": s.end} for s in spans]
+
+
+def segmentation_record(e: SegEvent) -> dict[str, Any]:
+    """A split or join (or its undo or redo): the sentences it took out and put in, who, when."""
+    return {"op": e.op, "who": e.who, "removed": _spans_list(e.removed), "added": _spans_list(e.added),
+            "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes}
 
 
 @dataclass(slots=True)
@@ -175,6 +199,7 @@ def read_record(line: bytes | str) -> Any:
 def article_record(
     article: Article, labels: list[Label], decisions: list[Decision] | None = None, cleared: list[Cleared] | None = None,
     final_cleared: list[FinalCleared] | None = None, history: list[Event] | None = None,
+    retired: list[Retired] | None = None, segmentation: list[SegEvent] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": EXPORT_SCHEMA_VERSION,
@@ -190,6 +215,8 @@ def article_record(
                      "tick": c.tick} for c in cleared or ()],
         "final_cleared": [{"start": c.start, "end": c.end, "by": c.by, "updated_at": c.updated_at, "tick": c.tick}
                           for c in final_cleared or ()],
+        "retired": [retired_record(r) for r in retired or ()],
+        "segmentation": [segmentation_record(e) for e in segmentation or ()],
         # A JSON string: each tool brings its own keys, and a loader needs one type per column.
         "meta": orjson.dumps(article.meta, option=orjson.OPT_SORT_KEYS).decode(),
         **({"history": [history_record(e) for e in history]} if history is not None else {}),
@@ -204,10 +231,12 @@ class _Row:
     cleared: list[Cleared]
     final_cleared: list[FinalCleared]
     history: list[Event] | None
+    retired: list[Retired]
+    segmentation: list[SegEvent]
 
     def record(self) -> dict[str, Any]:
         return article_record(self.article, self.labels, self.decisions, self.cleared, self.final_cleared,
-                              self.history)
+                              self.history, self.retired, self.segmentation)
 
 
 def _infos(db: Database, articles: set[str] | None) -> list[ArticleInfo]:
@@ -223,6 +252,7 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
         cleared = db.cleared(info.id)
         final_cleared = db.final_cleared(info.id)
         events = db.history(info.id) + db.history(info.id, final=True) if history else None
+        retired = db.retired(info.id)
         if annotators is not None:
             labels = [lab for lab in labels if lab.annotator in annotators]
             decisions = [d for d in decisions if d.by in annotators]
@@ -230,9 +260,12 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
             final_cleared = [c for c in final_cleared if c.by in annotators]
             if events is not None:
                 events = [e for e in events if e.who in annotators]
+            retired = [r for r in retired if retired_record(r)["who"] in annotators]
         if labeled_only and not labels and not decisions:
             continue
-        yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events)
+        # The segmentation decisions are the article's, whoever made them: its sentences are everyone's.
+        yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events, retired,
+                   db.segmentation_history(info.id))
 
 
 def _gold_rows(db: Database, tally: GoldTally,
@@ -288,7 +321,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
     records = []
     for article, spans in rows:
         rec = article_record(article, [])
-        del rec["final"], rec["cleared"], rec["final_cleared"]
+        del rec["final"], rec["cleared"], rec["final_cleared"], rec["retired"], rec["segmentation"]
         rec["spans"] = spans
         if fmt == "jsonl":
             yield jsonl_line(rec)

@@ -17,9 +17,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from annotator.model import Decision, Label, Span, stamp_text
+from annotator.model import Decision, Label, Span, export_id, stamp_text
+from annotator.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from annotator.storage import Database
 
 SegOp = Literal["split", "join", "undo", "redo"]
 SEG_OPS: tuple[str, ...] = ("split", "join", "undo", "redo")
@@ -129,3 +133,21 @@ def applies(sentences: Sequence[Span], removed: Sequence[Span]) -> bool:
     """Whether a change that takes out ``removed`` can be made now: they are all sentences."""
     have = set(sentences)
     return all(s in have for s in removed)
+
+
+def _quoted(text: str, span: Span, limit: int = 50) -> str:
+    piece = " ".join(text[span.start:span.end].split())
+    return f"{span.start}-{span.end} \"{sanitize_line(piece if len(piece) <= limit else piece[:limit - 1] + '…')}\""
+
+
+def resegment_line(db: Database, article_id: str, ev: SegEvent) -> str:
+    """One line that says what a split or join did (for ``annotator split`` and ``join``)."""
+    art = db.get_article(article_id)
+    index = {(s.start, s.end): i for i, s in enumerate(art.sentences)}
+    retired = sum(1 for r in db.retired(article_id) if (r.updated_at, r.tick) == (ev.updated_at, ev.tick))
+    first = index.get((ev.added[0].start, ev.added[0].end), 0)
+    made = " and ".join(_quoted(art.text, s) for s in ev.added)
+    done = "split" if ev.op == "split" else "joined"
+    return (f"{done} {export_id(article_id)}: now sentence{'s' * (len(ev.added) > 1)} {first}"
+            f"{f'-{first + len(ev.added) - 1}' if len(ev.added) > 1 else ''} of {len(art.sentences)}: {made}; "
+            f"{retired} label(s) retired")

@@ -3,16 +3,24 @@ on a changed sentence retired (kept, with why), every other label kept; offsets 
 
 from __future__ import annotations
 
+import itertools
+import shutil
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotator.importer import article_id
+from annotator.export import read_record, render
+from annotator.importer import apply_import, article_id, plan_import
+from annotator.merge import format_report, merge_database
 from annotator.model import Article, Decision, Label, Span
 from annotator.resegment import join_spans, split_spans, word_starts
 from annotator.storage import Database
+from annotator.verify import verify
+
+from conftest import run_cli
 
 TEXT = "Jakarta - Rapat dimulai pagi.\n\nThe board finally chose Plan B. Shares fell 4% after the news.\nIt ended."
 T = "2026-06-01T00:00:00.000Z"
@@ -31,7 +39,7 @@ def sentences_of(text: str) -> tuple[Span, ...]:
 
 def add(db: Database, text: str = TEXT) -> str:
     aid = article_id(text)
-    db.add_articles([Article(aid, "", text, sentences_of(text))])
+    db.add_articles([Article(aid, "", text, sentences_of(text), ("t.txt",))])
     return aid
 
 
@@ -210,3 +218,141 @@ def test_any_splits_and_joins_keep_offsets_exact_and_retire_exactly_the_changed_
                 assert now == {x for x in had if Span(x[0], x[1]) not in gone}
                 assert len(db.retired(aid)) - retired_before == len([x for x in had if Span(x[0], x[1]) in gone])
             assert all(Span(x[0], x[1]) in set(after) for x in now)
+
+
+# ----------------------------------------------------------------------------- travel: export, import, merge
+
+def copy_db(src: Path, dst: Path) -> Path:
+    dst.mkdir(parents=True)
+    shutil.copy(src, dst / src.name)
+    shutil.copytree(src.with_name(src.stem + ".d"), dst / (src.stem + ".d"))
+    return dst / src.name
+
+
+def export_bytes(path: Path, history: bool = True) -> bytes:
+    with Database.open(path, readonly=True) as db:
+        return b"".join(render(db, "jsonl", history=history))
+
+
+def test_export_import_keeps_segmentation_and_retired_labels_byte_for_byte(
+        team: tuple[Database, str], tmp_path: Path) -> None:
+    db, aid = team
+    db.split_sentence(aid, TEXT.index("Shares"), "ana")
+    s = db.get_article(aid).sentences[2]
+    db.set_label(Label(aid, s.start, s.end, "quote", "budi", "2026-06-02T00:00:00.000Z"))
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b"".join(render(db, "jsonl")))
+    rec = read_record(out.read_bytes().splitlines()[0])
+    raw = orjson.loads(out.read_bytes().splitlines()[0])
+    assert isinstance(raw["retired"], str) and isinstance(raw["segmentation"], str)  # packed, as datasets needs
+    assert [r["retired_op"] for r in rec["retired"]] == ["split"] * 3 and sum(r["final"] for r in rec["retired"]) == 1
+    assert [e["op"] for e in rec["segmentation"]] == ["split"]
+    assert all(rec["text"][x["start"]:x["end"]] == rec["text"][x["start"]:x["end"]].strip() for x in rec["sentences"])
+    for name, prepare in (("empty", False), ("with the text", True)):
+        with Database.open(tmp_path / name / "db.json") as fresh:
+            if prepare:  # the same article there already, as imported: the split comes with the file
+                fresh.add_articles([Article(aid, "", TEXT, sentences_of(TEXT), ("t.txt",))])
+            result = apply_import(fresh, plan_import([out]))
+            assert result.labels[3] == 0, result.label_skips
+            assert texts(fresh, aid) == texts(db, aid)
+            assert labeled(fresh, aid) == labeled(db, aid)
+            assert fresh.retired(aid) == db.retired(aid)
+            assert b"".join(render(fresh, "jsonl")) == out.read_bytes()
+
+
+def test_merge_retires_the_labels_a_copy_still_has_on_the_old_sentence(team: tuple[Database, str],
+                                                                      tmp_path: Path) -> None:
+    db, aid = team
+    db.close()
+    a = copy_db(db.path, tmp_path / "a")
+    b = copy_db(db.path, tmp_path / "b")
+    with Database.open(a) as da:
+        da.split_sentence(aid, TEXT.index("Shares"), "ana")
+    with Database.open(b) as dbb:  # budi, on his copy, still labels the old sentence
+        s = dbb.get_article(aid).sentences[1]
+        dbb.set_label(Label(aid, s.start, s.end, "background", "budi", "2026-06-03T00:00:00.000Z"))
+        report = merge_database(dbb, a)
+        assert report.result is not None and report.result.retired == 3
+        assert "3 label(s) retired (their sentence was split or joined)" in "\n".join(format_report(report))
+        assert texts(dbb, aid)[2] == "Shares fell 4% after the news."
+        assert {(r.record.label, r.final) for r in dbb.retired(aid)} == {("background", False), ("claim", False),
+                                                                          ("claim", True)}
+    with Database.open(a) as da:
+        report = merge_database(da, b)
+        assert report.result is not None and report.result.retired == 1  # budi's later label, retired here too
+    assert export_bytes(a) == export_bytes(b)
+    assert verify(a).ok and verify(b).ok
+
+
+seg_ops = st.lists(st.tuples(st.sampled_from(["label", "label", "split", "join", "undo", "redo", "sync"]),
+                         st.integers(0, 2), st.integers(0, 2), st.integers(0, 50)), min_size=3, max_size=12)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=seg_ops)
+def test_merging_copies_with_splits_and_joins_in_any_order_gives_the_same_bytes(
+        tmp_path_factory: pytest.TempPathFactory, plan: list[tuple[str, int, int, int]]) -> None:
+    tmp = tmp_path_factory.mktemp("seg")
+    template = tmp / "t" / "db.json"
+    with Database.open(template) as db:
+        aid = add(db)
+    copies = [copy_db(template, tmp / f"c{i}") for i in range(3)]
+    names = ("ana", "budi", "citra")
+    for n, (kind, ci, wi, x) in enumerate(plan):
+        who = names[wi]
+        with Database.open(copies[ci]) as db:
+            art = db.get_article(aid)
+            try:
+                if kind == "label":
+                    sp = art.sentences[x % len(art.sentences)]
+                    db.set_label(Label(aid, sp.start, sp.end, ("claim", "quote")[x % 2], who,
+                                       f"2026-06-01T00:00:{n:02d}.000Z"))
+                elif kind == "split":
+                    points = [p for s in art.sentences for p in word_starts(art.text, s)]
+                    db.split_sentence(aid, points[x % len(points)], who)
+                elif kind == "join" and len(art.sentences) > 1:
+                    db.join_sentences(aid, x % (len(art.sentences) - 1), who)
+                elif kind == "undo":
+                    db.undo(who)
+                elif kind == "redo":
+                    db.redo(who)
+                elif kind == "sync" and x % 3 != ci:
+                    merge_database(db, copies[x % 3])
+            except ValueError:
+                pass
+    results = set()
+    for k, order in enumerate(itertools.permutations(range(3))):
+        target = copy_db(template, tmp / f"m{k}")
+        with Database.open(target) as db:
+            for i in order:
+                merge_database(db, copies[i])
+        once = export_bytes(target)
+        with Database.open(target) as db:
+            for i in reversed(order):
+                merge_database(db, copies[i])
+        assert export_bytes(target) == once
+        assert verify(target).ok, verify(target).findings
+        results.add(once)
+    assert len(results) == 1
+
+
+def test_split_and_join_commands(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "a.txt").write_text("Rapat\n\nThe board finally chose Plan B. Shares fell 4% after the news.\n")
+    assert run_cli(capsys, "import", "a.txt")[0] == 0
+    with Database.open(in_tmp / "annotations" / "annotations.json", readonly=True) as db:
+        aid = db.article_infos()[0].id
+        assert len(db.get_article(aid).sentences) == 2  # the bug: one sentence
+    text = (in_tmp / "a.txt").read_text()
+    code, out, err = run_cli(capsys, "split", f"art_{aid}", str(text.index("Shares")))
+    assert code == 0 and out.count("\n") == 1 and '"Shares fell 4% after the news."' in out, (out, err)
+    for args, message in ((("split", f"art_{aid}", "0"), "not inside a sentence"),
+                          (("split", f"art_{aid}", "x"), "not a whole number"),
+                          (("split", "art_nope", "3"), "no article"),
+                          (("join", aid, "2"), "the last one"),
+                          (("join", aid, "1.5"), "not a whole number")):
+        code, out, err = run_cli(capsys, *args)
+        assert code == 2 and out == "" and err.count("\n") == 1 and message in err, (args, err)
+    code, out, err = run_cli(capsys, "join", aid, "1")
+    assert code == 0 and "joined" in out
+    code, out, _ = run_cli(capsys, "verify")
+    assert code == 0 and "ok: 1 articles, 2 sentences" in out
