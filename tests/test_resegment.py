@@ -356,3 +356,40 @@ def test_split_and_join_commands(in_tmp: Path, capsys: pytest.CaptureFixture[str
     assert code == 0 and "joined" in out
     code, out, _ = run_cli(capsys, "verify")
     assert code == 0 and "ok: 1 articles, 2 sentences" in out
+
+
+def test_verify_finds_a_label_counted_on_a_sentence_that_was_split(team: tuple[Database, str]) -> None:
+    db, aid = team
+    db.split_sentence(aid, TEXT.index("Shares"), "ana")
+    path, labels_path = db.path, db.labels_path(aid)
+    db.close()
+    assert verify(path).ok
+    data = orjson.loads(labels_path.read_bytes())
+    moved = data["retired"].pop("1")
+    for k in ("retired_op", "retired_by", "retired_at", "retired_tick", "final"):
+        moved.pop(k, None)
+    table = data["final"] if "votes" in moved else data["labels"]
+    table[str(len(table) + 10)] = moved
+    if not data["retired"]:
+        del data["retired"]
+    labels_path.write_bytes(orjson.dumps(data))
+    report = verify(path)
+    assert not report.ok
+    assert any("not a sentence" in f.message or "do not match its segmentation" in f.message for f in report.findings)
+
+
+def test_the_labels_file_is_the_truth_for_the_sentence_count(team: tuple[Database, str]) -> None:
+    """A crash between the split's write and the index's: the next open counts from the labels file."""
+    db, aid = team
+    path = db.path
+    db.close()
+    index_before = path.read_bytes()
+    with Database.open(path) as db2:
+        db2.split_sentence(aid, TEXT.index("Shares"), "ana")
+    path.write_bytes(index_before)  # the index as it was before the split
+    with Database.open(path) as db3:
+        assert db3.article_info(aid).n_sentences == 3  # not read yet
+        db3.label_counts()
+        assert db3.article_info(aid).n_sentences == 4
+    assert orjson.loads(path.read_bytes())["articles"]["1"]["n_sentences"] == 4  # written back on close
+    assert verify(path).ok

@@ -653,15 +653,7 @@ class Database:
         if not self._sentence_counts or self.readonly:
             return
         changed = dict(self._sentence_counts)
-
-        def note(doc: MutableMapping[str, Any]) -> None:
-            doc["n_sentences"] = changed[doc["id"]]
-
-        try:
-            self._articles_table.update(note, doc_ids=[self._index_ids[aid] for aid in changed])
-        except BaseException:
-            self._articles_table = Table(self._index, "articles")
-            raise
+        self._update_rows("n_sentences", changed)
         for aid in changed:
             self._sentence_counts.pop(aid, None)
 
@@ -935,8 +927,13 @@ class Database:
         changed = {aid: n for aid, n in self._records.items() if n > self._floors.get(aid, 0)}
         if not changed or self.readonly:
             return
+        self._update_rows("records", changed)
+        self._floors.update(changed)
+
+    def _update_rows(self, name: str, changed: dict[str, int]) -> None:
+        """Set one field of several article rows of the index, in one write."""
         def note(doc: MutableMapping[str, Any]) -> None:
-            doc["records"] = changed[doc["id"]]
+            doc[name] = changed[doc["id"]]
 
         try:
             # One pass over the table: an update per article would read it whole each time.
@@ -944,7 +941,6 @@ class Database:
         except BaseException:
             self._articles_table = Table(self._index, "articles")
             raise
-        self._floors.update(changed)
 
     def floors(self) -> dict[str, int]:
         """article id -> the number of records its labels file held at the last index write."""

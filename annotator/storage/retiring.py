@@ -13,6 +13,7 @@ back by a later join starts unlabeled, since its old labels are older than the s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from annotator.model import Decision, Label, Span
 from annotator.resegment import Retired, SegEvent
@@ -51,6 +52,25 @@ def _retired(rec: Label | Decision, spans: set[SpanKey], gone: dict[SpanKey, Seg
     return Retired(rec, e.op, e.who, e.updated_at, e.tick)
 
 
+_K = TypeVar("_K")
+_R = TypeVar("_R", Label, Decision)
+
+
+def _sort_out(counted: dict[_K, _R], retired: dict[_K, Retired], kind: type[_R], spans: set[SpanKey],
+              gone: dict[SpanKey, SegEvent]) -> tuple[dict[_K, _R], dict[_K, Retired]]:
+    """Every record, counted or retired now, put where it belongs."""
+    keep: dict[_K, _R] = {}
+    out: dict[_K, Retired] = {}
+    for key, rec in [*counted.items(), *((k, r.record) for k, r in retired.items())]:
+        assert isinstance(rec, kind)
+        why = _retired(rec, spans, gone)
+        if why is None:
+            keep[key] = rec
+        else:
+            out[key] = why
+    return keep, out
+
+
 def partition(state: State, base: tuple[Span, ...]) -> State:
     """``state`` with each label and final label in ``labels``/``decisions`` if it counts on
     its sentence, else in ``retired``/``retired_final`` (changed in place, and returned)."""
@@ -58,25 +78,8 @@ def partition(state: State, base: tuple[Span, ...]) -> State:
         return state  # never resegmented: every label is on a sentence as imported
     spans = {(s.start, s.end) for s in sentences_of(state, base)}
     gone = removals(state.seg_history)
-    labels: dict[tuple[int, int, str], Label] = {}
-    retired: dict[tuple[int, int, str], Retired] = {}
-    for key, lab in [*state.labels.items(), *((k, r.record) for k, r in state.retired.items())]:
-        assert isinstance(lab, Label)
-        why = _retired(lab, spans, gone)
-        if why is None:
-            labels[key] = lab
-        else:
-            retired[key] = why
-    decisions: dict[SpanKey, Decision] = {}
-    retired_final: dict[SpanKey, Retired] = {}
-    for skey, dec in [*state.decisions.items(), *((k, r.record) for k, r in state.retired_final.items())]:
-        assert isinstance(dec, Decision)
-        why = _retired(dec, spans, gone)
-        if why is None:
-            decisions[skey] = dec
-        else:
-            retired_final[skey] = why
-    state.labels, state.retired, state.decisions, state.retired_final = labels, retired, decisions, retired_final
+    state.labels, state.retired = _sort_out(state.labels, state.retired, Label, spans, gone)
+    state.decisions, state.retired_final = _sort_out(state.decisions, state.retired_final, Decision, spans, gone)
     return state
 
 
