@@ -393,3 +393,12 @@ def test_the_labels_file_is_the_truth_for_the_sentence_count(team: tuple[Databas
         assert db3.article_info(aid).n_sentences == 4
     assert orjson.loads(path.read_bytes())["articles"]["1"]["n_sentences"] == 4  # written back on close
     assert verify(path).ok
+
+
+def test_the_schema_goes_to_3_with_the_first_split_only(team: tuple[Database, str]) -> None:
+    """An annotator from before splits still opens a database that has none, and refuses one that has."""
+    db, aid = team
+    index = lambda: orjson.loads(db.path.read_bytes())["project"]["1"]["schema_version"]  # noqa: E731
+    assert index() == 2
+    db.split_sentence(aid, TEXT.index("Shares"), "ana")
+    assert index() == 3

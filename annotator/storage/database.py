@@ -46,7 +46,7 @@ from annotator.model import (
 from annotator.resegment import Retired, SegEvent, SegOp, Segmentation, join_spans, replaced, split_spans
 from annotator.names import is_name
 from annotator.storage.articlefile import read_article
-from annotator.storage.index import create_index, read_index
+from annotator.storage.index import PLAIN_SCHEMA, create_index, read_index
 from annotator.storage.journal import Journal, Step, read_history
 from annotator.storage.labelfile import LabelFile, State, read_state, state_data
 from annotator.storage.lock import WriterLock, acquire_lock, release_lock
@@ -178,10 +178,9 @@ class Database:
                     raise DatabaseError(f"no database at {path}; import articles first or check --db")
                 create_index(index)
             db = cls(path, index, readonly=readonly, lock=lock)
-            if not readonly and db.schema_version < SCHEMA_VERSION:
-                # Schema 2 adds histories and stamps to labels files, 3 segmentation decisions; older files still read.
-                Table(index, "project").update({"schema_version": SCHEMA_VERSION})
-                db.schema_version = SCHEMA_VERSION
+            if not readonly and db.schema_version < PLAIN_SCHEMA:
+                # Schema 2 adds histories and stamps to labels files; files without them still read.
+                db._set_schema(PLAIN_SCHEMA)
             if not readonly:
                 for sub in ("articles", "labels"):
                     try:
@@ -469,7 +468,7 @@ class Database:
 
     def known_spans(self, article_id: str) -> frozenset[tuple[int, int]]:
         """Every span that is or was a sentence of the article (labels on one may be retired)."""
-        article, _, base = self._article(article_id)
+        base = self._article(article_id)[2]
         return frozenset(known_spans(self._state(article_id), base))
 
     def split_sentence(self, article_id: str, offset: int, who: str, updated_at: str | None = None) -> SegEvent:
@@ -520,6 +519,7 @@ class Database:
         at, tick = next_stamp(now, seen)
         self._clocks[(who, False)] = (at, tick)
         ev = SegEvent(article_id, who, op, removed, added, at, tick, undoes)
+        self._set_schema(SCHEMA_VERSION)  # before the first labels file that needs it
         new = st.copy()
         new.segmentation = Segmentation(replaced(sentences_of(st, base), removed, added), at, tick)
         new.seg_history.append(ev)
@@ -859,12 +859,12 @@ class Database:
         for n, (aid, inc) in enumerate(groups.items(), 1):
             article, current, base = self._article(aid)
             segs = [g for g in inc.segmentations if self._segmentation_ok(article.text, g)]
-            seg_events = [e for e in inc.seg_events if all(s.end <= len(article.text) for s in (*e.removed, *e.added))]
+            splits = [e for e in inc.seg_events if all(s.end <= len(article.text) for s in (*e.removed, *e.added))]
             sentences: frozenset[tuple[int, int]] = current
-            if segs or seg_events or self._label_file(aid).state.seg_history:
+            if segs or splits or self._label_file(aid).state.seg_history:
                 # Labels may come in on any span that is or was a sentence here or there: the join
                 # retires those that are not sentences of the segmentation that wins.
-                extra = {(s.start, s.end) for e in seg_events for s in (*e.removed, *e.added)}
+                extra = {(s.start, s.end) for e in splits for s in (*e.removed, *e.added)}
                 extra |= {(s.start, s.end) for g in segs for s in g.sentences}
                 sentences = self.known_spans(aid) | extra
             ok = Incoming(
@@ -874,7 +874,7 @@ class Database:
                 [d for d in inc.decisions if self._decision_ok(d, sentences) and is_name(d.by)],
                 [c for c in inc.final_cleared if (c.start, c.end) in sentences and is_name(c.by)],
                 [e for e in inc.events if self._event_ok(e, sentences)],
-                seg_events, segs,
+                splits, segs,
             )
             result.skipped += len(inc.labels) - len(ok.labels)
             result.decisions_skipped += len(inc.decisions) - len(ok.decisions)
@@ -888,6 +888,8 @@ class Database:
             new = join(lf.state, ok, result, now, base)
             if new != lf.state.sorted():
                 writes.append((lf, new))
+        if any(new.segmentation is not None for _, new in writes):
+            self._set_schema(SCHEMA_VERSION)  # before the first labels file that needs it
         if writes:
             self._journals.clear()  # older decisions may have come in: replay on next use
             self._recording.clear()
@@ -919,6 +921,13 @@ class Database:
                 return False
             prev = s.end
         return True
+
+    def _set_schema(self, version: int) -> None:
+        """Note in the index that its files need schema ``version`` (3: segmentation decisions),
+        so an older annotator refuses the database instead of misreading it."""
+        if self.schema_version < version:
+            Table(self._index, "project").update({"schema_version": version})
+            self.schema_version = version
 
     def _save_floors(self) -> None:
         """Note in the index how many records each changed labels file holds, so ``verify`` can
