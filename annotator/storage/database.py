@@ -61,7 +61,6 @@ from annotator.storage.records import (
     seg_order,
     segmentation_from_doc,
     stamp_order,
-    step_order,
     when,
 )
 from annotator.storage.retiring import known_spans, partition, removals, sentences_of
@@ -695,10 +694,11 @@ class Database:
 
     def _install_journal(self, who: str, final: bool, events: list[Step]) -> Journal:
         journal = self._journals[(who, final)] = Journal(events)
-        latest = max(events, key=step_order, default=None)
+        # The replay's last order is the latest decision's (``step_order``: instant, time, tick, ...).
+        latest = (journal.last[1], journal.last[2]) if journal.last is not None else None
         clock = self._clocks.get((who, final))
-        if latest is not None and (clock is None or _later((latest.updated_at, latest.tick), clock)):
-            self._clocks[(who, final)] = (latest.updated_at, latest.tick)
+        if latest is not None and (clock is None or _later(latest, clock)):
+            self._clocks[(who, final)] = latest
         return journal
 
     # ----------------------------------------------------------------- adjudication

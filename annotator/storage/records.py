@@ -116,9 +116,9 @@ def seg_order(e: SegEvent) -> Order:
 def step_order(e: Event | SegEvent) -> Order:
     """One order over label and segmentation decisions (a person's undo goes through both):
     by stamp, then every field."""
-    if isinstance(e, Event):
-        return (*_text_order(e.updated_at), e.tick, 0, event_order(e))
-    return (*_text_order(e.updated_at), e.tick, 1, seg_order(e))
+    # (Each order starts with the stamp, parsed once: a replay orders every decision a person made.)
+    o = event_order(e) if isinstance(e, Event) else seg_order(e)
+    return (o[0], o[1], o[2], isinstance(e, SegEvent), o[3:])
 
 
 def segmentation_order(g: Segmentation) -> Order:
