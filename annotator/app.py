@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -15,8 +16,9 @@ from textual.widgets import Footer, Static
 from annotator.errors import AnnotatorError
 from annotator.importer import display_title
 from annotator.model import SKIP
+from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
-from annotator.session import Session
+from annotator.session import Resegmented, Session
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import ArticleView
 from annotator.ui.commands import ArticleCommands
@@ -67,7 +69,21 @@ class LabelScreen(Screen[None]):
                 tooltip="The labels' definitions and the project's guidelines"),
         Binding("A", "agreement", "Agreement", id="agreement", show=False,
                 tooltip="Agreement between reviewers (kappa, AC1)"),
+        Binding("s", "split_mode", "Split", id="segment.split", show=False,
+                tooltip="Split the sentence in two: choose where with left/right, enter splits"),
+        Binding("m", "join", "Join next", id="segment.join", show=False,
+                tooltip="Join the sentence with the next one (its labels are retired)"),
+        # Split mode only (see check_action): the caret moves by word, enter splits there.
+        Binding("left,h", "caret(-1)", "Word left", id="split.left", key_display="←/h",
+                tooltip="Split mode: move the split point one word left"),
+        Binding("right,l", "caret(1)", "Word right", id="split.right", key_display="→/l",
+                tooltip="Split mode: move the split point one word right"),
+        Binding("enter", "split_here", "Split here", id="split.do",
+                tooltip="Split mode: split the sentence here (its labels are retired)"),
+        Binding("escape", "split_cancel", "Cancel", id="split.cancel", tooltip="Split mode: leave without splitting"),
     ]
+    # The actions that work in split mode; every other key waits until it is left.
+    SPLIT_MODE_ACTIONS = frozenset({"caret", "split_here", "split_cancel", "help"})
 
     DEFAULT_CSS = """
     LabelScreen #article-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
@@ -93,6 +109,8 @@ class LabelScreen(Screen[None]):
         self._hint_text = ""
         self._shown = -1  # the article on screen (the session's, unless that one could not be read)
         self._unavailable: dict[int, str] = {}  # article -> why its files cannot be read
+        self._split_points: list[int] = []  # split mode: where the cursor's sentence can be split
+        self._split_at = -1  # split mode: which of them the caret is on (-1: not in split mode)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -196,6 +214,7 @@ class LabelScreen(Screen[None]):
         missing or damaged it is shown as unavailable (and, with ``tell``, named in a
         notification) and False is returned; every other article keeps working."""
         s = self.session
+        self._leave_split_mode()  # the caret belongs to the article on screen
         try:
             s.open_article(index, cursor)
         except AnnotatorError as exc:
@@ -246,6 +265,13 @@ class LabelScreen(Screen[None]):
 
     def _update_status(self) -> None:
         s = self.session
+        if self.splitting:
+            text = (f"SPLIT MODE: ←/→ where, enter splits, esc cancels  ·  sentence {s.cursor + 1}/{s.article_total}"
+                    f"  ·  {sanitize_line(s.annotator)}")
+            if text != self._status_text:
+                self._status_text = text
+                self.query_one("#status", Static).update(Content(text), layout=False)
+            return
         done = s.articles_done
         pct = 100 * s.total_labeled / s.total_sentences if s.total_sentences else 0
         here = self._shown not in self._unavailable
@@ -394,7 +420,11 @@ class LabelScreen(Screen[None]):
         if change is None:
             self.notify("Nothing to undo." if undo else "Nothing to redo.", timeout=2, markup=False)
             return
-        if change.article_index != before:
+        if change.resegmented and change.article_index == before == self._shown:
+            self._show_resegmented(change.article_index, change.sentence)
+            self._move_to(change.sentence)
+            return
+        if change.article_index != before or change.resegmented:
             self.open_article(change.article_index, change.sentence)
         self._after_change(change.article_index, change.sentence)
         self._move_to(change.sentence, center=change.article_index != before)
@@ -420,6 +450,92 @@ class LabelScreen(Screen[None]):
             self.notify("No more articles that way.", timeout=2, markup=False)
             return
         self._open_at_first_unlabeled(target)
+
+    # -- fixing the split -----------------------------------------------------------
+    @property
+    def splitting(self) -> bool:
+        return self._split_at >= 0
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In split mode only its keys work (and are shown); out of it, not those."""
+        if action in ("caret", "split_here", "split_cancel"):
+            return self.splitting
+        if self.splitting and action not in self.SPLIT_MODE_ACTIONS:
+            return False
+        return True
+
+    def action_split_mode(self) -> None:
+        if not self._guard():
+            return
+        s = self.session
+        assert s.article is not None
+        points = word_starts(s.article.text, s.article.sentences[s.cursor])
+        if not points:
+            self.notify("This sentence is a single word: there is nowhere to split it.", timeout=3, markup=False)
+            return
+        self._split_points = points
+        self._split_at = first_split_point(s.article.text, points)
+        self.view.set_caret(s.cursor, points[self._split_at])
+        self._split_mode_changed()
+
+    def action_caret(self, delta: int) -> None:
+        if self.splitting:
+            self._split_at = max(0, min(self._split_at + delta, len(self._split_points) - 1))
+            self.view.set_caret(self.session.cursor, self._split_points[self._split_at])
+
+    def action_split_cancel(self) -> None:
+        self._leave_split_mode()
+
+    def _leave_split_mode(self) -> None:
+        if self.splitting:
+            self._split_at = -1
+            self.view.set_caret(self.session.cursor, None)
+            self._split_mode_changed()
+
+    def _split_mode_changed(self) -> None:
+        self.refresh_bindings()
+        self._update_status()
+
+    def action_split_here(self) -> None:
+        if not self.splitting:
+            return
+        offset = self._split_points[self._split_at]
+        self._leave_split_mode()
+        self._resegment(lambda: self.session.split(offset), "Split in two")
+
+    def action_join(self) -> None:
+        if not self._guard():
+            return
+        s = self.session
+        if s.cursor >= s.article_total - 1:
+            self.notify("This is the last sentence: there is no next one to join it with.", severity="warning",
+                        timeout=3, markup=False)
+            return
+        self._resegment(s.join, "Joined with the next sentence")
+
+    def _resegment(self, change: Callable[[], Resegmented], done: str) -> None:
+        """Make a split or join (saved before anything on screen changes), then show it."""
+        try:
+            result = change()
+        except ValueError as exc:
+            self.notify(sanitize_line(str(exc)), severity="warning", timeout=5, markup=False)
+            return
+        except AnnotatorError as exc:
+            self._report(exc)
+            return
+        self._show_resegmented(result.article_index, result.sentence)
+        retired = f"; {result.retired} label(s) retired (kept in the history and the export)" if result.retired else ""
+        self.notify(f"{done}{retired}. Undo with u.", timeout=4, markup=False)
+
+    def _show_resegmented(self, index: int, changed: int) -> None:
+        """The open article's sentences changed from ``changed`` on: redraw from there down."""
+        s = self.session
+        assert s.article is not None
+        shown = [s.shown_label(i) for i in range(s.article_total)]
+        self.view.resegment(s.article.sentences, [lab.label if lab else None for lab, _ in shown], s.cursor, changed,
+                            pending={i for i, (_, waiting) in enumerate(shown) if waiting})
+        self.article_list.update_article(index, self._title(index), s.labeled[index], s.infos[index].n_sentences)
+        self._update_status()
 
     # -- command palette ------------------------------------------------------------
     def article_title(self, index: int) -> str:
@@ -476,13 +592,25 @@ class LabelScreen(Screen[None]):
         self.app.push_screen(HelpScreen(rows, intro))
 
     def on_article_view_sentence_clicked(self, message: ArticleView.SentenceClicked) -> None:
-        if self._guard():
+        if message.index != self.session.cursor:
+            self._leave_split_mode()
+        if self._guard() and not self.splitting:
             self._move_to(message.index)
 
     def on_article_list_selected(self, message: ArticleList.Selected) -> None:
         if message.index != self._shown:
             self._open_at_first_unlabeled(message.index)
         self.view.focus()
+
+
+def first_split_point(text: str, points: list[int]) -> int:
+    """Where the caret starts: after the first word that ends a sentence ("Plan B. Shares"), else
+    in the middle."""
+    for i, p in enumerate(points):
+        before = text[:p].rstrip().rstrip("\"'”’)]")
+        if before.endswith((".", "!", "?")):
+            return i
+    return len(points) // 2
 
 
 def unavailable_text(exc: AnnotatorError) -> str:

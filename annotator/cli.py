@@ -1,4 +1,4 @@
-"""Command line: ``annotator [label|import|export|stats|agree|verify]``.
+"""Command line: ``annotator [label|import|export|stats|agree|verify|split|join|...]``.
 
 Textual is imported only by ``label`` and ``review``, so the other commands start fast.  Every
 ``AnnotatorError`` becomes one line on stderr and its exit code, never a traceback.
@@ -655,6 +655,68 @@ def merge_cmd(ctx: click.Context, others: tuple[Path, ...], db: str | None, anno
     if failed:
         echo_err(f"{failed} database(s) not merged; fix them and run merge again (merging twice changes nothing)")
         sys.exit(InputError.exit_code)
+
+
+@cli.command("split")
+@click.argument("article", metavar="ARTICLE_ID")
+@click.argument("offset", metavar="OFFSET")
+@common_options
+@click.pass_context
+def split_cmd(ctx: click.Context, article: str, offset: str, db: str | None, annotator: str | None) -> None:
+    """Split the sentence of ARTICLE_ID (as exports write it, art_...) that holds OFFSET.
+
+    OFFSET is a code point of the article's text; each half is stripped of whitespace.  The
+    labels on the sentence are retired (kept, in the export's `retired`), for every reviewer;
+    undo it in the app (u).  The same as `s` in the app.
+    """
+    from annotator.resegment import resegment_line
+
+    n = _whole_number(offset, "OFFSET", "a code point of the article's text, e.g. 120")
+    _resegment(ctx, db, annotator, article,
+               lambda database, aid, who: resegment_line(database, aid, database.split_sentence(aid, n, who)))
+
+
+@cli.command("join")
+@click.argument("article", metavar="ARTICLE_ID")
+@click.argument("sentence", metavar="SENTENCE")
+@common_options
+@click.pass_context
+def join_cmd(ctx: click.Context, article: str, sentence: str, db: str | None, annotator: str | None) -> None:
+    """Join sentence SENTENCE of ARTICLE_ID (numbered from 0, as `export --format sentences`
+    numbers them) with the next one.
+
+    The labels on both are retired (kept, in the export's `retired`), for every reviewer;
+    undo it in the app (u).  The same as `m` in the app.
+    """
+    from annotator.resegment import resegment_line
+
+    n = _whole_number(sentence, "SENTENCE", "a sentence's number, from 0")
+    _resegment(ctx, db, annotator, article,
+               lambda database, aid, who: resegment_line(database, aid, database.join_sentences(aid, n, who)))
+
+
+def _whole_number(value: str, name: str, what: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        raise InputError(f"{name} {sanitize_line(value[:40])!r} is not a whole number; give {what}")
+    return int(value)
+
+
+def _resegment(ctx: click.Context, db: str | None, annotator: str | None, article: str,
+               change: Callable[[Any, str, str], str]) -> None:
+    from annotator.model import internal_id
+
+    settings = settings_from(ctx, db, annotator)
+    _require_db(settings)
+    aid = internal_id(article.strip())
+    with open_db(settings, lock_timeout=3.0) as database:
+        if not database.has_article(aid):
+            raise InputError(f"no article {sanitize_line(article[:80])!r} in {_quote(settings.db_path)}; "
+                             "`annotator export --format sentences` lists the ids")
+        try:
+            line = change(database, aid, settings.annotator)
+        except ValueError as exc:
+            raise InputError(f"article {sanitize_line(article[:80])}: {exc}; nothing changed") from None
+    click.echo(shown(line))
 
 
 def _safe_streams() -> None:

@@ -44,8 +44,10 @@ from annotator.model import (
     FinalCleared,
     Label,
     LabelScheme,
+    Span,
     export_id,
 )
+from annotator.resegment import Retired, SegEvent
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -87,6 +89,28 @@ def history_record(e: Event) -> dict[str, Any]:
     return {"start": e.start, "end": e.end, "final": e.final, "who": e.who, "op": e.op, "label": e.label or "",
             "before": e.before or "", "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes,
             "reason": e.reason, "votes": [list(v) for v in e.votes]}
+
+
+def retired_record(r: Retired) -> dict[str, Any]:
+    """A retired label or final label: the label as it was, and the segmentation decision that
+    retired it (``retired_op`` "split", "join", "undo" or "redo", by whom, its stamp)."""
+    rec = r.record
+    final = isinstance(rec, Decision)
+    return {"start": rec.start, "end": rec.end, "final": final, "label": rec.label,
+            "who": rec.by if isinstance(rec, Decision) else rec.annotator, "updated_at": rec.updated_at,
+            "tick": rec.tick, "reason": rec.reason if isinstance(rec, Decision) else "",
+            "votes": [list(v) for v in rec.votes] if isinstance(rec, Decision) else [],
+            "retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at, "retired_tick": r.tick}
+
+
+def _spans_list(spans: tuple[Span, ...]) -> list[dict[str, int]]:
+    return [{"start": s.start, "end": s.end} for s in spans]
+
+
+def segmentation_record(e: SegEvent) -> dict[str, Any]:
+    """A split or join (or its undo or redo): the sentences it took out and put in, who, when."""
+    return {"op": e.op, "who": e.who, "removed": _spans_list(e.removed), "added": _spans_list(e.added),
+            "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes}
 
 
 @dataclass(slots=True)
@@ -181,7 +205,8 @@ def read_record(line: bytes | str) -> Any:
 def article_record(
     article: Article, labels: list[Label], decisions: list[Decision] | None = None, cleared: list[Cleared] | None = None,
     final_cleared: list[FinalCleared] | None = None, history: list[Event] | None = None,
-    skipped: list[Label] | None = None,
+    skipped: list[Label] | None = None, retired: list[Retired] | None = None,
+    segmentation: list[SegEvent] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": EXPORT_SCHEMA_VERSION,
@@ -200,6 +225,8 @@ def article_record(
         # Sentences marked "skip: not applicable": decided, but no label of the dataset.
         "skipped": [{"start": x.start, "end": x.end, "annotator": x.annotator, "updated_at": x.updated_at,
                      "tick": x.tick} for x in skipped or ()],
+        "retired": [retired_record(r) for r in retired or ()],
+        "segmentation": [segmentation_record(e) for e in segmentation or ()],
         # A JSON string: each tool brings its own keys, and a loader needs one type per column.
         "meta": orjson.dumps(article.meta, option=orjson.OPT_SORT_KEYS).decode(),
         **({"history": [history_record(e) for e in history]} if history is not None else {}),
@@ -224,6 +251,12 @@ class Names:
         m = self.renamed
         return [replace(x, label=m.get(x.label, x.label), votes=self._votes(x.votes)) for x in xs] if m else xs
 
+    def retired(self, xs: list[Retired]) -> list[Retired]:
+        if not self.renamed:
+            return xs
+        return [replace(r, record=self.labels([r.record])[0] if isinstance(r.record, Label)
+                        else self.decisions([r.record])[0]) for r in xs]
+
     def events(self, xs: list[Event]) -> list[Event]:
         m = self.renamed
         if not m:
@@ -242,10 +275,12 @@ class _Row:
     final_cleared: list[FinalCleared]
     history: list[Event] | None
     skipped: list[Label]
+    retired: list[Retired]
+    segmentation: list[SegEvent]
 
     def record(self) -> dict[str, Any]:
         return article_record(self.article, self.labels, self.decisions, self.cleared, self.final_cleared,
-                              self.history, self.skipped)
+                              self.history, self.skipped, self.retired, self.segmentation)
 
 
 def _infos(db: Database, articles: set[str] | None) -> list[ArticleInfo]:
@@ -267,6 +302,7 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
         cleared = db.cleared(info.id)
         final_cleared = db.final_cleared(info.id)
         events = names.events(db.history(info.id) + db.history(info.id, final=True)) if history else None
+        retired = names.retired(db.retired(info.id))
         if annotators is not None:
             labels = [lab for lab in labels if lab.annotator in annotators]
             skipped = [lab for lab in skipped if lab.annotator in annotators]
@@ -275,9 +311,12 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
             final_cleared = [c for c in final_cleared if c.by in annotators]
             if events is not None:
                 events = [e for e in events if e.who in annotators]
+            retired = [r for r in retired if retired_record(r)["who"] in annotators]
         if labeled_only and not labels and not decisions and not skipped:  # a skip is a decision too
             continue
-        yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events, skipped)
+        # The segmentation decisions are the article's, whoever made them: its sentences are everyone's.
+        yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events, skipped, retired,
+                   db.segmentation_history(info.id))
 
 
 def _gold_rows(db: Database, tally: GoldTally, articles: set[str] | None = None,
@@ -350,7 +389,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
     records = []
     for article, spans in rows:
         rec = article_record(article, [])
-        del rec["final"], rec["cleared"], rec["final_cleared"], rec["skipped"]
+        del rec["final"], rec["cleared"], rec["final_cleared"], rec["skipped"], rec["retired"], rec["segmentation"]
         rec["spans"] = spans
         if fmt == "jsonl":
             yield jsonl_line(rec)

@@ -61,6 +61,7 @@ from annotator.model import (
     Span,
     is_iso_time,
 )
+from annotator.resegment import SEG_OPS, SegEvent, Segmentation
 from annotator.sanitize import sanitize_line
 from annotator.segment import segment
 
@@ -216,6 +217,9 @@ class ImportItem:
     cleared: list[Cleared] = field(default_factory=list)  # labels taken off, from our own export
     final_cleared: list[FinalCleared] = field(default_factory=list)  # final labels taken off (undo in review)
     events: list[Event] = field(default_factory=list)  # the history, from `export --history`
+    retired: list[Label | Decision] = field(default_factory=list)  # labels whose sentence was split or joined
+    seg_events: list[SegEvent] = field(default_factory=list)  # splits and joins, from our own export
+    segmentations: list[Segmentation] = field(default_factory=list)  # the sentences they left, with their stamp
     # Labels as read from a file, matched to sentences when the import is applied (against the
     # database's segmentation when the article is there already).
     proposed: list[Proposed] = field(default_factory=list)
@@ -624,6 +628,72 @@ def _history_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Even
     return out
 
 
+def _span_records(raw: object) -> tuple[Span, ...] | None:
+    if not isinstance(raw, list):
+        return None
+    out = []
+    for x in raw:
+        start, end = (x.get("start"), x.get("end")) if isinstance(x, dict) else (None, None)
+        if not (type(start) is int and type(end) is int and 0 <= start < end):
+            return None
+        out.append(Span(start, end))
+    return tuple(out)
+
+
+def _segmentation_from_export(obj: dict[str, Any], aid: str, where: str) -> list[SegEvent]:
+    """The article's splits and joins (and their undos and redos), from our own export."""
+    raw = obj.get("segmentation")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: `segmentation` is {kind_of(raw)}, not a list; fix or remove it")
+    out: list[SegEvent] = []
+    for n, x in enumerate(raw):
+        d: dict[str, Any] = x if isinstance(x, dict) else {}
+        op, who, when, undoes, tick = d.get("op"), d.get("who"), d.get("updated_at"), d.get("undoes") or "", _tick(d)
+        removed, added = _span_records(d.get("removed")), _span_records(d.get("added"))
+        if not (op in SEG_OPS and isinstance(who, str) and who and isinstance(when, str) and is_iso_time(when)
+                and isinstance(undoes, str) and tick is not None and removed is not None and added is not None
+                and all(s.end <= len(obj["text"]) for s in (*removed, *added))):
+            raise InputError(f"{where}: segmentation record {n} needs an op (split, join, undo or redo), who, "
+                             f"removed and added sentences inside the text and an ISO updated_at; fix or remove it")
+        out.append(SegEvent(aid, who, op, removed, added, when, tick, undoes))
+    return out
+
+
+def _retired_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label | Decision]:
+    """The labels and final labels a split or join retired, as they were (the database sorts
+    them out again against the segmentation)."""
+    raw = obj.get("retired")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: `retired` is {kind_of(raw)}, not a list; fix or remove it")
+    out: list[Label | Decision] = []
+    for n, x in enumerate(raw):
+        d: dict[str, Any] = x if isinstance(x, dict) else {}
+        start, end, name, who, when = (d.get(k) for k in ("start", "end", "label", "who", "updated_at"))
+        final, reason, votes, tick = d.get("final", False), d.get("reason") or "", d.get("votes") or [], _tick(d)
+        ok_votes = isinstance(votes, list) and all(
+            isinstance(v, list) and len(v) == 2 and all(isinstance(y, str) for y in v) for v in votes)
+        if not (type(start) is int and type(end) is int and isinstance(name, str) and isinstance(who, str) and who
+                and isinstance(when, str) and is_iso_time(when) and isinstance(final, bool)
+                and isinstance(reason, str) and ok_votes and tick is not None):
+            raise InputError(f"{where}: retired record {n} needs integer start and end, a label, who and an ISO "
+                             f"updated_at; fix or remove it")
+        out.append(Decision(aid, start, end, name, who, reason, when, tuple((a, b) for a, b in votes), tick)
+                   if final else Label(aid, start, end, name, who, when, tick))
+    return out
+
+
+def _latest_segmentation(sentences: tuple[Span, ...], events: list[SegEvent]) -> list[Segmentation]:
+    """The record's sentences as its latest segmentation decision left them (none if it has none)."""
+    if not events:
+        return []
+    last = max(events, key=lambda e: (instant(e.updated_at), e.tick))
+    return [Segmentation(sentences, last.updated_at, last.tick)]
+
+
 def _article_from_text(text: str, sources: tuple[str, ...], language: str, title: str | None = None,
                        meta: dict[str, Any] | None = None, sentences: tuple[Span, ...] | None = None) -> Article:
     spans = sentences if sentences is not None else tuple(Span(s, e) for s, e in segment(text, language))
@@ -698,6 +768,8 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     cleared = _cleared_from_export(obj, art.id, where) if ours else []
     final_cleared = _final_cleared_from_export(obj, art.id, where) if ours else []
     events = _history_from_export(obj, art.id, where) if ours else []
+    retired = _retired_from_export(obj, art.id, where) if ours else []
+    seg_events = _segmentation_from_export(obj, art.id, where) if ours else []
     if found is not None:
         labels, problems, notes = found.labels, found.problems, found.notes
     elif our_exports.is_gold(obj):
@@ -707,7 +779,8 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
                     *(Label(art.id, start, end, SKIP, who, when, tick) for start, end, who, when, tick in
                       _clears_from_export(obj, "skipped", "annotator", where))]
         labels, problems, notes = [_exact(lab, ctx.file) for lab in exported], [], []
-    return ImportItem(art, [], decisions, cleared, final_cleared, events, labels,
+    return ImportItem(art, [], decisions, cleared, final_cleared, events, retired, seg_events,
+                      _latest_segmentation(art.sentences, seg_events), labels,
                       [(ctx.file, r) for r in problems], [(ctx.file, n) for n in notes])
 
 
@@ -1087,7 +1160,8 @@ def plan_import(
 
 def import_steps(plan: ImportPlan) -> int:
     """How many times ``apply_import`` calls ``progress``: per article, then per article with labels."""
-    with_labels = {i.article.id for i in plan.items if i.labels or i.decisions or i.cleared or i.proposed}
+    with_labels = {i.article.id for i in plan.items
+                   if i.labels or i.decisions or i.cleared or i.proposed or i.retired or i.seg_events}
     return len(plan.items) + len(with_labels | {row.ref for row in plan.loose})
 
 
@@ -1174,7 +1248,8 @@ def _stored_ids(scheme: LabelScheme, plan: ImportPlan) -> None:
 
 
 def check_labels(
-    plan: ImportPlan, scheme: LabelScheme, stored: Callable[[str], Article | None] = lambda aid: None
+    plan: ImportPlan, scheme: LabelScheme, stored: Callable[[str], Article | None] = lambda aid: None,
+    known: Callable[[str], frozenset[tuple[int, int]]] = lambda aid: frozenset(),
 ) -> CheckedLabels:
     """The plan's labels (and gold final labels) that fit, and why the others do not.
 
@@ -1183,8 +1258,9 @@ def check_labels(
     ``scheme``, name its annotator and carry an ISO time: what ``annotator verify`` checks.
     Another tool's label name matches the scheme's regardless of case (Prodigy writes
     ``CLAIM``).  A name is stored as its label's id (a file from before a rename may name
-    the label by its id).  Rows of our ``sentences`` export find their article by id, in
-    the database or in this import.
+    the label by its id).  A label of our own export may also fall on a span ``known`` says
+    was a sentence once (split or joined since): the database keeps it, retired.  Rows of
+    our ``sentences`` export find their article by id, in the database or in this import.
     """
     out = CheckedLabels()
     by_case = {**{d.id.casefold(): d.id for d in scheme.live}, **{d.name.casefold(): d.id for d in scheme.live},
@@ -1197,7 +1273,7 @@ def check_labels(
     def take(aid: str, p: Proposed) -> None:
         if aid not in cache:
             article = stored(aid) or planned.get(aid)
-            cache[aid] = Sentences(article) if article is not None else None
+            cache[aid] = Sentences(article, known(aid)) if article is not None else None
         sentences = cache[aid]
         at = place(p, sentences) if sentences is not None else UNKNOWN_ARTICLE
         if isinstance(at, str):
@@ -1229,14 +1305,44 @@ def check_labels(
     return out
 
 
+def _stored(db: Database, plan: ImportPlan, added: set[str]) -> tuple[
+        Callable[[str], Article | None], Callable[[str], frozenset[tuple[int, int]]]]:
+    """The articles already in ``db`` as labels are placed on them: with the sentences of this
+    import's segmentation where it is the later one (it wins in the merge), and every span
+    that is or was a sentence of them (labels on one that is no more come in retired)."""
+    incoming: dict[str, Segmentation] = {}
+    spans: dict[str, set[tuple[int, int]]] = {}
+    for item in plan.items:
+        aid = item.article.id
+        for g in item.segmentations:
+            had = incoming.get(aid)
+            if had is None or (instant(g.updated_at), g.tick) > (instant(had.updated_at), had.tick):
+                incoming[aid] = g
+        for e in item.seg_events:
+            spans.setdefault(aid, set()).update((s.start, s.end) for s in (*e.removed, *e.added))
+
+    def stored(aid: str) -> Article | None:
+        if aid in added or not db.has_article(aid):
+            return None
+        article = db.get_article(aid)
+        g, mine = incoming.get(aid), db.segmentation(aid)
+        if g is not None and (mine is None or (instant(g.updated_at), g.tick) > (instant(mine.updated_at), mine.tick)):
+            article = dataclasses.replace(article, sentences=g.sentences)
+        return article
+
+    def known(aid: str) -> frozenset[tuple[int, int]]:
+        mine = db.known_spans(aid) if aid not in added and db.has_article(aid) else frozenset()
+        return mine | spans.get(aid, set())
+
+    return stored, known
+
+
 def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None] | None = None) -> ImportResult:
     """``progress`` gets the steps done so far, up to ``import_steps(plan)``."""
     added, present = db.add_articles([i.article for i in plan.items], progress=progress)
     added_set = set(added)
     n_sent = sum(len(i.article.sentences) for i in plan.items if i.article.id in added_set)
-    checked = check_labels(
-        plan, db.scheme, lambda aid: None if aid in added_set or not db.has_article(aid) else db.get_article(aid)
-    )
+    checked = check_labels(plan, db.scheme, *_stored(db, plan, added_set))
     labels = checked.labels
     if any(d.id != d.name for d in db.scheme.labels):
         _stored_ids(db.scheme, plan)
@@ -1246,9 +1352,13 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
     cleared = [c for i in plan.items for c in i.cleared]
     final_cleared = [c for i in plan.items for c in i.final_cleared]
     events = [e for i in plan.items for e in i.events]
+    labels += [x for i in plan.items for x in i.retired if isinstance(x, Label)]
+    decisions += [x for i in plan.items for x in i.retired if isinstance(x, Decision)]
+    seg_events = [e for i in plan.items for e in i.seg_events]
+    segmentations = [(i.article.id, g) for i in plan.items for g in i.segmentations]
     merged = (db.merge(labels, decisions, progress=on_labels, cleared=cleared, final_cleared=final_cleared,
-                       events=events)
-              if labels or decisions or cleared or final_cleared or events else None)
+                       events=events, seg_events=seg_events, segmentations=segmentations)
+              if labels or decisions or cleared or final_cleared or events or seg_events else None)
     counts = (merged.added, merged.updated, merged.unchanged, merged.skipped) if merged else (0, 0, 0, 0)
     if counts[3]:
         checked.skipped[("", NOT_A_SENTENCE)] += counts[3]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from annotator.errors import InputError
 from annotator.importer import file_kind, quote_path, stat_given
 from annotator.model import Article, Cleared, Decision, Event, FinalCleared, Label
+from annotator.resegment import SegEvent, Segmentation
 from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
         cleared: list[Cleared] = []
         final_cleared: list[FinalCleared] = []
         events: list[Event] = []
+        seg_events: list[SegEvent] = []
+        segmentations: list[tuple[str, Segmentation]] = []
         plan: dict[str, tuple[str, ...]] = {}
         for info in other.article_infos():
             if not db.has_article(info.id):
@@ -86,6 +89,9 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
             final_cleared.extend(other.final_cleared(info.id))
             events.extend(other.history(info.id))
             events.extend(other.history(info.id, final=True))
+            seg_events.extend(other.segmentation_history(info.id))
+            if (g := other.segmentation(info.id)) is not None:
+                segmentations.append((info.id, g))
             if info.assigned:
                 plan[info.id] = info.assigned
         if scheme != db.scheme:
@@ -93,7 +99,8 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
         if new_articles:
             added, _ = db.add_articles(new_articles)
             report.new_articles = len(added)
-        report.result = db.merge(labels, decisions, cleared=cleared, final_cleared=final_cleared, events=events)
+        report.result = db.merge(labels, decisions, cleared=cleared, final_cleared=final_cleared, events=events,
+                                 seg_events=seg_events, segmentations=segmentations)
         mine = {i.id: i.assigned for i in db.article_infos()}
         # Assignments are the team lead's plan: adopted where this database has none, never changed.
         adopt = {aid: who for aid, who in plan.items() if not mine.get(aid)}
@@ -120,6 +127,11 @@ def format_report(report: MergeReport, limit: int = CONFLICTS_SHOWN) -> list[str
         parts.append(f"history: {r.history_added} decision(s) added"
                      + (f", {r.history_skipped} skipped (sentence or label not in this database)"
                         if r.history_skipped else ""))
+    if r.segmentation_added or r.resegmented:
+        parts.append(f"sentences: {r.segmentation_added} split/join decision(s) added, {r.resegmented} article(s) "
+                     "resegmented")
+    if r.retired:
+        parts.append(f"{r.retired} label(s) retired (their sentence was split or joined)")
     if report.assignments:
         parts.append(f"{report.assignments} assignment(s) adopted")
     lines = [f"merged {quote_path(report.path)}: " + "; ".join(parts)]

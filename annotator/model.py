@@ -12,19 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-SCHEMA_VERSION = 2  # the database's files
-# The exports' shape.  4: a jsonl article record carries its lists of decisions as JSON
+SCHEMA_VERSION = 3  # the database's files (3: labels files may hold segmentation decisions and retired labels)
+# The exports' shape.  5: an article record lists its retired labels (``retired``: their
+# sentence was split or joined), its segmentation decisions (``segmentation``) and its skip
+# decisions (``skipped``); 4: a jsonl article record carries its lists of decisions as JSON
 # strings, so a loader that types columns from the first rows (``datasets``) reads any size;
 # 3: every row has the same keys with the same types (no nulls, meta as a JSON string,
 # exported ids prefixed so no loader reads them as numbers); 2 added stamps and histories.
 # Every earlier version still imports.
-EXPORT_SCHEMA_VERSION = 4
+EXPORT_SCHEMA_VERSION = 5
 EXPORT_ID_PREFIX = "art_"
 # The article record's lists that may be empty for thousands of rows and then hold records:
 # `datasets` types a JSON Lines column from the file's first 10 MB, so an empty list there
 # (typed null) makes every later record fail to load.  jsonl writes them as JSON strings,
 # typed the same on every row; the json array, read whole, keeps them nested.
-PACKED = ("spans", "final", "cleared", "final_cleared", "skipped", "history")
+PACKED = ("spans", "final", "cleared", "final_cleared", "skipped", "history", "retired", "segmentation")
 
 
 def export_id(article_id: str) -> str:

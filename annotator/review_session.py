@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from annotator.adjudicate import VoteChange, review_queue, same_votes, vote_changes
 from annotator.errors import SaveError
 from annotator.model import Decision, Event, Span, now_iso
+from annotator.resegment import SegEvent
 from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -271,14 +272,14 @@ class ReviewSession:
             return Undone("nothing")
         return self._went_back(self.db.redo, undo=False)
 
-    def _went_back(self, step: Callable[..., Event | None], *, undo: bool) -> Undone:
+    def _went_back(self, step: Callable[..., Event | SegEvent | None], *, undo: bool) -> Undone:
         try:
             ev = step(self.reviewer, final=True)
         except SaveError as exc:
             self.save_error = exc
             return Undone("failed")
         self.save_error = None
-        if ev is None:
+        if not isinstance(ev, Event):  # (final labels only: never a split or join)
             return Undone("nothing")
         index = next((i for i, it in enumerate(self.items)
                       if (it.article_id, it.span.start, it.span.end) == (ev.article_id, ev.start, ev.end)), None)

@@ -16,6 +16,7 @@ from typing import Literal
 from annotator.assign import queue_first
 from annotator.errors import SaveError
 from annotator.model import Article, ArticleInfo, Event, Label, now_iso
+from annotator.resegment import SegEvent
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -27,6 +28,17 @@ class Change:
     sentence: int
     before: Label | None
     after: Label | None
+    resegmented: bool = False  # a split or join (or its undo): the article's sentences changed
+
+
+@dataclass(frozen=True, slots=True)
+class Resegmented:
+    """What a split or join did: the cursor's sentence after it, and how many labels (anyone's,
+    final labels too) it retired."""
+
+    article_index: int
+    sentence: int
+    retired: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,9 @@ class Session:
         self.others: dict[int, list[tuple[str, str]]] = {}  # sentence -> other reviewers' (name, label)
         self._index = {info.id: i for i, info in enumerate(self.infos)}
         counts = db.label_counts(annotator, skip_damaged=True)  # a damaged article is shown as unavailable
+        # (Reading the counts also reads each article's sentence count from its labels file, the
+        # truth after a split or join: take the article rows as they are now.)
+        self.infos = [db.article_info(info.id) for info in self.infos]
         # Labeled sentences per article for this annotator: kept current on every change.
         self.labeled: list[int] = [sum(counts.get(info.id, {}).values()) for info in self.infos]
         self.total_sentences = sum(info.n_sentences for info in self.infos)
@@ -233,13 +248,17 @@ class Session:
             return None
         return self._went_back(self.db.redo(self.annotator))
 
-    def _went_back(self, ev: Event | None) -> Change | None:
+    def _went_back(self, ev: Event | SegEvent | None) -> Change | None:
         """Count a stored undo or redo and put the cursor on its sentence."""
         if ev is None:
             return None
         index = self._index.get(ev.article_id)
         if index is None:
             return None
+        if isinstance(ev, SegEvent):
+            self._reread(index)
+            self.open_article(index, self._sentence_index.get((ev.added[0].start, ev.added[0].end), 0))
+            return Change(index, self.cursor, None, None, resegmented=True)
         before = None if ev.before is None else Label(ev.article_id, ev.start, ev.end, ev.before, self.annotator, "")
         after = None if ev.label is None else Label(ev.article_id, ev.start, ev.end, ev.label, self.annotator,
                                                     ev.updated_at, ev.tick)
@@ -256,6 +275,56 @@ class Session:
                 return None
         self.cursor = sentence
         return Change(index, sentence, before, after)
+
+    # -- fixing the split -------------------------------------------------------------
+    def split(self, offset: int) -> Resegmented:
+        """Split the open article's sentence at ``offset`` (a code point of its text); the cursor
+        goes to the first half.  ValueError says why not; SaveError if the disk refused (then
+        nothing changed)."""
+        art = self._can_resegment()
+        before = self._retired_count(art.id)
+        self.db.split_sentence(art.id, offset, self.annotator)
+        return self._resegmented(before, self.cursor)
+
+    def join(self) -> Resegmented:
+        """Join the cursor's sentence with the next one (ValueError at the last sentence)."""
+        art = self._can_resegment()
+        before = self._retired_count(art.id)
+        self.db.join_sentences(art.id, self.cursor, self.annotator)
+        return self._resegmented(before, self.cursor)
+
+    def _can_resegment(self) -> Article:
+        if self.article is None or not self.labels:
+            raise ValueError("no sentence to change here")
+        if self.pending:
+            self.retry_pending()
+        if self.pending:  # their sentences would move under them
+            raise ValueError(f"{len(self.pending)} decision(s) are not saved yet; split or join once they are")
+        return self.article
+
+    def _retired_count(self, article_id: str) -> int:
+        return len(self.db.retired(article_id))
+
+    def _resegmented(self, retired_before: int, cursor: int) -> Resegmented:
+        assert self.article is not None
+        index = self.article_index
+        self._reread(index)
+        self.open_article(index, cursor)
+        return Resegmented(index, self.cursor, self._retired_count(self.infos[index].id) - retired_before)
+
+    def _reread(self, index: int) -> None:
+        """An article's sentences changed: its row, and this reviewer's counts of it, read again."""
+        was_done = self.is_done(index)
+        old = self.infos[index]
+        info = self.infos[index] = self.db.article_info(old.id)
+        labeled = len(self.db.labels(info.id, self.annotator))
+        self.total_labeled += labeled - self.labeled[index]
+        self.labeled[index] = labeled
+        self.total_sentences += info.n_sentences - old.n_sentences
+        now_done = self.is_done(index)
+        self.articles_done += now_done - was_done
+        if index < self.queue_size:
+            self.queue_done += now_done - was_done
 
     def _apply(self, article_index: int, sentence: int, before: Label | None, after: Label | None) -> None:
         self._store(article_index, sentence, before, after)

@@ -20,6 +20,8 @@ from annotator.errors import AnnotatorError, DatabaseError
 from annotator.importer import article_id
 from annotator.model import LabelScheme, is_iso_time
 from annotator.storage import Database, DamagedFile, read_tinydb
+from annotator.model import Span
+from annotator.storage.labelfile import read_state
 from annotator.storage.lock import data_folder
 from annotator.storage.records import (
     cleared_from_doc,
@@ -27,14 +29,19 @@ from annotator.storage.records import (
     event_from_doc,
     final_cleared_from_doc,
     label_from_doc,
+    retired_from_doc,
+    seg_event_from_doc,
+    segmentation_from_doc,
 )
+from annotator.storage.retiring import known_spans, partition
 
 ERROR = "error"
 WARNING = "warning"
 RESTORE_HINT = "restore the damaged files from a backup or an export (annotator import data.jsonl into a new --db)"
 TEMP_NOTE = "a temp file left by an interrupted save; harmless, the next `annotator label` or import removes it"
 # Every table of a labels file; the index counts their rows (``records``) to tell a lost file.
-LABEL_TABLES = ("labels", "cleared", "final", "final_cleared", "history", "final_history")
+LABEL_TABLES = ("labels", "cleared", "final", "final_cleared", "history", "final_history", "retired", "segmentation",
+                "seg_history")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +121,14 @@ def _read(report: Report, path: Path) -> tuple[_Tables | None, bool]:
     return data, data is None
 
 
-def _spans(report: Report, path: Path, aid: str, data: _Tables) -> list[tuple[int, int]] | None:
-    """The article's sentences if its file is sound; otherwise None, with a finding per problem."""
+def _text(report: Report, path: Path, aid: str, data: _Tables) -> str | None:
+    """The article's text if its record is sound (a finding per problem)."""
     docs = list(data.get("article", {}).values())
     if len(docs) != 1:
         report.add(ERROR, path, f"holds {len(docs)} article records, not 1")
         return None
     d = docs[0]
-    text, sentences = d.get("text"), d.get("sentences")
+    text = d.get("text")
     if d.get("id") != aid:
         report.add(ERROR, path, f"the record's id is {_short(d.get('id'))}, not {aid}")
     if not isinstance(text, str):
@@ -129,8 +136,14 @@ def _spans(report: Report, path: Path, aid: str, data: _Tables) -> list[tuple[in
         return None
     if article_id(text) != aid:
         report.add(ERROR, path, f"the text does not match id {aid} (its hash is {article_id(text)}): it was changed")
+    return text
+
+
+def _spans(report: Report, path: Path, text: str, sentences: object,
+           what: str = "the article") -> list[tuple[int, int]] | None:
+    """The sentences if they are sound; otherwise None, with a finding per problem."""
     if not isinstance(sentences, list):
-        report.add(ERROR, path, "the article has no sentence list")
+        report.add(ERROR, path, f"{what} has no sentence list")
         return None
     spans: list[tuple[int, int]] = []
     ok = True
@@ -160,10 +173,12 @@ def _spans(report: Report, path: Path, aid: str, data: _Tables) -> list[tuple[in
 
 def _check_labels(
     report: Report, path: Path, aid: str, data: _Tables, spans: list[tuple[int, int]] | None,
-    scheme: LabelScheme,
+    scheme: LabelScheme, known: set[tuple[int, int]] | None = None,
 ) -> None:
-    """``spans`` None: the article is damaged, so offsets cannot be checked (that is reported already)."""
+    """``spans`` None: the article is damaged, so offsets cannot be checked (that is reported
+    already).  ``known``: every span that is or was a sentence (split or joined since)."""
     sentences = set(spans) if spans is not None else None
+    known = known if known is not None or sentences is None else sentences
     seen: set[tuple[int, int, str]] = set()
     names = ", ".join((*scheme.ids, "skip"))
     for doc_id, d in (data.get("labels") or {}).items():
@@ -211,7 +226,47 @@ def _check_labels(
             _parses(report, path, where, lambda: cleared_from_doc(path, aid, d))
     for table, kind in (("history", "history"), ("final_history", "final-label history")):
         for doc_id, d in (data.get(table) or {}).items():
-            _check_event(report, path, aid, f"{kind} record {doc_id}", d, table == "final_history", sentences, scheme)
+            _check_event(report, path, aid, f"{kind} record {doc_id}", d, table == "final_history", known, scheme)
+    for doc_id, d in (data.get("retired") or {}).items():
+        where = f"retired-label record {doc_id}"
+        if not _parses(report, path, where, lambda: retired_from_doc(path, aid, d)):
+            continue
+        r = retired_from_doc(path, aid, d)
+        rec = r.record
+        if known is not None and (rec.start, rec.end) not in known:
+            report.add(ERROR, path, f"{where}: {rec.start}-{rec.end} never was a sentence of the article")
+        if not scheme.knows(rec.label):
+            report.add(ERROR, path, f"{where}: label {_short(rec.label)} is not in the label scheme ({names})")
+        if not is_iso_time(rec.updated_at):
+            report.add(ERROR, path, f"{where}: updated_at {_short(rec.updated_at)} is not an ISO time")
+    for doc_id, d in (data.get("seg_history") or {}).items():
+        _parses(report, path, f"segmentation history record {doc_id}", lambda: seg_event_from_doc(path, aid, d))
+
+
+def _segmented(report: Report, path: Path, aid: str, text: str, base: list[tuple[int, int]],
+               data: _Tables) -> tuple[list[tuple[int, int]] | None, set[tuple[int, int]] | None]:
+    """(the sentences a labels file's segmentation decision left, every span that is or was a
+    sentence): its segmentation checked as an article's sentences are, and its labels sorted
+    out as storage sorts them (a label counted on a sentence a split retired is an error)."""
+    docs = list((data.get("segmentation") or {}).values())
+    if len(docs) != 1 or not _parses(report, path, "segmentation record",
+                                     lambda: segmentation_from_doc(path, docs[0])):
+        if len(docs) != 1:
+            report.add(ERROR, path, f"holds {len(docs)} segmentation records, not 1")
+        return None, None
+    spans = _spans(report, path, text, docs[0].get("sentences"), "the segmentation")
+    if spans is None:
+        return None, None
+    try:
+        state = read_state(path, aid, data)
+    except DamagedFile as e:
+        report.add(ERROR, path, e.why)
+        return spans, None
+    bases = tuple(Span(s, e) for s, e in base)
+    if partition(state.copy(), bases).sorted() != state.sorted():
+        report.add(ERROR, path, "its labels and retired labels do not match its segmentation (a label counts on a "
+                                "sentence that was split or joined, or the other way round)")
+    return spans, known_spans(state, bases)
 
 
 def _parses(report: Report, path: Path, where: str, parse: Callable[[], object]) -> bool:
@@ -362,20 +417,28 @@ def verify(db_path: Path) -> Report:
             path = db.article_path(info.id)
             data, missing = _read(report, path)
             spans: list[tuple[int, int]] | None = None
+            text: str | None = None
             if missing:
                 report.add(ERROR, path, f"missing: article {info.id} is listed in the index but its file is gone")
             elif data is not None:
-                spans = _spans(report, path, info.id, data)
+                text = _text(report, path, info.id, data)
+                docs = list(data.get("article", {}).values())
+                if text is not None:
+                    spans = _spans(report, path, text, docs[0].get("sentences"))
+            labels_path = db.labels_path(info.id)
+            labels, gone = _read(report, labels_path)  # no labels file: no labels yet, unless the index says so
+            base, known = spans, None
+            if labels is not None and text is not None and spans is not None and labels.get("segmentation"):
+                spans, known = _segmented(report, labels_path, info.id, text, spans, labels)
             if spans is not None:
                 report.sentences += len(spans)
                 if len(spans) != info.n_sentences:
+                    where = "its labels file's segmentation" if base is not spans else "its file"
                     report.add(ERROR, db_path, f"article {info.id}: the index counts {info.n_sentences} sentences, "
-                                               f"its file holds {len(spans)}")
-            labels_path = db.labels_path(info.id)
-            labels, gone = _read(report, labels_path)  # no labels file: no labels yet, unless the index says so
+                                               f"{where} holds {len(spans)}")
             _check_records(report, labels_path, labels, gone, floors.get(info.id, 0))
             if labels is not None:
-                _check_labels(report, labels_path, info.id, labels, spans, db.scheme)
+                _check_labels(report, labels_path, info.id, labels, spans, db.scheme, known)
         ids = {info.id for info in infos}
         _check_leftovers(report, db.articles_folder, "an article", ids)
         _check_leftovers(report, db.labels_folder, "a labels", ids)

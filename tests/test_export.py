@@ -29,7 +29,7 @@ def test_jsonl_schema_and_offsets(sample_db: Database) -> None:
     assert len(lines) == 2
     rec = read_record(lines[0])
     assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final",
-                         "cleared", "final_cleared", "skipped", "meta"]
+                         "cleared", "final_cleared", "skipped", "retired", "segmentation", "meta"]
     assert rec["schema_version"] == EXPORT_SCHEMA_VERSION
     assert [s["label"] for s in rec["spans"]] == ["claim", "quote"]
     for span in rec["spans"]:

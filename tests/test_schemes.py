@@ -483,7 +483,7 @@ def test_the_database_keeps_every_id_it_knew(db: Database) -> None:
 # ----------------------------------------------------------------------------- key registry
 
 
-IGNORED = {"down", "up", "pagedown", "pageup", "home", "end", "escape", "backspace", "enter", "tab", "space"}
+IGNORED = {"down", "up", "left", "right", "pagedown", "pageup", "home", "end", "escape", "backspace", "enter", "tab", "space"}
 
 
 def bound_keys(bindings: list[Binding]) -> set[str]:

@@ -38,3 +38,21 @@ def test_help_screen(snap_compare, sample_db: Database) -> None:
     """The help over the main screen, listing every key."""
     app = AnnotatorApp(sample_db, ANNOTATOR)
     assert snap_compare(app, terminal_size=SIZE, press=["question_mark"])
+
+
+def test_split_mode(snap_compare, sample_db: Database) -> None:
+    """`s` on the fourth sentence: the caret at a word boundary ("│" and the word's first
+    letter reversed), the status line and footer in split mode."""
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    assert snap_compare(app, terminal_size=SIZE, press=["j", "j", "j", "s", "right"])
+
+
+def test_split_mode_at_80x24(snap_compare, sample_db: Database) -> None:
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    assert snap_compare(app, terminal_size=(80, 24), press=["j", "j", "j", "s", "right"])
+
+
+def test_after_a_split(snap_compare, sample_db: Database) -> None:
+    """The fourth sentence split in two: each half on its own line, unlabeled; the count is of 20."""
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    assert snap_compare(app, terminal_size=(80, 24), press=["1", "1", "1", "1", "k", "s", "enter"])

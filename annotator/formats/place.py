@@ -27,11 +27,12 @@ class Sentences:
     """An article's sentences, for finding the ones a span touches (sentences are in order
     and do not overlap, so their starts and ends are both sorted)."""
 
-    __slots__ = ("article", "spans", "_starts", "_ends")
+    __slots__ = ("article", "spans", "known", "_starts", "_ends")
 
-    def __init__(self, article: Article) -> None:
+    def __init__(self, article: Article, known: frozenset[tuple[int, int]] = frozenset()) -> None:
         self.article = article
         self.spans = {(s.start, s.end) for s in article.sentences}
+        self.known = known  # spans that were sentences once (split or joined since): our exports' labels may be on them
         self._starts: list[int] = []  # made when first needed: most labels are a sentence
         self._ends: list[int] = []
 
@@ -51,7 +52,8 @@ def place(p: Proposed, sentences: Sentences) -> tuple[int, int] | str:
     if p.text is not None and text[p.start:p.end] != p.text:
         return TEXT_DIFFERS
     if p.exact:
-        return (p.start, p.end) if (p.start, p.end) in sentences.spans else NOT_A_SENTENCE
+        found = (p.start, p.end) in sentences.spans or (p.start, p.end) in sentences.known
+        return (p.start, p.end) if found else NOT_A_SENTENCE
     start, end = p.start, p.end
     while start < end and text[start].isspace():
         start += 1

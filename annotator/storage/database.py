@@ -39,13 +39,15 @@ from annotator.model import (
     FinalCleared,
     Label,
     LabelScheme,
+    Span,
     now_iso,
     text_preview,
 )
+from annotator.resegment import Retired, SegEvent, SegOp, Segmentation, join_spans, replaced, split_spans
 from annotator.names import is_name
 from annotator.storage.articlefile import read_article
-from annotator.storage.index import create_index, read_index
-from annotator.storage.journal import Journal, read_history
+from annotator.storage.index import PLAIN_SCHEMA, create_index, read_index
+from annotator.storage.journal import Journal, Step, read_history
 from annotator.storage.labelfile import LabelFile, State, read_state, state_data
 from annotator.storage.lock import WriterLock, acquire_lock, release_lock
 from annotator.storage.merging import Incoming, MergeResult, join
@@ -56,8 +58,12 @@ from annotator.storage.records import (
     event_key,
     event_order,
     next_stamp,
+    seg_order,
+    segmentation_from_doc,
+    stamp_order,
     when,
 )
+from annotator.storage.retiring import known_spans, partition, removals, sentences_of
 from annotator.storage.tinyfile import OrjsonStorage, parse_tinydb, read_bytes
 
 _ARTICLE_CACHE = 16
@@ -126,7 +132,10 @@ class Database:
         self._index_ids: dict[str, int] = {}
         self._floors: dict[str, int] = {}
         self._scheme, self.schema_version = self._load_index()
-        self._articles: _LRU[str, tuple[Article, frozenset[tuple[int, int]]]] = _LRU(_ARTICLE_CACHE)
+        # article -> (the article with its sentences now, their spans, its sentences as imported)
+        self._articles: _LRU[str, tuple[Article, frozenset[tuple[int, int]], tuple[Span, ...]]] = _LRU(_ARTICLE_CACHE)
+        # article -> its number of sentences, changed by a segmentation decision, not yet in the index
+        self._sentence_counts: dict[str, int] = {}
         self._label_files: _LRU[str, LabelFile] = _LRU(_LABEL_FILE_CACHE)
         # article -> annotator -> label -> count (no zeros); built on first use, then kept current.
         self._counts: dict[str, dict[str, dict[str, int]]] | None = None
@@ -135,7 +144,7 @@ class Database:
         # (person, final?) -> the latest stamp given or replayed here for them
         self._clocks: dict[tuple[str, bool], tuple[str, int]] = {}
         # (person, final?) -> decisions saved while ``prepare_undo`` reads in another thread
-        self._recording: dict[tuple[str, bool], list[Event]] = {}
+        self._recording: dict[tuple[str, bool], list[Step]] = {}
         self._damaged: dict[str, DatabaseError] = {}  # article -> why its labels file could not be counted
         # article -> records in its labels file: as written now, and as the index last noted.
         self._records: dict[str, int] = {}
@@ -168,10 +177,9 @@ class Database:
                     raise DatabaseError(f"no database at {path}; import articles first or check --db")
                 create_index(index)
             db = cls(path, index, readonly=readonly, lock=lock)
-            if not readonly and db.schema_version < SCHEMA_VERSION:
+            if not readonly and db.schema_version < PLAIN_SCHEMA:
                 # Schema 2 adds histories and stamps to labels files; files without them still read.
-                Table(index, "project").update({"schema_version": SCHEMA_VERSION})
-                db.schema_version = SCHEMA_VERSION
+                db._set_schema(PLAIN_SCHEMA)
             if not readonly:
                 for sub in ("articles", "labels"):
                     try:
@@ -196,8 +204,9 @@ class Database:
         if not self.readonly:
             try:
                 self._save_floors()
+                self._save_sentence_counts()
             except (AnnotatorError, OSError):
-                pass  # only a check for `verify`; every decision is already on disk
+                pass  # only a check for `verify`, and counts the labels files hold; every decision is on disk
         self._closed = True
         self._articles.clear()
         self._label_files.clear()
@@ -284,6 +293,11 @@ class Database:
     def article_infos(self) -> list[ArticleInfo]:
         self._check_open()
         return list(self._infos.values())
+
+    def article_info(self, article_id: str) -> ArticleInfo:
+        """One article's row (KeyError for an unknown id)."""
+        self._check_open()
+        return self._infos[article_id]
 
     def has_article(self, article_id: str) -> bool:
         self._check_open()
@@ -417,24 +431,47 @@ class Database:
         self._record(lf, self._stamped(lf, start, end, annotator, None, "clear", updated_at or now_iso()))
         return old
 
-    def undo(self, annotator: str, *, final: bool = False) -> Event | None:
+    def undo(self, annotator: str, *, final: bool = False) -> Event | SegEvent | None:
         """Take back ``annotator``'s latest decision not yet undone, in any article, by a new
-        decision that restores the label it replaced.  Returns that new decision, or None when
-        there is nothing to undo.  With ``final``: the same for final labels decided by them."""
+        decision that restores the label it replaced (or, for a split or join, the sentences it
+        took out, with their labels).  Returns that new decision, or None when there is nothing
+        to undo.  A decision on a sentence that is no longer one (split or joined since, by
+        anyone) is passed over.  With ``final``: the same for final labels decided by them."""
         self._check_writable()
-        target = self._journal(annotator, final).top()
+        target = self._journal(annotator, final).top(usable=lambda e: self._can_step(e, undo=True))
         if target is None:
             return None
+        if isinstance(target, SegEvent):
+            return self._take_seg(target, "undo")
         return self._take(target, "undo", target.before, final)
 
-    def redo(self, annotator: str, *, final: bool = False) -> Event | None:
+    def redo(self, annotator: str, *, final: bool = False) -> Event | SegEvent | None:
         """Make the latest undone decision again (as a new decision); None if nothing was undone
         since the last new decision."""
         self._check_writable()
-        target = self._journal(annotator, final).top(undone=True)
+        target = self._journal(annotator, final).top(undone=True, usable=lambda e: self._can_step(e, undo=False))
         if target is None:
             return None
+        if isinstance(target, SegEvent):
+            return self._take_seg(target, "redo")
         return self._take(target, "redo", target.label, final)
+
+    def _can_step(self, e: Step, *, undo: bool) -> bool:
+        """Whether ``e`` can be undone (or redone) now: a label's sentence is still one, and its
+        label not retired; a split's or join's sentences are all still there."""
+        if e.article_id not in self._infos:
+            return False
+        try:
+            spans = self._article(e.article_id)[1]
+            st = self._state(e.article_id)
+        except AnnotatorError:
+            return True  # the undo itself names the damaged file
+        if isinstance(e, SegEvent):
+            return all((s.start, s.end) in spans for s in (e.added if undo else e.removed))
+        if (e.start, e.end) not in spans:
+            return False
+        gone = removals(st.seg_history).get((e.start, e.end)) if st.seg_history else None
+        return gone is None or stamp_order(e.updated_at, e.tick) > stamp_order(gone.updated_at, gone.tick)
 
     def undo_depth(self, who: str, *, final: bool = False) -> tuple[int, int]:
         """How many of ``who``'s decisions can be undone, and how many redone."""
@@ -456,6 +493,99 @@ class Database:
             ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), undoes=target.stamp)
         self._record(lf, ev)
         return ev
+
+    # ----------------------------------------------------------------- segmentation
+
+    def segmentation(self, article_id: str) -> Segmentation | None:
+        """The article's sentences as its latest segmentation decision left them (None: as imported)."""
+        return self._state(article_id).segmentation
+
+    def segmentation_history(self, article_id: str) -> list[SegEvent]:
+        """Every split and join of the article (and their undos and redos), in the order made."""
+        return sorted(self._state(article_id).seg_history, key=seg_order)
+
+    def retired(self, article_id: str) -> list[Retired]:
+        """The article's retired labels and then retired final labels, in sentence order: their
+        sentence was split or joined (see ``retiring``)."""
+        st = self._state(article_id)
+        return [st.retired[k] for k in sorted(st.retired)] + [st.retired_final[k] for k in sorted(st.retired_final)]
+
+    def known_spans(self, article_id: str) -> frozenset[tuple[int, int]]:
+        """Every span that is or was a sentence of the article (labels on one may be retired)."""
+        base = self._article(article_id)[2]
+        return frozenset(known_spans(self._state(article_id), base))
+
+    def split_sentence(self, article_id: str, offset: int, who: str, updated_at: str | None = None) -> SegEvent:
+        """Split the sentence that holds ``offset`` there, as ``who``'s decision: two sentences,
+        each stripped of whitespace; the labels and final labels on it retired.  Fsynced when
+        this returns.  ValueError says why it cannot be split (nothing changes then)."""
+        self._check_writable()
+        article = self._checked_article(article_id)
+        i, left, right = split_spans(article.text, article.sentences, offset)
+        return self._seg_decide(article_id, who, "split", (article.sentences[i],), (left, right),
+                                updated_at or now_iso())
+
+    def join_sentences(self, article_id: str, index: int, who: str, updated_at: str | None = None) -> SegEvent:
+        """Join sentence ``index`` (from 0) with the next one, as ``who``'s decision; the labels
+        and final labels on both retired.  ValueError says why not (nothing changes then)."""
+        self._check_writable()
+        article = self._checked_article(article_id)
+        joined = join_spans(article.sentences, index)
+        return self._seg_decide(article_id, who, "join", tuple(article.sentences[index:index + 2]), (joined,),
+                                updated_at or now_iso())
+
+    def _checked_article(self, article_id: str) -> Article:
+        if article_id not in self._infos:
+            raise ValueError(f"no article {article_id!r} in {self.path}")
+        return self._article(article_id)[0]
+
+    def _take_seg(self, target: SegEvent, op: SegOp) -> SegEvent:
+        removed, added = (target.added, target.removed) if op == "undo" else (target.removed, target.added)
+        return self._seg_decide(target.article_id, target.who, op, removed, added, now_iso(), undoes=target.stamp)
+
+    def _seg_decide(self, article_id: str, who: str, op: SegOp, removed: tuple[Span, ...], added: tuple[Span, ...],
+                    now: str, undoes: str = "") -> SegEvent:
+        """Stamp and write one segmentation decision: after every decision this database has
+        seen on the article, so it retires exactly the labels made before it."""
+        if not is_name(who):
+            raise ValueError(f"{who!r} is not a name a decision can be made under")
+        lf = self._label_file(article_id)
+        _, _, base = self._article(article_id)
+        st = lf.state
+        stamps: list[tuple[str, int]] = []
+        for group in (st.labels.values(), st.cleared.values(), st.decisions.values(), st.final_cleared.values(),
+                      st.seg_history, [r.record for r in (*st.retired.values(), *st.retired_final.values())]):
+            stamps.extend((x.updated_at, x.tick) for x in group)
+        seen = max(stamps, key=lambda p: stamp_order(*p), default=None)
+        clock = self._clocks.get((who, False))
+        if clock is not None and when(clock[0]) == when(now) and (seen is None or _later(clock, seen)):
+            seen = clock
+        at, tick = next_stamp(now, seen)
+        self._clocks[(who, False)] = (at, tick)
+        ev = SegEvent(article_id, who, op, removed, added, at, tick, undoes)
+        self._set_schema(SCHEMA_VERSION)  # before the first labels file that needs it
+        new = st.copy()
+        new.segmentation = Segmentation(replaced(sentences_of(st, base), removed, added), at, tick)
+        new.seg_history.append(ev)
+        self._write_state(lf, partition(new, base))
+        try:
+            self._save_sentence_counts()
+        except AnnotatorError:
+            pass  # the decision is saved; the index is told again on close (and counts read the labels file)
+        self._journal_step(ev, who, False)
+        return ev
+
+    def _journal_step(self, ev: Step, who: str, final: bool) -> None:
+        """Keep ``who``'s undo stacks (and a replay under way) current with a decision just saved."""
+        recording = self._recording.get((who, final))
+        if recording is not None:
+            recording.append(ev)
+        journal = self._journals.get((who, final))
+        if journal is not None:
+            if journal.fits(ev):
+                journal.apply(ev)
+            else:
+                del self._journals[(who, final)]
 
     @staticmethod
     def _previous(history: list[Event], target: Event) -> Event | None:
@@ -484,6 +614,12 @@ class Database:
                 seen, before = (lab.updated_at, lab.tick), lab.label
             elif clr is not None:
                 seen = (clr.updated_at, clr.tick)
+        ret = st.retired_final.get((start, end)) if final else st.retired.get((start, end, who))
+        for other in (ret.record if ret is not None else None, st.segmentation):
+            # After the label it replaces even if retired, and after the sentence's split or
+            # join: a label made on a sentence that came back must count on it.
+            if other is not None and (seen is None or _later((other.updated_at, other.tick), seen)):
+                seen = (other.updated_at, other.tick)
         # Within the millisecond of the last stamp given here, also after that one: one person's
         # decisions in several articles within a millisecond keep the order they were made in
         # (undo replays them in stamp order).  A decision at an explicitly earlier time keeps it.
@@ -502,6 +638,7 @@ class Database:
             skey = (ev.start, ev.end)
             new.decisions.pop(skey, None)
             new.final_cleared.pop(skey, None)
+            new.retired_final.pop(skey, None)
             if ev.label is not None:
                 new.decisions[skey] = Decision(lf.article_id, ev.start, ev.end, ev.label, ev.who, ev.reason,
                                                ev.updated_at, ev.votes, ev.tick)
@@ -512,21 +649,14 @@ class Database:
             key = (ev.start, ev.end, ev.who)
             was = new.labels.pop(key, None)
             new.cleared.pop(key, None)
+            new.retired.pop(key, None)
             if ev.label is not None:
                 new.labels[key] = Label(lf.article_id, ev.start, ev.end, ev.label, ev.who, ev.updated_at, ev.tick)
             else:
                 new.cleared[key] = Cleared(lf.article_id, ev.start, ev.end, ev.who, ev.updated_at, ev.tick)
             new.history.append(ev)
         self._write_state(lf, new, (was, None if ev.final else new.labels.get((ev.start, ev.end, ev.who))))
-        recording = self._recording.get((ev.who, ev.final))
-        if recording is not None:
-            recording.append(ev)
-        journal = self._journals.get((ev.who, ev.final))
-        if journal is not None:
-            if journal.fits(ev):
-                journal.apply(ev)
-            else:
-                del self._journals[(ev.who, ev.final)]
+        self._journal_step(ev, ev.who, ev.final)
 
     def _write_state(self, lf: LabelFile, new: State, change: tuple[Label | None, Label | None] | None = None) -> None:
         """Write ``new`` over the article's labels file; ``change``, when one label changed, is
@@ -543,11 +673,33 @@ class Database:
         for lab in change[:1] if change is not None else lf.state.labels.values():
             if lab is not None:
                 self._count(lab, -1)
+        resegmented = new.segmentation != lf.state.segmentation
         lf.state = new
         for lab in change[1:] if change is not None else new.labels.values():
             if lab is not None:
                 self._count(lab, +1)
         self._records[lf.article_id] = new.records()
+        if resegmented and new.segmentation is not None:
+            self._articles.pop(lf.article_id)  # its cached Article has the old sentences
+            self._note_sentences(lf.article_id, len(new.segmentation.sentences))
+
+    def _note_sentences(self, article_id: str, n: int) -> None:
+        """The article has ``n`` sentences now (its labels file says so): the index is told on
+        the next ``_save_sentence_counts``."""
+        i = self._infos[article_id]
+        if i.n_sentences != n:
+            self._infos[article_id] = ArticleInfo(i.id, i.seq, i.title, n, i.sources, i.preview, i.assigned)
+            self._sentence_counts[article_id] = n
+
+    def _save_sentence_counts(self) -> None:
+        """Write the changed sentence counts to the index, in one write.  The labels file is the
+        truth (a crash before this leaves the index behind; the counts read it again)."""
+        if not self._sentence_counts or self.readonly:
+            return
+        changed = dict(self._sentence_counts)
+        self._update_rows("n_sentences", changed)
+        for aid in changed:
+            self._sentence_counts.pop(aid, None)
 
     def _journal(self, who: str, final: bool) -> Journal:
         """``who``'s undo and redo stacks, replayed from every article's history once, then kept."""
@@ -578,19 +730,20 @@ class Database:
 
         return work
 
-    def _history_reader(self, who: str, final: bool) -> Callable[[], list[Event]]:
+    def _history_reader(self, who: str, final: bool) -> Callable[[], list[Step]]:
         """A function that gathers ``who``'s history events from every article: it reads files
         and a snapshot of the cached ones only, so it may run in another thread."""
         cached = {aid: lf.state for aid, lf in self._label_files.items()}
         paths = {aid: self._labels_path(aid) for aid in self._infos}
         return lambda: read_history(who, final, paths, cached)
 
-    def _install_journal(self, who: str, final: bool, events: list[Event]) -> Journal:
+    def _install_journal(self, who: str, final: bool, events: list[Step]) -> Journal:
         journal = self._journals[(who, final)] = Journal(events)
-        latest = max(events, key=event_order, default=None)
+        # The replay's last order is the latest decision's (``step_order``: instant, time, tick, ...).
+        latest = (journal.last[1], journal.last[2]) if journal.last is not None else None
         clock = self._clocks.get((who, final))
-        if latest is not None and (clock is None or _later((latest.updated_at, latest.tick), clock)):
-            self._clocks[(who, final)] = (latest.updated_at, latest.tick)
+        if latest is not None and (clock is None or _later(latest, clock)):
+            self._clocks[(who, final)] = latest
         return journal
 
     # ----------------------------------------------------------------- adjudication
@@ -687,6 +840,8 @@ class Database:
         cleared: Iterable[Cleared] = (),
         final_cleared: Iterable[FinalCleared] = (),
         events: Iterable[Event] = (),
+        seg_events: Iterable[SegEvent] = (),
+        segmentations: Iterable[tuple[str, Segmentation]] = (),
     ) -> MergeResult:
         """Bring in decisions made elsewhere, as a join (see ``merging``): per key the latest
         decision by stamp wins, histories are united; any order, any number of times, the same.
@@ -697,6 +852,10 @@ class Database:
         Skipped are records for an unknown article, a span that is not one of its sentences,
         or a label name outside the scheme.  Decisions stamped more than a day ahead of this
         machine's clock are counted in ``ahead`` (and merged: their order is still right).
+        Segmentation decisions (``seg_events``, and each article's latest, ``segmentations``)
+        come in the same way: per article the latest decision's sentences win, and labels on a
+        sentence that is no longer one are retired (counted in ``retired``).  A label may come
+        in on any span that is or was a sentence of its article.
         Every touched file is read before anything is written, so a damaged one stops the
         merge with nothing changed; after that one write per touched article.
         ``progress`` gets the number of articles checked so far.
@@ -735,9 +894,24 @@ class Database:
                 inc.events.append(ev)
             else:
                 result.history_skipped += 1
-        plans: list[tuple[LabelFile, Incoming]] = []
+        for se in seg_events:
+            if is_name(se.who) and (inc := group(se.article_id)) is not None:
+                inc.seg_events.append(se)
+        for aid, g in segmentations:
+            if (inc := group(aid)) is not None:
+                inc.segmentations.append(g)
+        plans: list[tuple[LabelFile, Incoming, tuple[Span, ...]]] = []
         for n, (aid, inc) in enumerate(groups.items(), 1):
-            sentences = self._article(aid)[1]
+            article, current, base = self._article(aid)
+            segs = [g for g in inc.segmentations if self._segmentation_ok(article.text, g)]
+            splits = [e for e in inc.seg_events if all(s.end <= len(article.text) for s in (*e.removed, *e.added))]
+            sentences: frozenset[tuple[int, int]] = current
+            if segs or splits or self._label_file(aid).state.seg_history:
+                # Labels may come in on any span that is or was a sentence here or there: the join
+                # retires those that are not sentences of the segmentation that wins.
+                extra = {(s.start, s.end) for e in splits for s in (*e.removed, *e.added)}
+                extra |= {(s.start, s.end) for g in segs for s in g.sentences}
+                sentences = self.known_spans(aid) | extra
             ok = Incoming(
                 # Names are checked where they come in: a name no one could type is skipped, and counted.
                 [x for x in inc.labels if self._label_ok(x, sentences) and is_name(x.annotator)],
@@ -745,19 +919,22 @@ class Database:
                 [d for d in inc.decisions if self._decision_ok(d, sentences) and is_name(d.by)],
                 [c for c in inc.final_cleared if (c.start, c.end) in sentences and is_name(c.by)],
                 [e for e in inc.events if self._event_ok(e, sentences)],
+                splits, segs,
             )
             result.skipped += len(inc.labels) - len(ok.labels)
             result.decisions_skipped += len(inc.decisions) - len(ok.decisions)
             result.history_skipped += len(inc.events) - len(ok.events)
-            if ok.labels or ok.cleared or ok.decisions or ok.final_cleared or ok.events:
-                plans.append((self._label_file(aid), ok))
+            if ok.labels or ok.cleared or ok.decisions or ok.final_cleared or ok.events or ok.seg_events or segs:
+                plans.append((self._label_file(aid), ok, base))
             if progress is not None:
                 progress(n)
         writes: list[tuple[LabelFile, State]] = []
-        for lf, ok in plans:
-            new = join(lf.state, ok, result, now, self._scheme.takes)
+        for lf, ok, base in plans:
+            new = join(lf.state, ok, result, now, base, self._scheme.takes)
             if new != lf.state.sorted():
                 writes.append((lf, new))
+        if any(new.segmentation is not None for _, new in writes):
+            self._set_schema(SCHEMA_VERSION)  # before the first labels file that needs it
         if writes:
             self._journals.clear()  # older decisions may have come in: replay on next use
             self._recording.clear()
@@ -776,7 +953,26 @@ class Database:
                 raise
             for lf, new in writes:
                 self._replace_state(lf, new)
+        self._save_sentence_counts()
         return result
+
+    @staticmethod
+    def _segmentation_ok(text: str, g: Segmentation) -> bool:
+        """Sentences in order, inside the text, none empty or with whitespace at an end."""
+        prev = 0
+        for s in g.sentences:
+            piece = text[s.start:s.end]
+            if not (prev <= s.start < s.end <= len(text)) or piece != piece.strip():
+                return False
+            prev = s.end
+        return True
+
+    def _set_schema(self, version: int) -> None:
+        """Note in the index that its files need schema ``version`` (3: segmentation decisions),
+        so an older annotator refuses the database instead of misreading it."""
+        if self.schema_version < version:
+            Table(self._index, "project").update({"schema_version": version})
+            self.schema_version = version
 
     def _save_floors(self) -> None:
         """Note in the index how many records each changed labels file holds, so ``verify`` can
@@ -785,8 +981,13 @@ class Database:
         changed = {aid: n for aid, n in self._records.items() if n > self._floors.get(aid, 0)}
         if not changed or self.readonly:
             return
+        self._update_rows("records", changed)
+        self._floors.update(changed)
+
+    def _update_rows(self, name: str, changed: dict[str, int]) -> None:
+        """Set one field of several article rows of the index, in one write."""
         def note(doc: MutableMapping[str, Any]) -> None:
-            doc["records"] = changed[doc["id"]]
+            doc[name] = changed[doc["id"]]
 
         try:
             # One pass over the table: an update per article would read it whole each time.
@@ -794,7 +995,6 @@ class Database:
         except BaseException:
             self._articles_table = Table(self._index, "articles")
             raise
-        self._floors.update(changed)
 
     def floors(self) -> dict[str, int]:
         """article id -> the number of records its labels file held at the last index write."""
@@ -873,7 +1073,9 @@ class Database:
         if type(records) is int and records > 0:
             self._floors[aid] = records
 
-    def _article(self, article_id: str) -> tuple[Article, frozenset[tuple[int, int]]]:
+    def _article(self, article_id: str) -> tuple[Article, frozenset[tuple[int, int]], tuple[Span, ...]]:
+        """(the article with its sentences now, their spans, its sentences as imported): a
+        segmentation decision in its labels file overrides the sentences of its article file."""
         self._check_open()
         info = self._infos.get(article_id)
         if info is None:
@@ -881,9 +1083,10 @@ class Database:
         hit = self._articles.get(article_id)
         if hit is not None:
             return hit
-        text, spans = read_article(self._article_path(article_id), article_id)
+        text, base = read_article(self._article_path(article_id), article_id)
+        spans = sentences_of(self._label_file(article_id).state, base)
         article = Article(article_id, info.title, text, spans, info.sources, dict(self._meta[article_id]))
-        hit = (article, frozenset((s.start, s.end) for s in spans))
+        hit = (article, frozenset((s.start, s.end) for s in spans), base)
         self._articles.put(article_id, hit)
         return hit
 
@@ -954,8 +1157,11 @@ class Database:
                     path = folder / name  # no _labels_path: the ids were checked when the index was read
                     try:
                         raw = read_bytes(path)
-                        docs = ((parse_tinydb(path, raw).get("labels") or {}) if raw is not None else {}).values()
-                        pairs = [count_key(path, d) for d in docs]
+                        data = parse_tinydb(path, raw) if raw is not None else {}
+                        pairs = [count_key(path, d) for d in (data.get("labels") or {}).values()]
+                        if "segmentation" in data:  # split or joined: the labels file counts its sentences
+                            for d in data["segmentation"].values():
+                                self._note_sentences(aid, len(segmentation_from_doc(path, d).sentences))
                     except DatabaseError as exc:
                         # Counted as unlabeled; ``label_counts`` says so unless asked to go on without it.
                         self._damaged[aid] = exc

@@ -16,9 +16,14 @@ from annotator.storage.records import SAFE_ID
 from annotator.storage.tinyfile import Data, OrjsonStorage, corrupt
 
 
+# The schema a database is written as until its first split or join (SCHEMA_VERSION after it):
+# an annotator from before splits still opens it, and never misreads one that has them.
+PLAIN_SCHEMA = 2
+
+
 def create_index(index: OrjsonStorage) -> None:
     Table(index, "project").insert(
-        {"schema_version": SCHEMA_VERSION, "scheme": DEFAULT_SCHEME.to_json(), "created_at": now_iso()}
+        {"schema_version": PLAIN_SCHEMA, "scheme": DEFAULT_SCHEME.to_json(), "created_at": now_iso()}
     )
 
 

@@ -11,9 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from annotator.model import Cleared, Decision, Event, FinalCleared, Label
+from annotator.resegment import Retired, SegEvent, Segmentation
 from annotator.storage.records import (
     Key,
     SpanKey,
+    retired_doc,
+    retired_from_doc,
+    seg_event_doc,
+    seg_event_from_doc,
+    seg_order,
+    segmentation_doc,
+    segmentation_from_doc,
     cleared_doc,
     cleared_from_doc,
     decision_doc,
@@ -31,8 +39,12 @@ from annotator.storage.tinyfile import Data, OrjsonStorage, corrupt
 
 @dataclass(slots=True)
 class State:
-    """An article's decisions: the latest per key (a key is in ``labels`` or ``cleared``, never
-    both; in ``decisions`` or ``final_cleared``, never both) and every event."""
+    """An article's decisions: the latest per key (a key is in one of ``labels``, ``cleared`` and
+    ``retired``; in one of ``decisions``, ``final_cleared`` and ``retired_final``) and every event.
+
+    ``segmentation`` is the article's sentences as the latest segmentation decision left them
+    (None: as imported, in its article file), ``seg_history`` every such decision.  A label
+    whose sentence a segmentation decision took out is in ``retired`` (see ``retiring``)."""
 
     labels: dict[Key, Label] = field(default_factory=dict)
     cleared: dict[Key, Cleared] = field(default_factory=dict)
@@ -40,16 +52,22 @@ class State:
     final_cleared: dict[SpanKey, FinalCleared] = field(default_factory=dict)
     history: list[Event] = field(default_factory=list)
     final_history: list[Event] = field(default_factory=list)
+    retired: dict[Key, Retired] = field(default_factory=dict)
+    retired_final: dict[SpanKey, Retired] = field(default_factory=dict)
+    segmentation: Segmentation | None = None
+    seg_history: list[SegEvent] = field(default_factory=list)
 
     def copy(self) -> State:
         return State(dict(self.labels), dict(self.cleared), dict(self.decisions), dict(self.final_cleared),
-                     list(self.history), list(self.final_history))
+                     list(self.history), list(self.final_history), dict(self.retired), dict(self.retired_final),
+                     self.segmentation, list(self.seg_history))
 
     def records(self) -> int:
         """How many records the file holds; it never shrinks, so ``verify`` can tell a file that
         lost some (restored from an old copy) from one that is current."""
         return (len(self.labels) + len(self.cleared) + len(self.decisions) + len(self.final_cleared)
-                + len(self.history) + len(self.final_history))
+                + len(self.history) + len(self.final_history) + len(self.retired) + len(self.retired_final)
+                + (self.segmentation is not None) + len(self.seg_history))
 
     def sorted(self) -> State:
         """The same state in one canonical order, so equal states are written as equal bytes."""
@@ -60,6 +78,10 @@ class State:
             {k: self.final_cleared[k] for k in sorted(self.final_cleared)},
             sorted(self.history, key=event_key),
             sorted(self.final_history, key=event_key),
+            {k: self.retired[k] for k in sorted(self.retired)},
+            {k: self.retired_final[k] for k in sorted(self.retired_final)},
+            self.segmentation,
+            sorted(self.seg_history, key=seg_order),
         )
 
 
@@ -80,6 +102,12 @@ def state_data(state: State) -> Data:
         data["history"] = _table([event_doc(e) for e in state.history])
     if state.final_history:
         data["final_history"] = _table([event_doc(e) for e in state.final_history])
+    if state.retired or state.retired_final:
+        data["retired"] = _table([retired_doc(r) for r in (*state.retired.values(), *state.retired_final.values())])
+    if state.segmentation is not None:
+        data["segmentation"] = _table([segmentation_doc(state.segmentation)])
+    if state.seg_history:
+        data["seg_history"] = _table([seg_event_doc(e) for e in state.seg_history])
     return data
 
 
@@ -113,6 +141,25 @@ def read_state(path: Path, article_id: str, data: Data) -> State:
     st.final_history = [
         event_from_doc(path, article_id, d, final=True) for d in (data.get("final_history") or {}).values()
     ]
+    for doc in (data.get("retired") or {}).values():
+        r = retired_from_doc(path, article_id, doc)
+        rec = r.record
+        if isinstance(rec, Decision):
+            if (rec.start, rec.end) in st.decisions or (rec.start, rec.end) in st.final_cleared \
+                    or (rec.start, rec.end) in st.retired_final:
+                raise corrupt(path, f"sentence {rec.start}-{rec.end} has a retired final label and another one")
+            st.retired_final[(rec.start, rec.end)] = r
+        else:
+            key = (rec.start, rec.end, rec.annotator)
+            if key in st.labels or key in st.cleared or key in st.retired:
+                raise corrupt(path, f"sentence {rec.start}-{rec.end} by {rec.annotator} is retired and labeled "
+                                    "or cleared")
+            st.retired[key] = r
+    segs = list((data.get("segmentation") or {}).values())
+    if len(segs) > 1:
+        raise corrupt(path, f"{len(segs)} segmentation records, not 1")
+    st.segmentation = segmentation_from_doc(path, segs[0]) if segs else None
+    st.seg_history = [seg_event_from_doc(path, article_id, d) for d in (data.get("seg_history") or {}).values()]
     return st
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from annotator.model import Cleared, Decision, Event, FinalCleared, Label
+from annotator.model import Cleared, Decision, Event, FinalCleared, Label, Span
+from annotator.resegment import SegEvent, Segmentation
 from annotator.storage.labelfile import State
 from annotator.storage.records import (
     ahead_seconds,
@@ -22,7 +23,9 @@ from annotator.storage.records import (
     final_cleared_order,
     label_order,
     Order,
+    segmentation_order,
 )
+from annotator.storage.retiring import partition, unretired
 
 AHEAD_LIMIT_SECONDS = 24 * 3600.0
 
@@ -51,6 +54,9 @@ class MergeResult:
     removed: int = 0  # labels taken off because the reviewer cleared them later elsewhere
     history_added: int = 0
     history_skipped: int = 0  # history records for a sentence or label this database does not have
+    segmentation_added: int = 0  # segmentation decisions (splits, joins, their undos) brought in
+    resegmented: int = 0  # articles whose sentences changed
+    retired: int = 0  # labels and final labels retired here: their sentence was split or joined
     conflicts: list[tuple[Label, Label | Cleared]] = field(default_factory=list)
     decision_conflicts: list[tuple[Decision, Decision]] = field(default_factory=list)
     ahead: dict[str, Ahead] = field(default_factory=dict)
@@ -72,6 +78,8 @@ class Incoming:
     decisions: list[Decision] = field(default_factory=list)
     final_cleared: list[FinalCleared] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    seg_events: list[SegEvent] = field(default_factory=list)
+    segmentations: list[Segmentation] = field(default_factory=list)
 
 
 def _as_records(inc: Incoming, takes: Callable[[str], bool] | None = None,
@@ -122,10 +130,16 @@ def _latest(records: Iterable[_R], key: Callable[[_R], _KeyT], order: Callable[[
     return best
 
 
-def join(state: State, inc: Incoming, result: MergeResult, now: datetime,
+def join(state: State, inc: Incoming, result: MergeResult, now: datetime, base: tuple[Span, ...] = (),
          takes: Callable[[str], bool] | None = None) -> State:
-    """``state`` joined with ``inc``; counts what changed in ``result``."""
-    new = state.copy()
+    """``state`` joined with ``inc``; counts what changed in ``result``.  ``base``: the article's
+    sentences as imported (its sentences unless a segmentation decision changed them).
+    ``takes``: the labels a sentence may hold now (a history event naming another stays history).
+
+    The join works on every label, retired or not, and then sorts them out again for the
+    joined segmentation (``retiring.partition``), so it stays commutative, associative and
+    idempotent with segmentation decisions too."""
+    new = unretired(state)
     mine, final = _as_records(inc, takes)
     # One decision comes as its state record and as its history event: count it once.
     stamps = {(r.annotator, r.start, r.end, False, r.updated_at, r.tick) for r in mine}
@@ -188,7 +202,23 @@ def join(state: State, inc: Incoming, result: MergeResult, now: datetime,
                 have.add(e)
                 events.append(e)
                 result.history_added += 1
-    return new.sorted()
+
+    # Segmentation: the latest decision's sentences win; the histories are united.
+    for g in inc.segmentations:
+        if new.segmentation is None or segmentation_order(g) > segmentation_order(new.segmentation):
+            new.segmentation = g
+    have_seg = set(new.seg_history)
+    for se in inc.seg_events:
+        if se not in have_seg:
+            have_seg.add(se)
+            new.seg_history.append(se)
+            result.segmentation_added += 1
+    if new.segmentation != state.segmentation:
+        result.resegmented += 1
+    out = partition(new, base).sorted()
+    result.retired += sum(1 for k, r in out.retired.items() if state.retired.get(k) != r)
+    result.retired += sum(1 for sk, r in out.retired_final.items() if state.retired_final.get(sk) != r)
+    return out
 
 
 def by_article(items: Iterable[Label | Cleared | Decision | FinalCleared | Event]) -> dict[str, Incoming]:

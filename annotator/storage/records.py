@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-from annotator.model import EVENT_OPS, Cleared, Decision, Event, FinalCleared, Label
+from annotator.model import EVENT_OPS, Cleared, Decision, Event, FinalCleared, Label, Span
+from annotator.resegment import SEG_OPS, Retired, SegEvent, Segmentation
 from annotator.storage.tinyfile import DamagedFile, corrupt
 
 Key = tuple[int, int, str]  # (start, end, annotator)
@@ -95,6 +96,33 @@ def event_order(e: Event) -> Order:
         *_text_order(e.updated_at), e.tick, e.label or "", e.who, e.op, e.before or "", e.undoes,
         e.reason, e.votes, e.final, e.article_id, e.start, e.end,
     )
+
+
+def stamp_order(updated_at: str, tick: int) -> tuple[datetime, int]:
+    """A stamp as it is ordered: the time as an instant, then the tick."""
+    return when(updated_at), tick
+
+
+def _pairs(spans: tuple[Span, ...]) -> tuple[tuple[int, int], ...]:
+    return tuple((s.start, s.end) for s in spans)
+
+
+def seg_order(e: SegEvent) -> Order:
+    """A total order over segmentation decisions: by stamp, then every field."""
+    return (*_text_order(e.updated_at), e.tick, e.op, e.who, _pairs(e.removed), _pairs(e.added), e.undoes,
+            e.article_id)
+
+
+def step_order(e: Event | SegEvent) -> Order:
+    """One order over label and segmentation decisions (a person's undo goes through both):
+    by stamp, then every field."""
+    # (Each order starts with the stamp, parsed once: a replay orders every decision a person made.)
+    o = event_order(e) if isinstance(e, Event) else seg_order(e)
+    return (o[0], o[1], o[2], isinstance(e, SegEvent), o[3:])
+
+
+def segmentation_order(g: Segmentation) -> Order:
+    return (*_text_order(g.updated_at), g.tick, _pairs(g.sentences))
 
 
 def event_key(e: Event) -> tuple[Any, ...]:
@@ -261,4 +289,79 @@ def event_doc(e: Event) -> dict[str, Any]:
     if e.final:
         doc["reason"] = e.reason
         doc["votes"] = [list(v) for v in e.votes]
+    return doc
+
+
+def _span_list(value: object) -> tuple[Span, ...] | None:
+    """``[[start, end], ...]`` as spans, each non-empty; None if it is not that."""
+    if not isinstance(value, list):
+        return None
+    out = []
+    for v in value:
+        if not (isinstance(v, list) and len(v) == 2 and type(v[0]) is int and type(v[1]) is int and 0 <= v[0] < v[1]):
+            return None
+        out.append(Span(v[0], v[1]))
+    return tuple(out)
+
+
+def spans_doc(spans: tuple[Span, ...]) -> list[list[int]]:
+    return [[s.start, s.end] for s in spans]
+
+
+def seg_event_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> SegEvent:
+    removed, added, tick = _span_list(doc.get("removed")), _span_list(doc.get("added")), _tick(doc)
+    who, op, at, undoes = doc.get("annotator"), doc.get("op"), doc.get("updated_at"), doc.get("undoes", "")
+    if not (isinstance(who, str) and op in SEG_OPS and isinstance(at, str) and isinstance(undoes, str)
+            and removed is not None and added is not None and tick is not None):
+        raise _bad(path, "segmentation history", doc)
+    return SegEvent(article_id, who, op, removed, added, at, tick, undoes)
+
+
+def seg_event_doc(e: SegEvent) -> dict[str, Any]:
+    doc: dict[str, Any] = {"annotator": e.who, "op": e.op, "removed": spans_doc(e.removed),
+                           "added": spans_doc(e.added), "updated_at": e.updated_at}
+    if e.tick:
+        doc["tick"] = e.tick
+    if e.undoes:
+        doc["undoes"] = e.undoes
+    return doc
+
+
+def segmentation_from_doc(path: Path, doc: dict[str, Any]) -> Segmentation:
+    sentences, at, tick = _span_list(doc.get("sentences")), doc.get("updated_at"), _tick(doc)
+    if sentences is None or not isinstance(at, str) or tick is None:
+        raise _bad(path, "segmentation", doc)
+    return Segmentation(sentences, at, tick)
+
+
+def segmentation_doc(g: Segmentation) -> dict[str, Any]:
+    doc: dict[str, Any] = {"sentences": spans_doc(g.sentences), "updated_at": g.updated_at}
+    if g.tick:
+        doc["tick"] = g.tick
+    return doc
+
+
+_RETIRED_KEYS = ("retired_op", "retired_by", "retired_at", "retired_tick", "final")
+
+
+def retired_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Retired:
+    op, by, at, final = doc.get("retired_op"), doc.get("retired_by"), doc.get("retired_at"), doc.get("final", False)
+    tick = _tick({"tick": doc.get("retired_tick", 0)})
+    if not (isinstance(op, str) and isinstance(by, str) and isinstance(at, str) and isinstance(final, bool)
+            and tick is not None):
+        raise _bad(path, "retired-label", doc)
+    rest = {k: v for k, v in doc.items() if k not in _RETIRED_KEYS}
+    record: Label | Decision = (decision_from_doc(path, article_id, rest) if final
+                                else label_from_doc(path, article_id, rest))
+    return Retired(record, op, by, at, tick)
+
+
+def retired_doc(r: Retired) -> dict[str, Any]:
+    rec = r.record
+    doc = decision_doc(rec) if isinstance(rec, Decision) else label_doc(rec)
+    if isinstance(rec, Decision):
+        doc["final"] = True
+    doc.update({"retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at})
+    if r.tick:
+        doc["retired_tick"] = r.tick
     return doc

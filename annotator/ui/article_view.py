@@ -46,7 +46,8 @@ LABEL_STYLES = 6  # label colours cycle through this many component classes
 # clearing it, as a resize or a theme change does, left every kept Strip to wait for a full
 # pass of the collector, ~20 ms in the middle of a later key.)
 STRIPS_KEPT = 256
-LineKey = tuple[int, bool, str | None, bool]  # display line, cursor on it, label, pending
+# display line, cursor on it, label, pending, the split caret's offset on it (-1: none)
+LineKey = tuple[int, bool, str | None, bool, int]
 # Lines rendered ahead, after a frame, beyond the half screen a recentring scroll brings in.
 PREFETCH_EXTRA = 8
 LAYOUTS_KEPT = 3  # wrapped layouts kept per article, by width (a resize and back re-wraps nothing)
@@ -177,6 +178,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         "article-view--gutter",
         "article-view--pending",
         "article-view--skip",
+        "article-view--caret",
         *(f"article-view--label-{i}" for i in range(1, LABEL_STYLES + 1)),
         *(f"article-view--marker-{i}" for i in range(1, LABEL_STYLES + 1)),
     }
@@ -193,6 +195,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         & > .article-view--gutter { color: $foreground-muted; }
         & > .article-view--pending { color: $error; text-style: italic; }
         & > .article-view--skip { color: $foreground-muted; text-style: italic; }
+        & > .article-view--caret { text-style: reverse bold; }
         & > .article-view--label-1 { color: $warning; }
         & > .article-view--label-2 { color: $success; }
         & > .article-view--label-3 { color: $primary; }
@@ -234,6 +237,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._labels: list[str | None] = []
         self._pending: set[int] = set()  # sentences whose decision the disk has not taken yet
         self._cursor = 0
+        self._caret: tuple[int, int] | None = None  # split mode: (sentence, offset in the text) of the caret
         self._layout = Layout(0, [], [], [])
         self._layouts: dict[int, Layout] = {}  # this article's recent layouts by width
         # Finished Strips (render_line's, as Textual's styles cache would finish them) by display
@@ -266,6 +270,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
     # -- content --------------------------------------------------------------------
     def show_article(self, text: str, sentences: Sequence[Span], labels: list[str | None], cursor: int,
                      pending: set[int] | None = None) -> None:
+        self._caret = None
         self._pending = set(pending or ())
         self._text = text
         self._sentences = sentences
@@ -333,6 +338,35 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._cache.clear()
         self._cache_box = None
 
+    def resegment(self, sentences: Sequence[Span], labels: list[str | None], cursor: int, changed: int,
+                  pending: set[int] | None = None) -> None:
+        """The same article with its sentences changed from sentence ``changed`` on (a split or a
+        join): re-wrapped at this width, the view where it was; the kept lines above the change
+        stay, so only the lines from the change down are drawn again."""
+        first = self._layout.first_line[changed] if changed < len(self._layout.first_line) else len(self._layout.lines)
+        self._caret = None
+        self._sentences, self._labels, self._cursor = sentences, list(labels), cursor
+        self._pending = set(pending or ())
+        self._layouts.clear()
+        width = self.wrap_width
+        self._layout = self._layouts[width] = wrap_article(self._text, sentences, width, shown_as=sanitize)
+        for key in [k for k in self._cache if k[0] >= first or k[0] < 0]:
+            del self._cache[key]
+        self.virtual_size = Size(width + self._gutter_width, len(self._layout.lines))
+        self.refresh_lines(first, max(len(self._layout.lines) - first, 1))
+        self.scroll_to_sentence(cursor)
+        self._prefetch_soon()
+
+    def set_caret(self, index: int, offset: int | None) -> None:
+        """Split mode: show the caret in sentence ``index`` at ``offset`` (None: no caret)."""
+        old, self._caret = self._caret, (index, offset) if offset is not None else None
+        for was in {old[0] if old is not None else -1, index}:
+            self._refresh_sentence(was)
+
+    @property
+    def caret(self) -> int | None:
+        return self._caret[1] if self._caret is not None else None
+
     # -- state changes (refresh only the sentences involved) ---------------------------
     def set_label(self, index: int, label: str | None, *, pending: bool = False) -> None:
         if 0 <= index < len(self._labels):
@@ -398,12 +432,13 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         """What a display line's look depends on (with the width and the theme's styles)."""
         lines = self._layout.lines
         if line_no >= len(lines):
-            return (-1, False, None, False)  # below the article: every such row is alike
-        sid = lines[line_no][0]
+            return (-1, False, None, False, -1)  # below the article: every such row is alike
+        sid, start, end = lines[line_no]
         if sid < 0:
-            return (line_no, False, None, False)  # a blank line between paragraphs
+            return (line_no, False, None, False, -1)  # a blank line between paragraphs
         label = self._labels[sid] if sid < len(self._labels) else None
-        return (line_no, sid == self._cursor, label, sid in self._pending)
+        caret = self._caret[1] if self._caret is not None and self._caret[0] == sid else -1
+        return (line_no, sid == self._cursor, label, sid in self._pending, caret if start <= caret < end else -1)
 
     def _box(self) -> _Box | None:
         """How Textual's styles cache finishes each row of this widget's content, when that is
@@ -549,6 +584,18 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             return own + Style(bold=True) if marker else own
         return self._style(f"article-view--{'marker' if marker else 'label'}-{self._label_class.get(label, 1)}")
 
+    def _body(self, body: str, start: int, style: Style, base: Style) -> list[Segment]:
+        """The line's text; in split mode, with the caret where the split goes: the space before
+        the word shown as "│" and the word's first character reversed (seen without colour)."""
+        # (Sentences never overlap, so an offset inside this line's text is this sentence's caret.)
+        caret = self._caret[1] - start if self._caret is not None else -1
+        if not 0 <= caret < len(body):
+            return [Segment(body, style)]
+        mark = base + self._style("article-view--caret")
+        before, after = body[:caret], body[caret:]
+        out = [Segment(before[:-1], style), Segment("│", mark)] if before.endswith(" ") else [Segment(before, style)]
+        return [*out, Segment(after[:1], style + mark), Segment(after[1:], style)]
+
     def _style(self, name: str) -> Style:
         """The widget's own style (``""``), or a component's (partial: just what it sets)."""
         style = self._looks.get(name)
@@ -589,5 +636,5 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         else:
             marker = Segment(" " * m, base + self._style("article-view--gutter"))
         body = sanitize(self._text[start:end]).rstrip()
-        segments = [bar, marker, Segment("  ", base), Segment(body, text_style)]
+        segments = [bar, marker, Segment("  ", base), *self._body(body, start, text_style, base)]
         return Strip(segments).crop_extend(0, width, text_style if is_cursor else base)
