@@ -4,8 +4,6 @@ name the labels as the scheme does now, and find them by id."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import shutil
 from pathlib import Path
@@ -19,6 +17,7 @@ from annotator.importer import article_id
 from annotator.model import Article, Decision, Label, Span
 from annotator.storage import Database
 from conftest import SAMPLES, run_cli
+from format_labels import every_label
 
 run = run_cli
 T1 = "2026-06-01T00:00:00.000Z"
@@ -103,77 +102,6 @@ def all_decisions(path: Path) -> list[Decision]:
 
 def scheme_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
     return orjson.loads(ok(capsys, "scheme", "--json", *args))
-
-
-# ----------------------------------------------------------------------------- labels in each format
-
-
-def _tasks_labels(fmt: str, data: bytes) -> list[str]:
-    out: list[str] = []
-    if fmt == "label-studio":
-        for task in orjson.loads(data):
-            for group in (*task["annotations"], *task["predictions"]):
-                for r in group["result"]:
-                    out += r["value"]["labels"]
-        return out
-    for line in data.splitlines():
-        rec = orjson.loads(line)
-        if fmt == "doccano":
-            out += [name for _, _, name in rec["label"]]
-        elif fmt == "doccano-textcat":
-            out += rec["label"]
-        elif fmt == "prodigy":
-            out += [sp["label"] for sp in rec["spans"]]
-        elif fmt == "prodigy-textcat":
-            out += rec["accept"]
-            out += [o["id"] for o in rec["options"]] + [o["text"] for o in rec["options"]]
-    return out
-
-
-def _spacy_labels(fmt: str, data: bytes) -> list[str]:
-    spacy = pytest.importorskip("spacy")
-    from spacy.tokens import DocBin
-
-    out: list[str] = []
-    for doc in DocBin().from_bytes(data).get_docs(spacy.blank("xx").vocab):
-        if fmt == "spacy":
-            for group in doc.spans.values():
-                out += [s.label_ for s in group]
-        else:
-            out += list(doc.cats)  # every category, one-hot
-    return out
-
-
-def _record_labels(rec: dict[str, Any]) -> list[str]:
-    out = [sp["label"] for sp in rec["spans"]]
-    for d in rec.get("final", ()):
-        out.append(d["label"])
-        out += [v for _, v in d["votes"]]
-    for sp in rec["spans"]:
-        out += [v for _, v in sp.get("votes", ())]
-    for e in rec.get("history", ()):
-        out += [x for x in (e["label"], e["before"]) if x]
-        out += [v for _, v in e["votes"]]
-    return out
-
-
-def labels_in(fmt: str, data: bytes) -> list[str]:
-    """Every label name a file of ``fmt`` carries (labels, final labels, votes, history,
-    categories), read the way its consumers read it (not a search of the bytes: the text
-    of an article may hold any word)."""
-    if fmt == "jsonl":
-        return [x for line in data.splitlines() for x in _record_labels(read_record(line))]
-    if fmt == "json":
-        return [x for rec in orjson.loads(data) for x in _record_labels(rec)]
-    if fmt == "sentences":
-        return [orjson.loads(line)["label"] for line in data.splitlines()]
-    if fmt == "csv":
-        return [row["label"] for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))]
-    if fmt in ("spacy", "spacy-textcat"):
-        return _spacy_labels(fmt, data)
-    if fmt == "label-studio-config":
-        return re.findall(r'<Label value="([^"]*)"/>', data.decode())
-    return _tasks_labels(fmt, data)
 
 
 # ----------------------------------------------------------------------------- show
@@ -347,7 +275,7 @@ def test_remove_relabel_to_moves_labels_final_labels_and_votes(capsys: pytest.Ca
     code, out, err = run(capsys, "export", "--gold")
     assert code == 0, err
     assert "left out" not in err and "stale" not in err
-    assert set(labels_in("jsonl", out.encode())) == {"quote"}
+    assert set(every_label("jsonl", out.encode())) == {"quote"}
     assert sum(1 for line in out.splitlines() for _ in read_record(line)["spans"]) == N_SENTENCES
     assert ok(capsys, "verify").startswith("ok:")
     data = scheme_json(capsys)
@@ -481,7 +409,7 @@ def test_every_format_names_the_renamed_and_the_added_label(capsys: pytest.Captu
     code, _, err = run(capsys, *args)
     assert code == 0, err
     data = Path(f"out-{fmt}").read_bytes()
-    found = labels_in(fmt, data)
+    found = every_label(fmt, data)
     assert "claim" not in found
     assert set(found) <= LIVE
     assert "assertion" in found and "opinion" in found
@@ -495,7 +423,7 @@ def test_split_export_names_and_counts_labels_as_the_scheme_does_now(capsys: pyt
     assert code == 0, err
     header = next(line for line in err.splitlines() if line.startswith("split  "))
     assert "assertion" in header and "opinion" in header and "claim" not in header
-    found = [x for name in ("train", "test") for x in labels_in("sentences", Path(f"splits/{name}.jsonl").read_bytes())]
+    found = [x for name in ("train", "test") for x in every_label("sentences", Path(f"splits/{name}.jsonl").read_bytes())]
     assert "claim" not in found and {"assertion", "opinion"} <= set(found)
     assert len(found) == len(all_labels(renamed))
 
@@ -503,7 +431,7 @@ def test_split_export_names_and_counts_labels_as_the_scheme_does_now(capsys: pyt
 def test_the_history_names_labels_as_the_scheme_does_now(capsys: pytest.CaptureFixture[str], renamed: Path) -> None:
     for fmt in ("jsonl", "json"):
         out = ok(capsys, "export", "--history", "--format", fmt)
-        found = labels_in(fmt, out.encode())
+        found = every_label(fmt, out.encode())
         assert "claim" not in found and {"assertion", "opinion", "quote"} <= set(found)
         records = [read_record(x) for x in out.splitlines()] if fmt == "jsonl" else orjson.loads(out)
         befores = [e["before"] for r in records for e in r["history"] if e["before"]]
@@ -564,7 +492,7 @@ def test_a_file_from_before_the_rename_imports_onto_the_same_label(capsys: pytes
     assert code == 0, err
     assert {(lab.label, lab.annotator) for lab in all_labels(fresh)} == {("claim", "ana")}
     assert len(all_labels(fresh)) == N_SENTENCES
-    assert set(labels_in("sentences", ok(capsys, "export", "--db", str(fresh), "--format", "sentences").encode())) \
+    assert set(every_label("sentences", ok(capsys, "export", "--db", str(fresh), "--format", "sentences").encode())) \
         == {"assertion"}
 
 
@@ -602,7 +530,7 @@ def test_merge_of_a_copy_that_renamed_a_label_maps_by_id(capsys: pytest.CaptureF
     assert code == 0, err
     assert "note: the label assertion is named claim there; kept the name assertion" in out
     exported = ok(capsys, "export", "--db", str(budi), "--format", "sentences")
-    assert sorted(labels_in("sentences", exported.encode())) == ["assertion"] * 5 + ["opinion"]
+    assert sorted(every_label("sentences", exported.encode())) == ["assertion"] * 5 + ["opinion"]
     assert ok(capsys, "verify", "--db", str(budi)).startswith("ok:")
     assert ok(capsys, "verify").startswith("ok:")
 

@@ -5,8 +5,6 @@ is no rating in agreement unless asked, and undoes like any decision."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import shutil
 from pathlib import Path
@@ -26,6 +24,7 @@ from annotator.session import Session
 from annotator.storage import Database
 from annotator.ui.article_view import ArticleView
 from conftest import SAMPLES, run_cli
+from format_labels import labels_in
 
 T1 = "2026-06-01T00:00:00.000Z"
 T2 = "2026-06-02T00:00:00.000Z"
@@ -106,44 +105,6 @@ def test_stats_count_skips_as_decided(team: Database) -> None:
 
 
 # ----------------------------------------------------------------------------- exports
-
-
-def labels_in(fmt: str, data: bytes) -> list[str]:
-    """The label names of the dataset's rows, read as their consumers read them."""
-    out: list[str] = []
-    if fmt in ("jsonl", "json"):
-        records = [read_record(x) for x in data.splitlines()] if fmt == "jsonl" else orjson.loads(data)
-        return [sp["label"] for r in records for sp in r["spans"]]
-    if fmt == "sentences":
-        return [orjson.loads(x)["label"] for x in data.splitlines()]
-    if fmt == "csv":
-        return [r["label"] for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))]
-    if fmt in ("spacy", "spacy-textcat"):
-        spacy = pytest.importorskip("spacy")
-        from spacy.tokens import DocBin
-
-        for doc in DocBin().from_bytes(data).get_docs(spacy.blank("xx").vocab):
-            if fmt == "spacy":
-                out += [s.label_ for g in doc.spans.values() for s in g]
-            else:
-                out += [c for c, v in doc.cats.items() if v == 1.0]
-        return out
-    if fmt == "label-studio-config":
-        return re.findall(r'<Label value="([^"]*)"/>', data.decode())
-    if fmt == "label-studio":
-        return [x for t in orjson.loads(data) for g in (*t["annotations"], *t["predictions"]) for r in g["result"]
-                for x in r["value"]["labels"]]
-    for line in data.splitlines():
-        rec = orjson.loads(line)
-        if fmt == "doccano":
-            out += [name for _, _, name in rec["label"]]
-        elif fmt == "doccano-textcat":
-            out += rec["label"]
-        elif fmt == "prodigy":
-            out += [sp["label"] for sp in rec["spans"]]
-        elif fmt == "prodigy-textcat":
-            out += rec["accept"]
-    return out
 
 
 def _gold_skips(db: Database) -> int:
