@@ -17,27 +17,31 @@ fallback, so ``"id"`` and ``"en"`` split identically (checked on both samples an
 test texts).  The default ``"id"`` therefore serves English copy just as well, and the
 abbreviation list below is bilingual and applied whatever the language; other codes
 switch sentencex to that language's own rules.
+
+Speed: the rules run on offsets into the whole text (no line or piece is sliced out to be
+looked at), the text is masked once, and its quote marks found once.  The slower code it
+replaced is kept in ``bench/segment_reference.py``; tests hold this one to its spans.
 """
 
 from __future__ import annotations
 
 import itertools
+import operator
 import re
-from collections.abc import Iterator
 
 import sentencex  # ships no py.typed
 
 __all__ = ["segment"]
 
-# Line breaks as str.splitlines sees them (it also counts \x1c-\x1e).
-_LINE = re.compile(r"[^\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
+# Line breaks as str.splitlines sees them (it also counts \x1c-\x1e); "\r\n" is one.
+_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 _DOUBLE_QUOTES = '"“”„‟«»〝〞〟＂'
 _SINGLE_QUOTES = "‘’‚‛‹›"
 # Marks that, when context does not tell, open (the rest close).
 _OPENERS = frozenset("“„‟«〝‘‚‛‹")
 _OPEN_BEFORE = frozenset("([{<-–—/")
-_QUOTES = re.compile(f"[{re.escape(_DOUBLE_QUOTES + _SINGLE_QUOTES)}]")
+_QUOTES = frozenset(_DOUBLE_QUOTES + _SINGLE_QUOTES)
 _MARKS = frozenset(_DOUBLE_QUOTES + _SINGLE_QUOTES + "'")
 _LEADING = _DOUBLE_QUOTES + _SINGLE_QUOTES + "'([{"
 
@@ -50,6 +54,10 @@ _MASK: dict[int, str] = {ord(c): " " for c in _DOUBLE_QUOTES + _SINGLE_QUOTES + 
 _MASK[ord("…")] = "."
 _MASK.update({cp: "\ufffd" for cp in range(0xD800, 0xE000)})
 _MASK.update({cp: " " for cp in range(0x80, 0x3001) if chr(cp).isspace()})
+# The same, by character: the ASCII ones, and the rest (few of which occur in one text).
+_MASK_ASCII = {chr(cp): c for cp, c in _MASK.items() if cp < 0x80}
+_MASK_OTHER = {chr(cp): c for cp, c in _MASK.items() if cp >= 0x80}
+_ASCII = bytes(range(0x80))
 
 # Where to cut if sentencex fails: after terminal punctuation and space.
 _FALLBACK_CUT = re.compile(r"[.?!。！？]+\s+(?=\S)")
@@ -114,74 +122,149 @@ _ATTRIBUTION_VERBS = frozenset(
 )
 _ATTRIBUTION_WINDOW = 4
 _WORD = re.compile(r"\w+")
+# In re, [^\W_] is str.isalnum and \s is str.isspace, character for character (tested).
+_ALNUM = re.compile(r"[^\W_]")
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)*[^\W\d_]")
+_INITIAL = re.compile(r"[^\W\d_]\.")
+_START = operator.itemgetter("start_index")
 
 
 def segment(text: str, language: str = "id") -> list[tuple[int, int]]:
     """Half-open [start, end) code-point offsets of the sentences of `text`, in order."""
+    masked, marks = _mask(text)
+    quote_at = _quote_marks(text, marks)
+    cued = _cued(masked)
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
-        offset = line.start()
-        spans.extend((offset + a, offset + b) for a, b in _segment_line(line.group(), language))
+    next_quote = 0
+    end = 0
+    # Offsets into the whole text throughout: slicing each line out (and each piece out of
+    # it) cost more than the rules themselves.
+    for line in text.splitlines(True):
+        start, end = end, end + len(line)
+        if line.isspace():  # blank, or spaces only: a line break is a space too
+            continue
+        stop = end - (2 if line.endswith("\r\n") else 1 if line[-1] in _BREAKS else 0)
+        quotes: list[tuple[int, int]] = []
+        if next_quote < len(quote_at) and quote_at[next_quote] < stop:
+            first_quote = next_quote
+            while next_quote < len(quote_at) and quote_at[next_quote] < stop:
+                next_quote += 1
+            quotes = _quotations(text, start, stop, quote_at[first_quote:next_quote])
+        _split_line(text, masked[start:stop], start, stop, language, cued, quotes, spans)
     return spans
 
 
-def _segment_line(line: str, language: str) -> Iterator[tuple[int, int]]:
-    if line.isspace():
-        return
-    pieces = [p for p in (_trim(line, a, b) for a, b in _pieces(line, language)) if p]
-    if not pieces:
-        return
-    quotes = sorted(_quotations(line))
-    next_quote = 0
-    reach = -1  # the furthest closing mark of the quotations opened so far
-    start, end = pieces[0]
-    wordy = _has_alnum(line, start, end)
-    for nstart, nend in pieces[1:]:
-        while next_quote < len(quotes) and quotes[next_quote][0] < end:
-            reach = max(reach, quotes[next_quote][1])
-            next_quote += 1
-        right = line[nstart:nend]
-        right_wordy = _has_alnum(line, nstart, nend)
-        if not wordy or not right_wordy or reach >= nstart or _continues(line, start, end, right):
-            end = nend
-            wordy = wordy or right_wordy
-        else:
-            yield start, end
-            start, end, wordy = nstart, nend, right_wordy
-    yield start, end
+def _cued(masked: str) -> bool:
+    """Whether _FINAL_CUT can match in `masked`."""
+    return "U." in masked or "D.C" in masked or "etc." in masked
 
 
-def _pieces(line: str, language: str) -> list[tuple[int, int]]:
-    """sentencex's split of `line` as a partition of range(len(line))."""
-    masked = line.translate(_MASK)
+def _mask(text: str) -> tuple[str, frozenset[str]]:
+    """``text.translate(_MASK)``, and which of the marks in _QUOTES it holds.
+
+    str.translate looks each character up in turn, about 30 MB/s on non-ASCII text; the
+    few non-ASCII characters a text holds are found in its UTF-8 instead, and replaced
+    one by one.
+    """
+    masked = text
+    other: set[str] = set()
+    if not text.isascii():
+        other = set(text.encode("utf-8", "surrogatepass").translate(None, _ASCII).decode("utf-8", "surrogatepass"))
+        for c in other:
+            if (to := _MASK_OTHER.get(c)) is not None:
+                masked = masked.replace(c, to)
+    marks = other & _QUOTES
+    for c, to in _MASK_ASCII.items():
+        if c in masked:
+            masked = masked.replace(c, to)
+            if c in _QUOTES:
+                marks.add(c)
+    return masked, frozenset(marks)
+
+
+def _quote_marks(text: str, marks: frozenset[str]) -> list[int]:
+    """Where the marks of _QUOTES are in `text`, in order."""
+    at: list[int] = []
+    for mark in marks:
+        i = text.find(mark)
+        while i >= 0:
+            at.append(i)
+            i = text.find(mark, i + 1)
+    at.sort()
+    return at
+
+
+def _split_line(text: str, masked: str, start: int, stop: int, language: str, cued: bool,
+                quotes: list[tuple[int, int]], out: list[tuple[int, int]]) -> None:
+    """Append to `out` the sentences of the line text[start:stop] (`masked` is its masked
+    copy, `quotes` its quotations): sentencex's pieces, each without the spaces at its
+    ends, a piece joined to the one before when either has no letter or digit, when it is
+    inside a quotation opened before it, or when it continues that sentence (_continues)."""
     try:
-        cuts = _sentencex_cuts(masked, language)
+        if len(masked) <= _WINDOW:  # most lines: one window, whose cuts all count
+            n = len(masked)
+            cuts = sorted({c for c in map(_START, sentencex.get_sentence_boundaries(language, masked)) if 0 < c < n})
+        else:
+            cuts = _sentencex_cuts(masked, language)
     except BaseException as exc:
         # A sentencex bug must not lose the user's import; a Rust panic arrives as
         # pyo3's PanicException, which is not an Exception.
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise
         cuts = [m.end() for m in _FALLBACK_CUT.finditer(masked)]
-    cuts = sorted({*cuts, *(m.end() for m in _FINAL_CUT.finditer(masked))})
-    edges = [0]
+    if cued and _cued(masked):
+        cuts = sorted({*cuts, *(m.end() for m in _FINAL_CUT.finditer(masked))})
+    # Otherwise they are in order, each once, already (the fallback's matches too).
+    edges = [start]
+    last = start
     for cut in cuts:
-        if not edges[-1] < cut < len(line):
+        cut += start
+        if not last < cut < stop:
             continue
-        # Masked quote marks sat in the gap as spaces, so sentencex may have put an
-        # opening mark on the left; cut after the gap's last real space instead.
-        gap = cut
-        while gap > edges[-1] and (line[gap - 1].isspace() or line[gap - 1] in _MARKS):
-            gap -= 1
-        last_space = max((i for i in range(gap, cut) if line[i].isspace()), default=-1)
-        cut = last_space + 1 if last_space >= 0 else cut
-        if cut > edges[-1]:
-            edges.append(cut)
-    edges.append(len(line))
-    return list(zip(edges, edges[1:]))
+        if not text[cut - 1].isspace():
+            # Masked quote marks sat in the gap as spaces, so sentencex may have put an
+            # opening mark on the left; cut after the gap's last real space instead.
+            gap = cut
+            while gap > last and (text[gap - 1].isspace() or text[gap - 1] in _MARKS):
+                gap -= 1
+            last_space = max((i for i in range(gap, cut) if text[i].isspace()), default=-1)
+            cut = last_space + 1 if last_space >= 0 else cut
+            if cut <= last:
+                continue
+        edges.append(cut)
+        last = cut
+    edges.append(stop)
+    next_quote = 0
+    reach = -1  # the furthest closing mark of the quotations opened so far
+    first = end = -1  # the sentence so far, text[first:end]; -1: none yet
+    wordy = False  # whether it has a letter or digit
+    for a, b in zip(edges, edges[1:]):
+        while a < b and text[a].isspace():
+            a += 1
+        if a == b:
+            continue  # spaces only
+        while text[b - 1].isspace():
+            b -= 1
+        # A piece with no letter or digit (a lone "”", "...", an emoji) is no sentence.
+        right_wordy = text[a].isalnum() or _ALNUM.search(text, a, b) is not None
+        if first < 0:
+            first, end, wordy = a, b, right_wordy
+            continue
+        while next_quote < len(quotes) and quotes[next_quote][0] < end:
+            reach = max(reach, quotes[next_quote][1])
+            next_quote += 1
+        if not wordy or not right_wordy or reach >= a or _continues(text, first, end, a, b):
+            end = b
+            wordy = wordy or right_wordy
+        else:
+            out.append((first, end))
+            first, end, wordy = a, b, right_wordy
+    if first >= 0:
+        out.append((first, end))
 
 
 def _sentencex_cuts(masked: str, language: str) -> list[int]:
-    """Where sentencex starts a new sentence in `masked`, fed to it window by window.
+    """Where sentencex starts a new sentence in `masked`, in order, fed to it window by window.
 
     sentencex is quadratic on some long lines (CJK full stops with no space after),
     so it never sees more than _WINDOW characters.  A window keeps the cuts that have
@@ -201,23 +284,16 @@ def _sentencex_cuts(masked: str, language: str) -> list[int]:
         )
         cuts.extend(kept)
         if final:
-            return cuts
+            return sorted(set(cuts))
         if kept:
             pos = trusted = kept[-1]
         else:
             pos, trusted = stop - 2 * _MARGIN, stop - _MARGIN
 
 
-def _trim(line: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and line[start].isspace():
-        start += 1
-    while end > start and line[end - 1].isspace():
-        end -= 1
-    return (start, end) if start < end else None
-
-
-def _quotations(line: str) -> list[tuple[int, int]]:
-    """[open, close] positions of the quote pairs on `line`, double and single apart.
+def _quotations(text: str, start: int, stop: int, marks: list[int]) -> list[tuple[int, int]]:
+    """[open, close] positions of the quote pairs on the line text[start:stop] (whose
+    quote marks are at `marks`), double and single apart, in order.
 
     Whether a mark opens or closes is read from its neighbours first (space before and
     a word after opens), so “...", "...” and „...“ all pair up.  A second opening mark
@@ -226,11 +302,11 @@ def _quotations(line: str) -> list[tuple[int, int]]:
     """
     pairs: list[tuple[int, int]] = []
     open_at: dict[bool, int | None] = {True: None, False: None}
-    for m in _QUOTES.finditer(line):
-        i, mark = m.start(), m.group()
+    for i in marks:
+        mark = text[i]
         double = mark in _DOUBLE_QUOTES
-        before = line[i - 1] if i else " "
-        after = line[i + 1] if i + 1 < len(line) else " "
+        before = text[i - 1] if i > start else " "
+        after = text[i + 1] if i + 1 < stop else " "
         if before.isalnum() and after.isalnum():
             continue  # an apostrophe (Jum’at, don’t), not a quote
         opens = (before.isspace() or before in _OPEN_BEFORE or before in _MARKS) and not after.isspace()
@@ -243,54 +319,50 @@ def _quotations(line: str) -> list[tuple[int, int]]:
             closes = not opens
         if opens:
             open_at[double] = i
-        elif closes and (start := open_at[double]) is not None:
+        elif closes and (begin := open_at[double]) is not None:
             open_at[double] = None
-            if i - start <= _MAX_QUOTE:
-                pairs.append((start, i))
-    return pairs
+            if i - begin <= _MAX_QUOTE:
+                pairs.append((begin, i))
+    return sorted(pairs)
 
 
-def _has_alnum(line: str, start: int, end: int) -> bool:
-    # A piece with no letter or digit (a lone "”", "...", an emoji) is no sentence.
-    return any(line[i].isalnum() for i in range(start, end))
-
-
-def _continues(line: str, start: int, end: int, right: str) -> bool:
-    """Whether `right` goes on the sentence line[start:end] rather than starting one."""
-    if right[0].islower():
+def _continues(text: str, start: int, end: int, rstart: int, rend: int) -> bool:
+    """Whether text[rstart:rend] goes on the sentence text[start:end] rather than starting one."""
+    first = text[rstart]
+    if first.islower():
         return True  # "...?” tanya dia", "approx. five": a sentence starts upper-case
     # Only the tail of the left side matters; slicing all of it would be quadratic on a
     # long line that merges piece after piece.
-    tail = line[max(start, end - 200) : end]
-    words = tail.split()
-    last = words[-1].lstrip(_LEADING)
-    if last.endswith("."):
-        token = last[:-1]
+    lo = max(start, end - 200)
+    if text[end - 1] == ".":
+        words = text[lo:end].rsplit(None, 2)  # its last two words, as split() has them
+        token = words[-1].lstrip(_LEADING)[:-1]
         if token in _ABBREVIATIONS:
             return True
         if token in _FINAL_ABBREVIATIONS:
-            first = _WORD.search(right)
-            return first is None or first.group() not in _STARTERS
+            word = _WORD.search(text, rstart, rend)
+            return word is None or word.group() not in _STARTERS
         if token in _TIME_ABBREVIATIONS:
-            first = _WORD.search(right)
-            return right[0] == "(" or (first is not None and first.group() in _TIME_CONTINUATIONS)
-        if _is_initial(token, words[-2] if len(words) > 1 else None):
-            return True
-    if line[start] in _MARKS and tail[-1] in _MARKS and tail[:-1].rstrip()[-1:] in (".", "?", "!", "…"):
+            word = _WORD.search(text, rstart, rend)
+            return first == "(" or (word is not None and word.group() in _TIME_CONTINUATIONS)
+        return _is_initial(token, words[-2] if len(words) > 1 else None)
+    if text[start] in _MARKS and text[end - 1] in _MARKS and text[lo : end - 1].rstrip()[-1:] in (".", "?", "!", "…"):
         # Only for a piece that is all quotation: in 'called it “a disaster.” Trump
         # said ...' the quote ends a sentence of its own.
-        head = itertools.islice(_WORD.finditer(right), _ATTRIBUTION_WINDOW)
+        head = itertools.islice(_WORD.finditer(text, rstart, rend), _ATTRIBUTION_WINDOW)
         return any(w.group().lower() in _ATTRIBUTION_VERBS for w in head)
     return False
 
 
 def _is_initial(token: str, before: str | None) -> bool:
     """"J." in "Donald J. Trump" or "J. K. Rowling", not "C." in "vitamin C."."""
-    if not re.fullmatch(r"(?:[^\W\d_]\.)*[^\W\d_]", token) or not token[0].isupper():
+    if len(token) > 1 and token[1] != ".":
+        return False  # what _INITIALS matches has a full stop second
+    if not _INITIALS.fullmatch(token) or not token[0].isupper():
         return False
     if before is None:
         return True
     prev = before.lstrip(_LEADING)
-    if re.fullmatch(r"[^\W\d_]\.", prev):
+    if _INITIAL.fullmatch(prev):
         return True  # a run of initials
     return prev[:1].isupper() and not prev.endswith((".", "?", "!", ",", ":", ";"))
