@@ -43,21 +43,23 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True, mode: int | None = None) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True, mode: int | None = None,
+                       unlisted: bool = False) -> None:
     """Replace ``path`` with ``data``; on any error the old file is untouched and the temp file removed.
 
-    ``mode`` sets the new file's permissions (the temp file starts as 0600).
+    ``mode`` sets the new file's permissions (the temp file starts as 0600).  ``unlisted``:
+    nothing reads ``path`` until a later write names it (an import's new article file, until
+    the index lists it), so when nothing is there yet it is written in place, without a temp
+    file and a rename (14,000 article files took about half the time that way, on ext4).  On
+    an error the new file is removed.  Anything already there (an interrupted import's
+    leftover) is replaced as usual.
     """
+    if unlisted and _write_new(path, data, sync=sync, mode=mode):
+        return
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
-            if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            if sync:
-                os.fsync(f.fileno())
+        _fill(fd, data, sync=sync, mode=mode)
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -67,6 +69,37 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True, mode: int 
         raise
     if sync:
         fsync_dir(folder)
+
+
+def _write_new(path: Path, data: bytes, *, sync: bool, mode: int | None) -> bool:
+    """Create ``path`` and write ``data`` in it; False, writing nothing, if it exists."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags, 0o600)  # as mkstemp makes the temp file
+    except FileExistsError:
+        return False
+    try:
+        _fill(fd, data, sync=sync, mode=mode)
+    except BaseException:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
+    if sync:
+        fsync_dir(path.parent)
+    return True
+
+
+def _fill(fd: int, data: bytes, *, sync: bool, mode: int | None) -> None:
+    """Write ``data`` into the new file open as ``fd``, and close it."""
+    with os.fdopen(fd, "wb") as f:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(f.fileno(), mode)
+        f.write(data)
+        f.flush()
+        if sync:
+            os.fsync(f.fileno())
 
 
 # ----------------------------------------------------------------- temp files left by a kill

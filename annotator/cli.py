@@ -165,12 +165,14 @@ def _plan(listed: Any, encoding: str | None, language: str, max_bytes: int, *, p
           reviewer: str = "") -> Any:
     from annotator.importer import plan_import
 
-    # Listed first so that reading (sentence splitting: ~0.5 ms an article) has a bar of known length too.
+    # Listed first so that reading has a bar of known length too.  Texts are read again when
+    # written (split into sentences then), so an import holds one text at a time.
     if progress and sys.stderr.isatty() and len(listed.files) >= PROGRESS_MIN_FILES:
         with click.progressbar(length=len(listed.files), label="Reading", file=sys.stderr) as bar:
             return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes,
-                               on_file=lambda _: bar.update(1), reviewer=reviewer)
-    return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes, reviewer=reviewer)
+                               on_file=lambda _: bar.update(1), reviewer=reviewer, keep_texts=False)
+    return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes, reviewer=reviewer,
+                       keep_texts=False)
 
 
 def _apply(db: Any, plan: Any, *, progress: bool) -> Any:
@@ -235,7 +237,7 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
     them has been made safe to print.  More than ``notes_shown`` notes are summed up.
     ``checked`` is what a dry run's ``check_labels`` found (a real import's result has it).
     """
-    from annotator.importer import NOTES_SHOWN
+    from annotator.importer import NOTES_SHOWN, planned_sentences
 
     lines: list[str] = []
     if result is not None:
@@ -263,7 +265,7 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
             lines.extend(shown(x) for x in ahead_lines(m, source))
         skips, notes = result.label_skips, result.label_notes
     else:
-        n_sent = sum(len(i.article.sentences) for i in plan.items)
+        n_sent = planned_sentences(plan)
         n_labels = len(checked.labels) + len(checked.decisions) if checked is not None else 0
         more = f" and {n_labels} label(s)" if n_labels else ""
         lines.append(f"dry run: {len(plan.items)} article(s) with {n_sent} sentence(s){more} would be imported")

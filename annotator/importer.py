@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
+from annotator import workers
 from annotator.errors import InputError
 from annotator.formats import label_studio, ours as our_exports
 from annotator.formats.detect import foreign
@@ -60,10 +61,13 @@ from annotator.model import (
     LabelScheme,
     Span,
     is_iso_time,
+    text_preview,
 )
 from annotator.resegment import SEG_OPS, SegEvent, Segmentation
 from annotator.sanitize import sanitize_line
 from annotator.segment import segment
+from annotator.storage.articlefile import article_bytes
+from annotator.storage.database import ArticleFile
 
 if TYPE_CHECKING:
     from annotator.storage import Database, MergeResult
@@ -155,12 +159,20 @@ def article_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+# A line break as str.splitlines sees one ("\r\n" is one).
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def detect_title(text: str) -> str:
     """The first line when it is a heading: short, no final punctuation, followed by a blank line."""
-    lines = text.splitlines()
-    if len(lines) < 2 or lines[1].strip():
+    # The first two lines of text.splitlines(), without splitting the whole text.
+    first_break = _LINE_BREAK.search(text)
+    if first_break is None or first_break.end() == len(text):
+        return ""  # one line
+    second_break = _LINE_BREAK.search(text, first_break.end())
+    if text[first_break.end() : second_break.start() if second_break else len(text)].strip():
         return ""
-    first = lines[0].strip()
+    first = text[: first_break.start()].strip()
     if first.startswith("#"):
         first = first.lstrip("#").strip()
     if not first or len(first) > TITLE_MAX_CHARS or len(first.split()) > TITLE_MAX_WORDS:
@@ -209,8 +221,22 @@ def parse_size(value: str) -> int:
 # ----------------------------------------------------------------------------- plan
 
 
+@dataclass(frozen=True, slots=True)
+class TextFile:
+    """Where a .txt or .md file's article is read again, and how: ``plan_import(...,
+    keep_texts=False)`` checks the file and keeps only this, so that planning a folder does
+    not hold every text at once (``read_again``)."""
+
+    path: Path
+    encoding: str | None
+    language: str
+    max_bytes: int
+
+
 @dataclass(slots=True)
 class ImportItem:
+    # With ``text_file`` set, the article has no text and no sentences yet: only its id, title
+    # and sources (``read_again`` gives the rest).
     article: Article
     labels: list[Label] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # final labels, from our own export
@@ -225,6 +251,7 @@ class ImportItem:
     proposed: list[Proposed] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (file, why) of each label not importable
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, note) of what the tool set aside
+    text_file: TextFile | None = None
 
 
 @dataclass(slots=True)
@@ -692,11 +719,13 @@ def _latest_segmentation(sentences: tuple[Span, ...], events: list[SegEvent]) ->
         return []
     last = max(events, key=lambda e: (instant(e.updated_at), e.tick))
     return [Segmentation(sentences, last.updated_at, last.tick)]
+def _sentences(text: str, language: str) -> tuple[Span, ...]:
+    return tuple(Span(s, e) for s, e in segment(text, language))
 
 
 def _article_from_text(text: str, sources: tuple[str, ...], language: str, title: str | None = None,
                        meta: dict[str, Any] | None = None, sentences: tuple[Span, ...] | None = None) -> Article:
-    spans = sentences if sentences is not None else tuple(Span(s, e) for s, e in segment(text, language))
+    spans = sentences if sentences is not None else _sentences(text, language)
     return Article(
         id=article_id(text),
         title=title if title is not None else detect_title(text),
@@ -1096,12 +1125,16 @@ def plan_import(
     on_file: Callable[[Path], None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     reviewer: str = "",
+    keep_texts: bool = True,
 ) -> ImportPlan:
     """Read and check every file; the database is not touched.
 
     ``paths`` are files and folders (listed with ``list_files``) or a ``FileList`` already
     made.  ``max_bytes`` is the largest article (0: no limit).  ``reviewer`` (the importing
-    reviewer) is the name on labels from files that name no one (doccano, say).
+    reviewer) is the name on labels from files that name no one (doccano, say).  Without
+    ``keep_texts``, a .txt or .md file's article is planned without its text and sentences,
+    which ``apply_import`` reads again (``read_again``): a folder of any size then takes the
+    memory of one text.
     """
     check_encoding(encoding)
     listed = paths if isinstance(paths, FileList) else list_files(paths)
@@ -1126,10 +1159,14 @@ def plan_import(
                     continue
             else:
                 text = decode(path, read_text_file(path, max_bytes), encoding)
-                if not text.strip():
+                if not text or text.isspace():
                     plan.skipped.append(Skipped(quote_path(path), "empty file, nothing to import", error=False))
                     continue
-                new_items = [ImportItem(_article_from_text(text, (path_text(path),), language))]
+                if keep_texts:
+                    new_items = [ImportItem(_article_from_text(text, (path_text(path),), language))]
+                else:
+                    article = Article(article_id(text), detect_title(text), "", (), (path_text(path),))
+                    new_items = [ImportItem(article, text_file=TextFile(path, encoding, language, max_bytes))]
         except InputError as exc:
             # The message names the file already; the report puts the name first once.
             reason = exc.message.removeprefix(f"{quote_path(path)}: ").removeprefix(f"{quote_path(path)} ")
@@ -1152,10 +1189,107 @@ def plan_import(
                 seen.article = dataclasses.replace(
                     a, title=a.title or b.title, meta=a.meta or b.meta,
                     sources=tuple(dict.fromkeys(a.sources + b.sources)))
+                if seen.text_file is not None and item.text_file is None:
+                    # The text is here after all (the same text, so the same sentences): a
+                    # planned article that carries labels is never read again.
+                    seen.article = dataclasses.replace(seen.article, text=b.text, sentences=_sentences(b.text, language))
+                    seen.text_file = None
                 for f in dataclasses.fields(ImportItem):  # labels, final labels, clears, and any record list
-                    if f.name != "article":
+                    if f.name not in ("article", "text_file"):
                         getattr(seen, f.name).extend(getattr(item, f.name))
     return plan
+
+
+# An article's text and its sentences as (start, end) pairs.
+Body = tuple[str, list[tuple[int, int]]]
+
+# New text files that an import reads again and splits in worker processes (``workers``) when
+# there are at least this many: fewer do not repay starting the processes.
+PARALLEL_MIN_TEXTS = 256
+_PARALLEL_BATCH = 32
+
+
+def read_again(plan: ImportPlan, item: ImportItem) -> Body | None:
+    """The text and sentences of an article planned without them (``ImportItem.text_file``),
+    read from its file again; None, with the file's error in ``plan.skipped``, if the file no
+    longer reads or no longer holds the text that was planned."""
+    if item.text_file is None:
+        return item.article.text, [(s.start, s.end) for s in item.article.sentences]
+    try:
+        return _read_body(item.text_file, item.article.id)
+    except InputError as exc:
+        _skip_changed(plan, item.text_file, exc.message)
+        return None
+
+
+def _read_body(source: TextFile, expected_id: str) -> Body:
+    text = decode(source.path, read_text_file(source.path, source.max_bytes), source.encoding)
+    if article_id(text) != expected_id:
+        raise InputError(f"{quote_path(source.path)}: changed while it was being imported; import it again")
+    return text, segment(text, source.language)
+
+
+def _article_files(batch: Sequence[tuple[TextFile, str]]) -> list[tuple[str, ArticleFile | str]]:
+    """In a worker process: read each file again and split it, as its article's file; a file
+    that no longer reads comes back as its error's message.  The files are written by the
+    caller: two processes creating files in one folder wait on each other's lock (and the
+    kernel spins on it), and only one writes the index after them anyway."""
+    out: list[tuple[str, ArticleFile | str]] = []
+    for source, expected_id in batch:
+        try:
+            text, sentences = _read_body(source, expected_id)
+        except InputError as exc:
+            out.append((expected_id, exc.message))
+            continue
+        out.append((expected_id, ArticleFile(article_bytes(expected_id, text, sentences), len(sentences),
+                                             text_preview(text))))
+    return out
+
+
+def _skip_changed(plan: ImportPlan, source: TextFile, message: str) -> None:
+    where = quote_path(source.path)
+    skipped = Skipped(where, message.removeprefix(f"{where}: ").removeprefix(f"{where} "), True)
+    if skipped not in plan.skipped:  # a second reader of the same file says nothing new
+        plan.skipped.append(skipped)
+
+
+class _Bodies:
+    """``load`` for ``Database.add_articles``, which asks for the new articles in plan order:
+    ``read_again``, or, with many new text files, their files read and split ahead in worker
+    processes, on every core."""
+
+    def __init__(self, db: Database, plan: ImportPlan) -> None:
+        self.plan = plan
+        self.by_id = {i.article.id: i for i in plan.items}
+        fresh = [(i.text_file, i.article.id) for i in plan.items
+                 if i.text_file is not None and not db.has_article(i.article.id)]
+        self.ahead: Iterator[tuple[str, ArticleFile | str]] = iter(())
+        if len(fresh) >= PARALLEL_MIN_TEXTS and workers.available():
+            self.ahead = workers.ordered_map(_article_files, fresh, batch=_PARALLEL_BATCH, processes=workers.cores())
+        self.next = next(self.ahead, None)
+
+    def __call__(self, article: Article) -> Body | ArticleFile | None:
+        if self.next is None or self.next[0] != article.id:
+            return read_again(self.plan, self.by_id[article.id])
+        _, body = self.next
+        self.next = next(self.ahead, None)
+        if isinstance(body, str):
+            item = self.by_id[article.id]
+            assert item.text_file is not None
+            _skip_changed(self.plan, item.text_file, body)
+            return None
+        return body
+
+    def close(self) -> None:
+        """Stop the workers, if any are still at work (the import failed)."""
+        close = getattr(self.ahead, "close", None)
+        if close is not None:
+            close()
+
+
+def planned_sentences(plan: ImportPlan) -> int:
+    """How many sentences the plan's articles have (reading again those planned without them)."""
+    return sum(len(body[1]) for item in plan.items if (body := read_again(plan, item)) is not None)
 
 
 def import_steps(plan: ImportPlan) -> int:
@@ -1265,14 +1399,22 @@ def check_labels(
     out = CheckedLabels()
     by_case = {**{d.id.casefold(): d.id for d in scheme.live}, **{d.name.casefold(): d.id for d in scheme.live},
                SKIP: SKIP}
-    planned = {i.article.id: i.article for i in plan.items}
+    planned = {i.article.id: i for i in plan.items}
     cache: dict[str, Sentences | None] = {}
     names_ok: dict[str, bool] = {}
     placed: list[tuple[Proposed, Label | Decision]] = []
 
+    def in_plan(aid: str) -> Article | None:
+        item = planned.get(aid)
+        if item is None or item.text_file is None:
+            return item.article if item is not None else None
+        body = read_again(plan, item)  # only an article that labels of another file name by id
+        return None if body is None else dataclasses.replace(
+            item.article, text=body[0], sentences=tuple(Span(s, e) for s, e in body[1]))
+
     def take(aid: str, p: Proposed) -> None:
         if aid not in cache:
-            article = stored(aid) or planned.get(aid)
+            article = stored(aid) or in_plan(aid)
             cache[aid] = Sentences(article, known(aid)) if article is not None else None
         sentences = cache[aid]
         at = place(p, sentences) if sentences is not None else UNKNOWN_ARTICLE
@@ -1339,10 +1481,17 @@ def _stored(db: Database, plan: ImportPlan, added: set[str]) -> tuple[
 
 def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None] | None = None) -> ImportResult:
     """``progress`` gets the steps done so far, up to ``import_steps(plan)``."""
-    added, present = db.add_articles([i.article for i in plan.items], progress=progress)
-    added_set = set(added)
-    n_sent = sum(len(i.article.sentences) for i in plan.items if i.article.id in added_set)
-    checked = check_labels(plan, db.scheme, *_stored(db, plan, added_set))
+    by_id = {i.article.id: i for i in plan.items}
+    bodies = _Bodies(db, plan)
+    try:
+        added, present = db.add_articles([i.article for i in plan.items], progress=progress, load=bodies)
+    finally:
+        bodies.close()
+    sentences = {i.id: i.n_sentences for i in db.article_infos()}
+    n_sent = sum(sentences[aid] for aid in added)
+    # An article just added is placed on as planned, if the plan holds its text (else as stored).
+    in_memory = {aid for aid in added if by_id[aid].text_file is None}
+    checked = check_labels(plan, db.scheme, *_stored(db, plan, in_memory))
     labels = checked.labels
     if any(d.id != d.name for d in db.scheme.labels):
         _stored_ids(db.scheme, plan)

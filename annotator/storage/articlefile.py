@@ -1,11 +1,35 @@
-"""One article's file: its exact text and its sentences, checked on reading."""
+"""One article's file: its exact text and its sentences, written once, checked on reading."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from annotator.model import Span
-from annotator.storage.tinyfile import VERIFY_HINT, DamagedFile, corrupt, parse_tinydb, read_bytes
+from annotator.storage.tinyfile import (
+    VERIFY_HINT,
+    DamagedFile,
+    corrupt,
+    parse_tinydb,
+    read_bytes,
+    tinydb_bytes,
+    write_unlisted,
+)
+
+# What an article's file holds: TinyDB's first document of table ``article``.
+_TABLE, _DOC_ID = "article", "1"
+
+
+def article_bytes(article_id: str, text: str, sentences: Sequence[tuple[int, int]]) -> bytes:
+    """An article's file: the bytes ``Table(storage, "article").insert(...)`` writes into an
+    empty file, without TinyDB's per-insert work or Span objects (an import makes thousands,
+    in worker processes)."""
+    return tinydb_bytes({_TABLE: {_DOC_ID: {"id": article_id, "text": text, "sentences": sentences}}})
+
+
+def write_article(path: Path, raw: bytes, *, sync: bool = True) -> None:
+    """Write ``article_bytes`` as the file of an article the index does not list yet."""
+    write_unlisted(path, raw, sync=sync)
 
 
 def read_article(path: Path, article_id: str) -> tuple[str, tuple[Span, ...]]:
@@ -17,7 +41,7 @@ def read_article(path: Path, article_id: str) -> tuple[str, tuple[Span, ...]]:
             "the file is missing",
             f"{path} is missing, so article {article_id} cannot be shown; restore it from a backup ({VERIFY_HINT})",
         )
-    docs = list(parse_tinydb(path, raw).get("article", {}).values())
+    docs = list(parse_tinydb(path, raw).get(_TABLE, {}).values())
     d = docs[0] if len(docs) == 1 else {}
     text, sents = d.get("text"), d.get("sentences")
     spans: tuple[Span, ...] = ()

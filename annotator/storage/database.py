@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -45,7 +46,7 @@ from annotator.model import (
 )
 from annotator.resegment import Retired, SegEvent, SegOp, Segmentation, join_spans, replaced, split_spans
 from annotator.names import is_name
-from annotator.storage.articlefile import read_article
+from annotator.storage.articlefile import article_bytes, read_article, write_article
 from annotator.storage.index import PLAIN_SCHEMA, create_index, read_index
 from annotator.storage.journal import Journal, Step, read_history
 from annotator.storage.labelfile import LabelFile, State, read_state, state_data
@@ -110,6 +111,34 @@ def _later(a: tuple[str, int], b: tuple[str, int]) -> bool:
 
 def _sort_key(label: Label) -> Key:
     return (label.start, label.end, label.annotator)
+
+
+# An article's text and its sentences as (start, end) pairs: what its file holds.
+ArticleText = tuple[str, Sequence[tuple[int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFile:
+    """A new article as ``add_articles`` writes it: its file's bytes (``article_bytes``) and
+    what the index keeps of it.  An import makes these in worker processes."""
+
+    data: bytes
+    n_sentences: int
+    preview: str
+
+
+def _body(a: Article) -> ArticleText:
+    return a.text, [(s.start, s.end) for s in a.sentences]
+
+
+def _preview(body: ArticleText | ArticleFile) -> str:
+    return body.preview if isinstance(body, ArticleFile) else text_preview(body[0])
+
+
+def _check_sentences(article_id: str, text: str, sentences: Sequence[tuple[int, int]]) -> None:
+    if not all(0 <= start < end <= len(text) for start, end in sentences):
+        start, end = next((s, e) for s, e in sentences if not 0 <= s < e <= len(text))
+        raise ValueError(f"article {article_id}: sentence {start}-{end} is outside its text")
 
 
 class Database:
@@ -308,39 +337,52 @@ class Database:
         return self._article(article_id)[0]
 
     def add_articles(
-        self, articles: Sequence[Article], progress: Callable[[int], None] | None = None
+        self, articles: Iterable[Article], progress: Callable[[int], None] | None = None,
+        load: Callable[[Article], ArticleText | ArticleFile | None] | None = None,
     ) -> tuple[list[str], list[str]]:
+        """Add new articles and the new sources of those already here: (added ids, present ids).
+
+        Each new article's file is written as the article comes, the index last, so
+        ``articles`` can be a generator.  With ``load`` they may come without their text and
+        sentences (an import of a folder holds one text at a time): ``load`` gives them as
+        (text, [(start, end), ...]) when they are needed, or None to leave the article out;
+        for a new article it may give its file instead (``ArticleFile``).
+        """
         self._check_writable()
-        for a in articles:
-            check_id(a.id)
-            for sp in a.sentences:
-                if not 0 <= sp.start < sp.end <= len(a.text):
-                    raise ValueError(f"article {a.id}: sentence {sp.start}-{sp.end} is outside its text")
+        if isinstance(articles, Sequence):  # all of them at hand: refuse a bad one before writing any
+            for a in articles:
+                check_id(a.id)
+                _check_sentences(a.id, a.text, [(s.start, s.end) for s in a.sentences])
         added: list[str] = []
         present: list[str] = []
         new_docs: dict[str, dict[str, Any]] = {}
         merged: dict[str, dict[str, Any]] = {}  # existing article -> the index fields that change
         seq = max((i.seq for i in self._infos.values()), default=0)
         for n, a in enumerate(articles, 1):
+            check_id(a.id)
             if a.id in self._infos or a.id in new_docs:
                 present.append(a.id)
                 doc = new_docs.get(a.id)
                 if doc is None:
                     doc = merged.get(a.id) or {"sources": list(self._infos[a.id].sources)}
-                    if not self._infos[a.id].preview and text_preview(a.text):
-                        doc["preview"] = text_preview(a.text)  # an index written before previews: fill it in
+                    if not self._infos[a.id].preview:  # an index written before previews: fill it in
+                        body = _body(a) if load is None else load(a)
+                        preview = "" if body is None else _preview(body)
+                        if preview:
+                            doc["preview"] = preview
                 extra = [s for s in dict.fromkeys(a.sources) if s not in doc["sources"]]
                 if extra:
                     doc["sources"] = doc["sources"] + extra
                 if a.id not in new_docs and (extra or "preview" in doc):
                     merged[a.id] = doc
-            else:
-                # Article files go without fsync here; one os.sync() below makes them durable
-                # together, before the index that points at them is written.
-                st = OrjsonStorage(self._article_path(a.id), fresh=True, sync=not hasattr(os, "sync"))
-                Table(st, "article").insert(
-                    {"id": a.id, "text": a.text, "sentences": [[s.start, s.end] for s in a.sentences]}
-                )
+            elif (body := _body(a) if load is None else load(a)) is not None:
+                if not isinstance(body, ArticleFile):
+                    text, sentences = body
+                    _check_sentences(a.id, text, sentences)
+                    body = ArticleFile(article_bytes(a.id, text, sentences), len(sentences), text_preview(text))
+                # Without fsync: one os.sync() below makes them durable together, before the
+                # index that points at them is written.
+                write_article(self._article_path(a.id), body.data, sync=not hasattr(os, "sync"))
                 seq += 1
                 new_docs[a.id] = {
                     "id": a.id,
@@ -348,8 +390,8 @@ class Database:
                     "title": a.title,
                     "sources": list(dict.fromkeys(a.sources)),
                     "meta": dict(a.meta),
-                    "n_sentences": len(a.sentences),
-                    "preview": text_preview(a.text),
+                    "n_sentences": body.n_sentences,
+                    "preview": body.preview,
                 }
                 added.append(a.id)
             if progress is not None:

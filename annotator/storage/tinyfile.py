@@ -107,6 +107,20 @@ def read_tinydb(path: Path) -> Data | None:
     return None if raw is None else parse_tinydb(path, raw)
 
 
+def tinydb_bytes(data: Data) -> bytes:
+    """A file's bytes for these tables, as ``OrjsonStorage`` writes them."""
+    return orjson.dumps(data)
+
+
+def write_unlisted(path: Path, raw: bytes, *, sync: bool = True) -> None:
+    """Write a file that nothing names yet (an import's new article file, until the index lists
+    it), keeping no copy (see ``atomic_write_bytes``)."""
+    try:
+        atomic_write_bytes(path, raw, sync=sync, unlisted=True)
+    except OSError as e:
+        raise _save_error(path, e) from e
+
+
 class OrjsonStorage(Storage):
     """TinyDB storage: orjson, an in-memory copy, and atomic fsynced writes.
 
