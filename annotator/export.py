@@ -144,13 +144,15 @@ class GoldTally:
                 "run `annotator review`")
 
 
-def gold_spans(article: Article, labels: list[Label], decisions: list[Decision], tally: GoldTally) -> list[dict[str, Any]]:
+def gold_spans(article: Article, labels: list[Label], decisions: list[Decision], tally: GoldTally,
+               include_skipped: bool = True) -> list[dict[str, Any]]:
     """One final label per sentence: the adjudicated one, else the reviewers' if they all agree.
 
     A final label chosen on other votes than today's (stale) is left out, and so is the
     sentence, even if its reviewers now agree: it must be decided again.  An adjudicated
     span carries the votes its decision was made from, the same as the plain export's
-    ``final`` record.
+    ``final`` record.  A sentence whose gold is skip is left out and counted, unless
+    ``include_skipped``.
     """
     spans: list[dict[str, Any]] = []
     disputed = 0
@@ -163,6 +165,9 @@ def gold_spans(article: Article, labels: list[Label], decisions: list[Decision],
             disputed += 1
             continue
         label, source = final
+        if label == SKIP and not include_skipped:
+            tally.skipped += 1
+            continue
         # The same keys on every span (loaders infer one type per column): a unanimous span has
         # no adjudicator or reason (""), and its votes are the reviewers' agreeing labels.
         votes = r.decision.votes if r.decision is not None else r.votes  # the decision's: not stale
@@ -330,17 +335,7 @@ def _gold_rows(db: Database, tally: GoldTally, articles: set[str] | None = None,
         if not labels and not decisions:
             continue
         article = db.get_article(info.id)
-        spans = gold_spans(article, labels, decisions, tally)
-        if not include_skipped:
-            kept = [sp for sp in spans if sp["label"] != SKIP]
-            for sp in spans:
-                if sp["label"] == SKIP:  # counted as kept by gold_spans: the report says what was written
-                    tally.skipped += 1
-                    if sp["source"] == "adjudicated":
-                        tally.adjudicated -= 1
-                    else:
-                        tally.unanimous -= 1
-            spans = kept
+        spans = gold_spans(article, labels, decisions, tally, include_skipped)
         if spans:
             yield article, spans
 

@@ -318,9 +318,8 @@ def _read_counts(db: Database, annotators: set[str] | None, gold: GoldTally | No
         counts: dict[str, int] = {}
         if gold is not None:
             decisions = names.decisions(db.decisions(info.id))
-            spans = gold_spans(db.get_article(info.id), labels, decisions, gold) if labels or decisions else []
-            if not include_skipped:
-                spans = [sp for sp in spans if sp["label"] != SKIP]
+            spans = (gold_spans(db.get_article(info.id), labels, decisions, gold, include_skipped)
+                     if labels or decisions else [])
             for sp in spans:
                 counts[sp["label"]] = counts.get(sp["label"], 0) + 1
             n_sentences = len(spans)
