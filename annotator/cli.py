@@ -165,8 +165,9 @@ def _plan(listed: Any, encoding: str | None, language: str, max_bytes: int, *, p
           reviewer: str = "") -> Any:
     from annotator.importer import plan_import
 
-    # Listed first so that reading has a bar of known length too.  Texts are read again when
-    # written (split into sentences then), so an import holds one text at a time.
+    # Listed first so that reading has a bar of known length too.  Text files are read when
+    # written (split into sentences then, in worker processes), so an import holds a few
+    # texts at a time and reads each once.
     if progress and sys.stderr.isatty() and len(listed.files) >= PROGRESS_MIN_FILES:
         with click.progressbar(length=len(listed.files), label="Reading", file=sys.stderr) as bar:
             return plan_import(listed, encoding=encoding, language=language, max_bytes=max_bytes,
@@ -178,7 +179,7 @@ def _plan(listed: Any, encoding: str | None, language: str, max_bytes: int, *, p
 def _apply(db: Any, plan: Any, *, progress: bool) -> Any:
     from annotator.importer import apply_import, import_steps
 
-    if progress and sys.stderr.isatty() and len(plan.items) >= PROGRESS_MIN_FILES:
+    if progress and sys.stderr.isatty() and len(plan.items) + len(plan.texts) >= PROGRESS_MIN_FILES:
         with click.progressbar(length=import_steps(plan), label="Importing", file=sys.stderr) as bar:
             return apply_import(db, plan, progress=lambda n: bar.update(n - bar.pos))
     return apply_import(db, plan)
@@ -237,7 +238,7 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
     them has been made safe to print.  More than ``notes_shown`` notes are summed up.
     ``checked`` is what a dry run's ``check_labels`` found (a real import's result has it).
     """
-    from annotator.importer import NOTES_SHOWN, planned_sentences
+    from annotator.importer import NOTES_SHOWN, dry_run_counts
 
     lines: list[str] = []
     if result is not None:
@@ -265,10 +266,10 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
             lines.extend(shown(x) for x in ahead_lines(m, source))
         skips, notes = result.label_skips, result.label_notes
     else:
-        n_sent = planned_sentences(plan)
+        n_art, n_sent = dry_run_counts(plan)
         n_labels = len(checked.labels) + len(checked.decisions) if checked is not None else 0
         more = f" and {n_labels} label(s)" if n_labels else ""
-        lines.append(f"dry run: {len(plan.items)} article(s) with {n_sent} sentence(s){more} would be imported")
+        lines.append(f"dry run: {n_art} article(s) with {n_sent} sentence(s){more} would be imported")
         skips, notes = (checked.skipped, checked.notes) if checked is not None else ({}, {})
     lines.extend(label_lines(skips, notes, dry_run=dry_run, skip_bad_labels=skip_bad_labels))
     for s in plan.skipped:
@@ -401,7 +402,7 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
             result = _apply(database, plan, progress=True)
             label_skips = result.label_skips
             if patterns:
-                marks = skip_marks(database, (i.article.id for i in plan.items), patterns, settings.annotator)
+                marks = skip_marks(database, [*result.added, *result.present], patterns, settings.annotator)
                 marked = database.merge(marks).added if marks else 0
     for line in import_summary(plan, result, dry_run, checked, source=_sources(paths),
                                skip_bad_labels=skip_bad_labels):
@@ -415,7 +416,7 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], encoding: str | None
         failed.append(f"{sum(label_skips.values())} label(s)")
     if failed:
         what = " and ".join(failed)
-        rest = " (the rest was imported)" if plan.items else ""
+        rest = " (the rest was imported)" if result is not None and (result.added or result.present) else ""
         echo_err(f"{what} not imported; fix them and import again{rest}" if not dry_run else f"{what} would not be imported")
         sys.exit(2)
 

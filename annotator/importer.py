@@ -81,6 +81,7 @@ _SUFFIXES = frozenset(TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES | CSV_SUFFI
 TITLE_MAX_CHARS = 160
 TITLE_MAX_WORDS = 25
 _FINAL_PUNCT = tuple(".,;:!?…")
+EMPTY_FILE = "empty file, nothing to import"
 
 # The largest article imported unless --max-size says otherwise (UTF-8 bytes of the text;
 # for .txt/.md the file's size).  Measured on the project machine: a 10 MB article imports
@@ -223,20 +224,29 @@ def parse_size(value: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class TextFile:
-    """Where a .txt or .md file's article is read again, and how: ``plan_import(...,
-    keep_texts=False)`` checks the file and keeps only this, so that planning a folder does
-    not hold every text at once (``read_again``)."""
+    """A .txt or .md file that ``plan_import(..., keep_texts=False)`` left unread: the import
+    reads it once, when it writes it (``read_texts``), so a folder of any size takes the
+    memory of a few texts and its files are read, checked and split in one pass, on every core."""
 
     path: Path
     encoding: str | None
     language: str
     max_bytes: int
+    at: int = -1  # its place among the files listed
+
+
+@dataclass(frozen=True, slots=True)
+class TextArticle:
+    """A ``TextFile`` read: its article's id and title, and its file for the database (None
+    when the database has the article already: it is not split again)."""
+
+    id: str
+    title: str
+    file: ArticleFile | None
 
 
 @dataclass(slots=True)
 class ImportItem:
-    # With ``text_file`` set, the article has no text and no sentences yet: only its id, title
-    # and sources (``read_again`` gives the rest).
     article: Article
     labels: list[Label] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # final labels, from our own export
@@ -251,7 +261,6 @@ class ImportItem:
     proposed: list[Proposed] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (file, why) of each label not importable
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, note) of what the tool set aside
-    text_file: TextFile | None = None
 
 
 @dataclass(slots=True)
@@ -259,6 +268,7 @@ class Skipped:
     path: str  # shown as it is: already made safe with ``quote_path``
     reason: str
     error: bool  # True: the file is broken (non-zero exit); False: merely not importable (a note)
+    at: int = -1  # the file's place among those listed (-1: found while listing), for the report's order
 
 
 @dataclass(slots=True)
@@ -275,6 +285,7 @@ class ImportPlan:
     skipped: list[Skipped] = field(default_factory=list)
     files_read: int = 0
     loose: list[Loose] = field(default_factory=list)  # labels of articles named by id (our sentences export)
+    texts: list[TextFile] = field(default_factory=list)  # text files left unread (``keep_texts=False``)
 
     @property
     def errors(self) -> list[Skipped]:
@@ -377,6 +388,12 @@ def list_files(paths: Sequence[Path]) -> FileList:
 
 def _open_regular(path: Path) -> tuple[BinaryIO, int]:
     """(file, size) of a regular file; never blocks: FIFOs and devices are refused unopened."""
+    fd, size = _open_fd(path)
+    return os.fdopen(fd, "rb"), size
+
+
+def _open_fd(path: Path) -> tuple[int, int]:
+    """``_open_regular``'s descriptor: a text file is read with it alone (an import reads thousands)."""
     try:
         st = os.stat(path)
         kind = file_kind(st.st_mode)
@@ -392,7 +409,7 @@ def _open_regular(path: Path) -> tuple[BinaryIO, int]:
         kind = file_kind(st.st_mode)
         if kind is not None:
             raise InputError(f"{quote_path(path)}: {kind}, not a regular file; import regular files only")
-        return os.fdopen(fd, "rb"), st.st_size
+        return fd, st.st_size
     except BaseException:
         os.close(fd)
         raise
@@ -408,18 +425,31 @@ def _too_big(path: Path, size: int, limit: int, what: str = "the file") -> Input
 
 def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The bytes of a regular file, refused unread when over ``max_bytes`` (0: no limit)."""
-    f, size = _open_regular(path)
-    with f:
+    fd, size = _open_fd(path)
+    try:
         if max_bytes and size > max_bytes:
             raise _too_big(path, size, max_bytes)
-        try:
-            # Sized to the file: read(n) allocates n bytes up front, 10 MB for every small file.
-            want = (min(size, max_bytes) if max_bytes else size) + 1
-            data = f.read(want)
-            if len(data) == want:  # it grew since the stat (or its size is not its length)
-                data += f.read(max_bytes + 1 - len(data)) if max_bytes else f.read()
-        except OSError as exc:
-            raise InputError(f"{quote_path(path)}: {stat_reason(exc, path)}") from None
+        # Sized to the file (read(n) allocates n bytes up front, 10 MB for every small file),
+        # plus one byte: a file that grew since the stat (or whose size is not its length)
+        # is read on to its end, or to one byte over the limit.
+        limit = max_bytes + 1 if max_bytes else None
+        chunks: list[bytes] = []
+        want = (min(size, max_bytes) if max_bytes else size) + 1
+        got = 0
+        while True:
+            chunk = os.read(fd, want)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            if limit is not None and got >= limit:
+                break
+            want = 1 << 20 if limit is None else min(1 << 20, limit - got)
+        data = b"".join(chunks)  # one chunk: that chunk, not a copy
+    except OSError as exc:
+        raise InputError(f"{quote_path(path)}: {stat_reason(exc, path)}") from None
+    finally:
+        os.close(fd)
     if max_bytes and len(data) > max_bytes:  # it grew after the stat
         raise _too_big(path, len(data), max_bytes)
     return data
@@ -1132,21 +1162,21 @@ def plan_import(
     ``paths`` are files and folders (listed with ``list_files``) or a ``FileList`` already
     made.  ``max_bytes`` is the largest article (0: no limit).  ``reviewer`` (the importing
     reviewer) is the name on labels from files that name no one (doccano, say).  Without
-    ``keep_texts``, a .txt or .md file's article is planned without its text and sentences,
-    which ``apply_import`` reads again (``read_again``): a folder of any size then takes the
-    memory of one text.
+    ``keep_texts``, .txt and .md files are left unread, in ``plan.texts``, for
+    ``apply_import`` (or ``dry_run_counts``) to read once, in worker processes: the articles
+    of data files come first in the database's order, then the texts'.
     """
     check_encoding(encoding)
     listed = paths if isinstance(paths, FileList) else list_files(paths)
     plan = ImportPlan(skipped=list(listed.skipped))
     by_id: dict[str, ImportItem] = {}
-    for path in listed.files:
+    for at, path in enumerate(listed.files):
         if on_file is not None:
             on_file(path)
         suffix = path.suffix.lower()
         if suffix not in _SUFFIXES:
             plan.skipped.append(Skipped(quote_path(path), "not a .txt, .md, .jsonl, .json, .csv or .spacy file",
-                                        error=False))
+                                        error=False, at=at))
             continue
         plan.files_read += 1
         new_items: list[ImportItem | Loose]
@@ -1155,22 +1185,20 @@ def plan_import(
                 read = _READERS[suffix]
                 new_items = read(path, encoding, language, max_bytes, reviewer)
                 if not new_items:
-                    plan.skipped.append(Skipped(quote_path(path), "empty file, nothing to import", error=False))
+                    plan.skipped.append(Skipped(quote_path(path), EMPTY_FILE, error=False, at=at))
                     continue
+            elif not keep_texts:
+                plan.texts.append(TextFile(path, encoding, language, max_bytes, at))
+                continue
             else:
                 text = decode(path, read_text_file(path, max_bytes), encoding)
                 if not text or text.isspace():
-                    plan.skipped.append(Skipped(quote_path(path), "empty file, nothing to import", error=False))
+                    plan.skipped.append(Skipped(quote_path(path), EMPTY_FILE, error=False, at=at))
                     continue
-                if keep_texts:
-                    new_items = [ImportItem(_article_from_text(text, (path_text(path),), language))]
-                else:
-                    article = Article(article_id(text), detect_title(text), "", (), (path_text(path),))
-                    new_items = [ImportItem(article, text_file=TextFile(path, encoding, language, max_bytes))]
+                new_items = [ImportItem(_article_from_text(text, (path_text(path),), language))]
         except InputError as exc:
             # The message names the file already; the report puts the name first once.
-            reason = exc.message.removeprefix(f"{quote_path(path)}: ").removeprefix(f"{quote_path(path)} ")
-            plan.skipped.append(Skipped(quote_path(path), reason, error=not isinstance(exc, NotAnImport)))
+            plan.skipped.append(_skipped(path, exc, at))
             continue
         for item in new_items:
             if isinstance(item, Loose):
@@ -1189,114 +1217,120 @@ def plan_import(
                 seen.article = dataclasses.replace(
                     a, title=a.title or b.title, meta=a.meta or b.meta,
                     sources=tuple(dict.fromkeys(a.sources + b.sources)))
-                if seen.text_file is not None and item.text_file is None:
-                    # The text is here after all (the same text, so the same sentences): a
-                    # planned article that carries labels is never read again.
-                    seen.article = dataclasses.replace(seen.article, text=b.text, sentences=_sentences(b.text, language))
-                    seen.text_file = None
                 for f in dataclasses.fields(ImportItem):  # labels, final labels, clears, and any record list
-                    if f.name not in ("article", "text_file"):
+                    if f.name != "article":
                         getattr(seen, f.name).extend(getattr(item, f.name))
     return plan
 
 
-# An article's text and its sentences as (start, end) pairs.
-Body = tuple[str, list[tuple[int, int]]]
+def _skipped(path: Path, exc: InputError, at: int) -> Skipped:
+    # The message names the file already; the report puts the name first once.
+    reason = exc.message.removeprefix(f"{quote_path(path)}: ").removeprefix(f"{quote_path(path)} ")
+    return Skipped(quote_path(path), reason, error=not isinstance(exc, NotAnImport), at=at)
 
-# New text files that an import reads again and splits in worker processes (``workers``) when
-# there are at least this many: fewer do not repay starting the processes.
+
+# Text files an import reads in worker processes (``workers``) when there are at least this
+# many: fewer do not repay starting the processes.
 PARALLEL_MIN_TEXTS = 256
 _PARALLEL_BATCH = 32
+# An import of this many text files or more writes their articles in packs (``articlefile``):
+# fewer cost little to write one by one, and each stays a file of its own.
+PACK_MIN_TEXTS = 256
+
+# The ids the database has, for ``_read_texts`` in worker processes: they fork with it, so it
+# is never sent to them.
+_known: frozenset[str] = frozenset()
 
 
-def read_again(plan: ImportPlan, item: ImportItem) -> Body | None:
-    """The text and sentences of an article planned without them (``ImportItem.text_file``),
-    read from its file again; None, with the file's error in ``plan.skipped``, if the file no
-    longer reads or no longer holds the text that was planned."""
-    if item.text_file is None:
-        return item.article.text, [(s.start, s.end) for s in item.article.sentences]
+def _read_text(source: TextFile, known: frozenset[str]) -> TextArticle | Skipped:
+    """A text file's article, made ready to write (read, decoded, split), or why not."""
     try:
-        return _read_body(item.text_file, item.article.id)
+        text = decode(source.path, read_text_file(source.path, source.max_bytes), source.encoding)
     except InputError as exc:
-        _skip_changed(plan, item.text_file, exc.message)
-        return None
+        return _skipped(source.path, exc, source.at)
+    if not text or text.isspace():
+        return Skipped(quote_path(source.path), EMPTY_FILE, error=False, at=source.at)
+    aid = article_id(text)
+    if aid in known:
+        return TextArticle(aid, detect_title(text), None)
+    sentences = segment(text, source.language)
+    return TextArticle(aid, detect_title(text),
+                       ArticleFile(article_bytes(aid, text, sentences), len(sentences), text_preview(text)))
 
 
-def _read_body(source: TextFile, expected_id: str) -> Body:
-    text = decode(source.path, read_text_file(source.path, source.max_bytes), source.encoding)
-    if article_id(text) != expected_id:
-        raise InputError(f"{quote_path(source.path)}: changed while it was being imported; import it again")
-    return text, segment(text, source.language)
+def _read_texts(batch: Sequence[TextFile]) -> list[TextArticle | Skipped]:
+    """In a worker process.  The files are written by the caller: two processes creating
+    files in one folder wait on each other's lock (and the kernel spins on it), and only
+    one writes the index after them anyway."""
+    return [_read_text(source, _known) for source in batch]
 
 
-def _article_files(batch: Sequence[tuple[TextFile, str]]) -> list[tuple[str, ArticleFile | str]]:
-    """In a worker process: read each file again and split it, as its article's file; a file
-    that no longer reads comes back as its error's message.  The files are written by the
-    caller: two processes creating files in one folder wait on each other's lock (and the
-    kernel spins on it), and only one writes the index after them anyway."""
-    out: list[tuple[str, ArticleFile | str]] = []
-    for source, expected_id in batch:
-        try:
-            text, sentences = _read_body(source, expected_id)
-        except InputError as exc:
-            out.append((expected_id, exc.message))
-            continue
-        out.append((expected_id, ArticleFile(article_bytes(expected_id, text, sentences), len(sentences),
-                                             text_preview(text))))
-    return out
+def read_texts(plan: ImportPlan, known: frozenset[str] = frozenset()) -> Iterator[tuple[TextFile, TextArticle | None]]:
+    """Each of ``plan.texts`` with its article, in order, read and split ahead in worker
+    processes when there are many; one that is already in ``known`` is not split.  A file
+    that does not read, or holds nothing, comes with None, and goes to ``plan.skipped``."""
+    global _known
+    results: Iterator[TextArticle | Skipped]
+    if len(plan.texts) >= PARALLEL_MIN_TEXTS and workers.available():
+        _known = known
+        results = workers.ordered_map(_read_texts, plan.texts, batch=_PARALLEL_BATCH, processes=workers.cores())
+    else:
+        results = (_read_text(source, known) for source in plan.texts)
+    try:
+        for source, got in zip(plan.texts, results):
+            if isinstance(got, Skipped):
+                plan.skipped.append(got)
+                yield source, None
+            else:
+                yield source, got
+        plan.skipped.sort(key=lambda s: s.at)  # reported in the order the files were listed
+    finally:
+        _known = frozenset()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # stops the workers, if the import failed before the last file
 
 
-def _skip_changed(plan: ImportPlan, source: TextFile, message: str) -> None:
-    where = quote_path(source.path)
-    skipped = Skipped(where, message.removeprefix(f"{where}: ").removeprefix(f"{where} "), True)
-    if skipped not in plan.skipped:  # a second reader of the same file says nothing new
-        plan.skipped.append(skipped)
-
-
-class _Bodies:
-    """``load`` for ``Database.add_articles``, which asks for the new articles in plan order:
-    ``read_again``, or, with many new text files, their files read and split ahead in worker
-    processes, on every core."""
+class _Articles:
+    """The plan's articles for ``Database.add_articles``: those of data files, then those of
+    text files as they are read (``load`` gives each one's text or file when asked)."""
 
     def __init__(self, db: Database, plan: ImportPlan) -> None:
         self.plan = plan
-        self.by_id = {i.article.id: i for i in plan.items}
-        fresh = [(i.text_file, i.article.id) for i in plan.items
-                 if i.text_file is not None and not db.has_article(i.article.id)]
-        self.ahead: Iterator[tuple[str, ArticleFile | str]] = iter(())
-        if len(fresh) >= PARALLEL_MIN_TEXTS and workers.available():
-            self.ahead = workers.ordered_map(_article_files, fresh, batch=_PARALLEL_BATCH, processes=workers.cores())
-        self.next = next(self.ahead, None)
+        self.db = db
+        self.text: tuple[Article, ArticleFile | None] | None = None  # the text file's article just read
+        self.failed = 0  # text files that did not read, so far
 
-    def __call__(self, article: Article) -> Body | ArticleFile | None:
-        if self.next is None or self.next[0] != article.id:
-            return read_again(self.plan, self.by_id[article.id])
-        _, body = self.next
-        self.next = next(self.ahead, None)
-        if isinstance(body, str):
-            item = self.by_id[article.id]
-            assert item.text_file is not None
-            _skip_changed(self.plan, item.text_file, body)
-            return None
-        return body
+    def texts(self) -> Iterator[Article]:
+        for source, got in read_texts(self.plan, frozenset(i.id for i in self.db.article_infos())):
+            if got is None:
+                self.failed += 1
+                continue
+            article = Article(got.id, got.title, "", (), (path_text(source.path),))
+            self.text = (article, got.file)
+            yield article
 
-    def close(self) -> None:
-        """Stop the workers, if any are still at work (the import failed)."""
-        close = getattr(self.ahead, "close", None)
-        if close is not None:
-            close()
+    def load(self, article: Article) -> tuple[str, list[tuple[int, int]]] | ArticleFile | None:
+        if self.text is not None and article is self.text[0]:
+            return self.text[1]  # None: the database has it already
+        return article.text, [(s.start, s.end) for s in article.sentences]  # a data file's, read whole
 
 
-def planned_sentences(plan: ImportPlan) -> int:
-    """How many sentences the plan's articles have (reading again those planned without them)."""
-    return sum(len(body[1]) for item in plan.items if (body := read_again(plan, item)) is not None)
+def dry_run_counts(plan: ImportPlan) -> tuple[int, int]:
+    """(articles, sentences) the plan would import, reading its text files (an error goes to
+    ``plan.skipped``, as in the import)."""
+    sentences = {i.article.id: len(i.article.sentences) for i in plan.items}
+    for _, got in read_texts(plan):
+        if got is not None and got.id not in sentences and got.file is not None:
+            sentences[got.id] = got.file.n_sentences
+    return len(sentences), sum(sentences.values())
 
 
 def import_steps(plan: ImportPlan) -> int:
     """How many times ``apply_import`` calls ``progress``: per article, then per article with labels."""
     with_labels = {i.article.id for i in plan.items
                    if i.labels or i.decisions or i.cleared or i.proposed or i.retired or i.seg_events}
-    return len(plan.items) + len(with_labels | {row.ref for row in plan.loose})
+    return len(plan.items) + len(plan.texts) + len(with_labels | {row.ref for row in plan.loose})
 
 
 @dataclass(slots=True)
@@ -1406,11 +1440,7 @@ def check_labels(
 
     def in_plan(aid: str) -> Article | None:
         item = planned.get(aid)
-        if item is None or item.text_file is None:
-            return item.article if item is not None else None
-        body = read_again(plan, item)  # only an article that labels of another file name by id
-        return None if body is None else dataclasses.replace(
-            item.article, text=body[0], sentences=tuple(Span(s, e) for s, e in body[1]))
+        return item.article if item is not None else None
 
     def take(aid: str, p: Proposed) -> None:
         if aid not in cache:
@@ -1482,20 +1512,24 @@ def _stored(db: Database, plan: ImportPlan, added: set[str]) -> tuple[
 def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None] | None = None) -> ImportResult:
     """``progress`` gets the steps done so far, up to ``import_steps(plan)``."""
     by_id = {i.article.id: i for i in plan.items}
-    bodies = _Bodies(db, plan)
-    try:
-        added, present = db.add_articles([i.article for i in plan.items], progress=progress, load=bodies)
-    finally:
-        bodies.close()
+    articles = _Articles(db, plan)
+    steps = None if progress is None else (lambda n: progress(n + articles.failed))  # a file that failed is a step
+    added, present = db.add_articles([i.article for i in plan.items], progress=steps, load=articles.load,
+                                     then=articles.texts(), pack=len(plan.texts) >= PACK_MIN_TEXTS)
+    if progress is not None and articles.failed:
+        progress(len(plan.items) + len(plan.texts))  # the last files may have been ones that failed
+    # A text twice in one import is one article with both sources, not one already present.
+    fresh = set(added)
+    present = [aid for aid in dict.fromkeys(present) if aid not in fresh]
     sentences = {i.id: i.n_sentences for i in db.article_infos()}
     n_sent = sum(sentences[aid] for aid in added)
     # An article just added is placed on as planned, if the plan holds its text (else as stored).
-    in_memory = {aid for aid in added if by_id[aid].text_file is None}
+    in_memory = {aid for aid in added if aid in by_id}
     checked = check_labels(plan, db.scheme, *_stored(db, plan, in_memory))
     labels = checked.labels
     if any(d.id != d.name for d in db.scheme.labels):
         _stored_ids(db.scheme, plan)
-    first = len(plan.items)
+    first = len(plan.items) + len(plan.texts)
     on_labels = None if progress is None else (lambda n: progress(first + n))
     decisions = [d for i in plan.items for d in i.decisions] + checked.decisions
     cleared = [c for i in plan.items for c in i.cleared]

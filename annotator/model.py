@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-SCHEMA_VERSION = 3  # the database's files (3: labels files may hold segmentation decisions and retired labels)
+SCHEMA_VERSION = 4  # the database's files (3: labels files may hold segmentation decisions and retired labels;
+# 4: an article's file may be a pack of many, named in its index row)
+SEGMENTATION_SCHEMA = 3
+PACKS_SCHEMA = 4
 # The exports' shape.  5: an article record lists its retired labels (``retired``: their
 # sentence was split or joined), its segmentation decisions (``segmentation``) and its skip
 # decisions (``skipped``); 4: a jsonl article record carries its lists of decisions as JSON

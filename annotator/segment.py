@@ -59,6 +59,10 @@ _MASK_ASCII = {chr(cp): c for cp, c in _MASK.items() if cp < 0x80}
 _MASK_OTHER = {chr(cp): c for cp, c in _MASK.items() if cp >= 0x80}
 _ASCII = bytes(range(0x80))
 
+# Languages in which sentencex cuts after no ASCII character but . ? and ! (tested); Greek
+# ends a question with ";" and Armenian a sentence with ":".
+_ASCII_STOPS_ONLY = frozenset({"id", "en"})
+
 # Where to cut if sentencex fails: after terminal punctuation and space.
 _FALLBACK_CUT = re.compile(r"[.?!。！？]+\s+(?=\S)")
 
@@ -201,7 +205,10 @@ def _split_line(text: str, masked: str, start: int, stop: int, language: str, cu
     ends, a piece joined to the one before when either has no letter or digit, when it is
     inside a quotation opened before it, or when it continues that sentence (_continues)."""
     try:
-        if len(masked) <= _WINDOW:  # most lines: one window, whose cuts all count
+        if (language in _ASCII_STOPS_ONLY and masked.isascii() and "." not in masked and "?" not in masked
+                and "!" not in masked):
+            cuts = []  # the only ASCII characters after which sentencex cuts (tested): a fifth of lines
+        elif len(masked) <= _WINDOW:  # most lines: one window, whose cuts all count
             n = len(masked)
             cuts = sorted({c for c in map(_START, sentencex.get_sentence_boundaries(language, masked)) if 0 < c < n})
         else:

@@ -22,6 +22,7 @@ from annotator.model import LabelScheme, is_iso_time
 from annotator.storage import Database, DamagedFile, read_tinydb
 from annotator.model import Span
 from annotator.storage.labelfile import read_state
+from annotator.storage.articlefile import PACK_NAME
 from annotator.storage.lock import data_folder
 from annotator.storage.records import (
     cleared_from_doc,
@@ -121,13 +122,23 @@ def _read(report: Report, path: Path) -> tuple[_Tables | None, bool]:
     return data, data is None
 
 
-def _text(report: Report, path: Path, aid: str, data: _Tables) -> str | None:
-    """The article's text if its record is sound (a finding per problem)."""
+def _article_doc(report: Report, path: Path, aid: str, data: _Tables) -> dict[str, Any] | None:
+    """The article's record in its file (its own, or a pack of many), or None with a finding."""
     docs = list(data.get("article", {}).values())
+    if PACK_NAME.fullmatch(path.name):
+        mine = [d for d in docs if d.get("id") == aid]
+        if len(mine) != 1:
+            report.add(ERROR, path, f"holds {len(mine)} records of article {aid}, not 1")
+            return None
+        return mine[0]
     if len(docs) != 1:
         report.add(ERROR, path, f"holds {len(docs)} article records, not 1")
         return None
-    d = docs[0]
+    return docs[0]
+
+
+def _text(report: Report, path: Path, aid: str, d: dict[str, Any]) -> str | None:
+    """The article's text if its record is sound (a finding per problem)."""
     text = d.get("text")
     if d.get("id") != aid:
         report.add(ERROR, path, f"the record's id is {_short(d.get('id'))}, not {aid}")
@@ -413,18 +424,22 @@ def verify(db_path: Path) -> Report:
         floors = db.floors()
         infos = db.article_infos()
         report.articles = len(infos)
+        last: tuple[Path, _Tables | None, bool] | None = None  # a pack's articles come one after another
         for info in infos:
             path = db.article_path(info.id)
-            data, missing = _read(report, path)
+            if last is not None and last[0] == path:  # a damaged one reported once, with its first article
+                data, missing = last[1], last[2]
+            else:
+                data, missing = _read(report, path)
+                last = (path, data, missing)
             spans: list[tuple[int, int]] | None = None
             text: str | None = None
             if missing:
                 report.add(ERROR, path, f"missing: article {info.id} is listed in the index but its file is gone")
-            elif data is not None:
-                text = _text(report, path, info.id, data)
-                docs = list(data.get("article", {}).values())
+            elif data is not None and (doc := _article_doc(report, path, info.id, data)) is not None:
+                text = _text(report, path, info.id, doc)
                 if text is not None:
-                    spans = _spans(report, path, text, docs[0].get("sentences"))
+                    spans = _spans(report, path, text, doc.get("sentences"))
             labels_path = db.labels_path(info.id)
             labels, gone = _read(report, labels_path)  # no labels file: no labels yet, unless the index says so
             base, known = spans, None
@@ -440,6 +455,6 @@ def verify(db_path: Path) -> Report:
             if labels is not None:
                 _check_labels(report, labels_path, info.id, labels, spans, db.scheme, known)
         ids = {info.id for info in infos}
-        _check_leftovers(report, db.articles_folder, "an article", ids)
+        _check_leftovers(report, db.articles_folder, "an article", {db.article_path(i).stem for i in ids})
         _check_leftovers(report, db.labels_folder, "a labels", ids)
     return report

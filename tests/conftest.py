@@ -4,6 +4,7 @@ import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -41,22 +42,14 @@ def sample_db(db: Database) -> Database:
     return db
 
 
-class FullDiskFile:
-    """Wraps an open file: accepts a few bytes, then reports a full disk, like a real short write."""
+def full_disk_write(real: Callable[[int, Any], int]) -> Callable[[int, Any], int]:
+    """An ``os.write`` that writes a few bytes, then reports a full disk, like a real short write."""
 
-    def __init__(self, f: Any) -> None:
-        self.f = f
-
-    def __enter__(self) -> FullDiskFile:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.f.close()
-
-    def write(self, data: bytes) -> int:
-        self.f.write(data[:5])
-        self.f.flush()
+    def write(fd: int, data: Any) -> int:
+        real(fd, bytes(data[:5]))
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    return write
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

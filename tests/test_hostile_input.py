@@ -272,12 +272,21 @@ def test_os_errors_while_reading(capsys: pytest.CaptureFixture[str], tmp_path: P
 
         monkeypatch.setattr(annotator.importer.os, "open", fake_open)
     elif where == "read":
-        real_regular = annotator.importer._open_regular
+        real_open_fd, real_read, bad_fds = annotator.importer._open_fd, os.read, set()
 
-        def fake_regular(path: Path) -> tuple[object, int]:
-            return (FailingReader(fail), 10) if path == bad else real_regular(path)
+        def fake_open_fd(path: Path) -> tuple[int, int]:
+            fd, size = real_open_fd(path)
+            if path == bad:
+                bad_fds.add(fd)
+            return fd, size
 
-        monkeypatch.setattr(annotator.importer, "_open_regular", fake_regular)
+        def fake_read(fd: int, n: int) -> bytes:
+            if fd in bad_fds:
+                raise fail
+            return real_read(fd, n)
+
+        monkeypatch.setattr(annotator.importer, "_open_fd", fake_open_fd)
+        monkeypatch.setattr(annotator.importer.os, "read", fake_read)
     else:
         bad.unlink()  # listed, then gone before it is read
         monkeypatch.setattr(annotator.importer, "list_files", lambda paths: annotator.importer.FileList([Path("a.txt"), bad]))

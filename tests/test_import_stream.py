@@ -1,7 +1,7 @@
-"""An import of a folder holds one text at a time: text files are checked first, then read
-again, split and written one by one (or many at once, in worker processes), giving the
-same database as reading everything first.  A file that changes in between is one error
-line, never a wrong article."""
+"""An import of a folder holds a few texts at a time: text files are listed first, then read
+once each, split and written one by one (or many at once, in worker processes), giving the
+same database as reading everything first.  A file that changes or goes in between is read
+as it is then, or is one error line, never a wrong article."""
 
 from __future__ import annotations
 
@@ -61,17 +61,20 @@ def import_into(dbpath: Path, folder: Path, *, keep_texts: bool) -> importer.Imp
 def test_a_folder_is_planned_without_its_texts_and_imports_the_same(tmp_path: Path) -> None:
     folder = folder_of_articles(tmp_path / "in")
     plan = plan_import([folder], keep_texts=False)
-    assert len(plan.items) == 40 and all(i.text_file is not None for i in plan.items)
-    assert all(i.article.text == "" and i.article.sentences == () for i in plan.items)
-    assert [s.reason.split(";")[0] for s in plan.skipped] == ["empty file, nothing to import", "not UTF-8 (line 1, byte 3)"]
+    assert plan.items == [] and len(plan.texts) == 43 and plan.skipped == []  # not one read yet
     kept = import_into(tmp_path / "kept" / "a.json", folder, keep_texts=True)
-    streamed = import_into(tmp_path / "streamed" / "a.json", folder, keep_texts=False)
+    streamed_plan = plan_import([folder], keep_texts=False)
+    with Database.open(tmp_path / "streamed" / "a.json") as db:
+        streamed = apply_import(db, streamed_plan)
+    assert [s.reason.split(";")[0] for s in streamed_plan.skipped] == ["empty file, nothing to import",
+                                                                        "not UTF-8 (line 1, byte 3)"]
     assert (streamed.added, streamed.present, streamed.sentences_added) == (kept.added, kept.present,
                                                                              kept.sentences_added)
+    assert streamed.present == [] and len(streamed.added) == 40  # dup.md: a source of 003.txt's article
     assert snapshot(tmp_path / "streamed" / "a.json") == snapshot(tmp_path / "kept" / "a.json")
 
 
-def test_a_file_that_changes_between_check_and_write_is_an_error_line(tmp_path: Path) -> None:
+def test_a_file_that_changes_after_the_listing_is_read_as_it_is_then(tmp_path: Path) -> None:
     folder = folder_of_articles(tmp_path / "in", 6)
     plan = plan_import([folder], keep_texts=False)
     (folder / "001.txt").write_bytes(b"Another text altogether.\n")
@@ -79,15 +82,17 @@ def test_a_file_that_changes_between_check_and_write_is_an_error_line(tmp_path: 
     (folder / "004.txt").write_bytes(b"Caf\xe9 now.\n")
     with Database.open(tmp_path / "a.json") as db:
         result = apply_import(db, plan)
-        assert len(result.added) == 3  # of 6 articles (dup.md is 003.txt again)
-        assert sorted(Path(i.sources[0]).name for i in db.article_infos()) == ["000.txt", "003.txt", "005.txt"]
+        assert len(result.added) == 4  # of 6 articles (dup.md is 003.txt again)
+        assert sorted(Path(i.sources[0]).name for i in db.article_infos()) == ["000.txt", "001.txt", "003.txt",
+                                                                               "005.txt"]
+        new = next(i for i in db.article_infos() if i.sources == (str(folder / "001.txt"),))
+        assert db.get_article(new.id).text == "Another text altogether.\n"
     assert [(Path(s.path).name, s.reason) for s in plan.errors] == [
-        ("latin1.txt", "not UTF-8 (line 1, byte 3); convert it, or re-run with --encoding cp1252 (or latin-1, "
-                       "or the file's own encoding)"),
-        ("001.txt", "changed while it was being imported; import it again"),
         ("002.txt", "no longer exists (it was moved or deleted during the import)"),
         ("004.txt", "not UTF-8 (line 1, byte 3); convert it, or re-run with --encoding cp1252 (or latin-1, "
                     "or the file's own encoding)"),
+        ("latin1.txt", "not UTF-8 (line 1, byte 3); convert it, or re-run with --encoding cp1252 (or latin-1, "
+                       "or the file's own encoding)"),
     ]
 
 
@@ -111,15 +116,30 @@ def test_worker_processes_give_what_one_process_gives(tmp_path: Path, in_workers
     assert again.added == [] and len(again.present) == 40
 
 
-def test_worker_processes_report_a_changed_file(tmp_path: Path, in_workers: None) -> None:
+def test_worker_processes_report_a_file_gone(tmp_path: Path, in_workers: None) -> None:
     folder = folder_of_articles(tmp_path / "in", 9)
     plan = plan_import([folder], keep_texts=False)
-    (folder / "007.txt").write_bytes(b"Changed.\n")
+    (folder / "007.txt").unlink()
     with Database.open(tmp_path / "a.json") as db:
         result = apply_import(db, plan)
     assert len(result.added) == 8
-    assert [(Path(s.path).name, s.reason) for s in plan.errors][1:] == [
-        ("007.txt", "changed while it was being imported; import it again")]
+    assert [(Path(s.path).name, s.reason) for s in plan.errors] == [
+        ("007.txt", "no longer exists (it was moved or deleted during the import)"),
+        ("latin1.txt", "not UTF-8 (line 1, byte 3); convert it, or re-run with --encoding cp1252 (or latin-1, "
+                       "or the file's own encoding)")]
+
+
+def test_an_article_the_database_has_is_not_split_again(tmp_path: Path, in_workers: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = folder_of_articles(tmp_path / "in", 9)
+    import_into(tmp_path / "a.json", folder, keep_texts=False)
+    (folder / "new.txt").write_bytes(b"A new one. Split it.\n")
+    split: list[str] = []
+    real = importer.segment
+    monkeypatch.setattr(importer, "segment", lambda text, language="id": split.append(text) or real(text, language))
+    monkeypatch.setattr(workers, "available", lambda: False)  # in this process, where the list is
+    again = import_into(tmp_path / "a.json", folder, keep_texts=False)
+    assert split == ["A new one. Split it.\n"] and len(again.added) == 1 and len(again.present) == 9
 
 
 def test_a_failed_write_stops_the_import_before_the_index(tmp_path: Path, in_workers: None,
@@ -204,21 +224,10 @@ def test_an_unlisted_file_is_written_in_place_and_a_leftover_replaced(tmp_path: 
     atomic_write_bytes(left, b"{}", sync=False, unlisted=True)
     assert left.read_bytes() == b"{}" and (tmp_path / "other-name").read_bytes() == b"half a fi"  # replaced, not overwritten
 
-    class Full:
-        def __init__(self, f: object) -> None:
-            self.f = f
+    def full(fd: int, data: object) -> int:
+        raise OSError(28, "No space left on device")
 
-        def __enter__(self) -> "Full":
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.f.close()  # type: ignore[attr-defined]
-
-        def write(self, data: bytes) -> int:
-            raise OSError(28, "No space left on device")
-
-    real = os.fdopen
-    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: Full(real(fd, *a, **k)))
+    monkeypatch.setattr(os, "write", full)
     with pytest.raises(OSError):
         atomic_write_bytes(tmp_path / "full.json", b"{}", sync=False, unlisted=True)
     assert not (tmp_path / "full.json").exists()

@@ -33,7 +33,7 @@ from annotator.importer import apply_import, article_id, display_title, plan_imp
 from annotator.model import DEFAULT_SCHEME, PREVIEW_CHARS, Article, Label, Span, text_preview
 from annotator.storage import Database
 from annotator.verify import verify
-from conftest import SAMPLES, FullDiskFile
+from conftest import SAMPLES, full_disk_write
 
 ROOT = Path(__file__).resolve().parents[1]
 N_ARTICLES = 40  # more than storage._GROUP_COMMIT_MIN: put_labels writes them together
@@ -185,15 +185,13 @@ def test_failed_group_commit(db: Database, dbpath: Path, step: str) -> None:
         if step == "mkstemp":
             mp.setattr(tempfile, "mkstemp", _fail_at(17, tempfile.mkstemp))
         elif step == "write":
-            real_fdopen = os.fdopen
-            calls = [0]
+            real_write, calls = os.write, [0]
 
-            def fdopen(fd: int, *a: Any, **kw: Any) -> Any:
+            def write(fd: int, data: Any) -> int:
                 calls[0] += 1
-                f = real_fdopen(fd, *a, **kw)
-                return FullDiskFile(f) if calls[0] == 17 else f
+                return (full_disk_write(real_write) if calls[0] == 17 else real_write)(fd, data)
 
-            mp.setattr(os, "fdopen", fdopen)
+            mp.setattr(os, "write", write)
         elif step == "sync":
             mp.setattr(os, "sync", _fail_at(1, os.sync))
         elif step == "replace":

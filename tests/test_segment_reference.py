@@ -108,3 +108,19 @@ def test_the_regexes_mean_what_the_str_methods_do() -> None:
         assert (alnum.match(c) is not None) == c.isalnum(), hex(cp)
         assert (space.match(c) is not None) == c.isspace(), hex(cp)
         assert (len(f"a{c}b".split()) == 2) == c.isspace(), hex(cp)
+
+
+def test_sentencex_cuts_after_no_ascii_character_but_full_stop_question_and_exclamation_marks() -> None:
+    # segment() does not ask sentencex about an ASCII line without . ? or !: it would not cut.
+    contexts = ("Abc def{c} Ghi jkl", "Abc def{c}Ghi jkl", "abc {c} def", "1{c}2 x", "Abc{c}{c} Def ghi",
+                "Dr{c} Smith{c} The end")
+    cutting = set()
+    for cp in range(0x80):
+        c = chr(cp)
+        if c in fast._BREAKS or c == "\r":
+            continue  # never inside a line
+        for language in sorted(fast._ASCII_STOPS_ONLY):
+            for context in contexts:
+                if len(fast.sentencex.get_sentence_boundaries(language, context.replace("{c}", c))) > 1:
+                    cutting.add(c)
+    assert cutting == {".", "?", "!"}

@@ -27,7 +27,7 @@ from annotator.atomicio import atomic_write_bytes
 from annotator.errors import DatabaseCorrupt, DatabaseError, DatabaseLocked, SaveError
 from annotator.model import DEFAULT_SCHEME, Article, Label, Span, now_iso
 from annotator.storage import Database, OrjsonStorage
-from conftest import FullDiskFile
+from conftest import full_disk_write
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -426,8 +426,7 @@ def inject_failure(mp: pytest.MonkeyPatch, step: str) -> None:
     if step == "mkstemp":
         mp.setattr(tempfile, "mkstemp", _raise)
     elif step == "write":
-        real = os.fdopen
-        mp.setattr(os, "fdopen", lambda fd, *a, **k: FullDiskFile(real(fd, *a, **k)))
+        mp.setattr(os, "write", full_disk_write(os.write))
     elif step == "fsync":
         mp.setattr(os, "fsync", _raise)
     elif step == "replace":

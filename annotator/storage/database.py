@@ -16,6 +16,7 @@ record is encoded and ordered), ``labelfile`` (one article's state and history),
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
@@ -30,7 +31,8 @@ from tinydb.table import Table
 from annotator.atomicio import fsync_dir, remove_leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator.model import (
-    SCHEMA_VERSION,
+    PACKS_SCHEMA,
+    SEGMENTATION_SCHEMA,
     Article,
     ArticleInfo,
     Cleared,
@@ -46,7 +48,16 @@ from annotator.model import (
 )
 from annotator.resegment import Retired, SegEvent, SegOp, Segmentation, join_spans, replaced, split_spans
 from annotator.names import is_name
-from annotator.storage.articlefile import article_bytes, read_article, write_article
+from annotator.storage.articlefile import (
+    PACK_ARTICLES,
+    PACK_BYTES,
+    LastFile,
+    article_bytes,
+    pack_bytes,
+    pack_name,
+    read_article,
+    write_article,
+)
 from annotator.storage.index import PLAIN_SCHEMA, create_index, read_index
 from annotator.storage.journal import Journal, Step, read_history
 from annotator.storage.labelfile import LabelFile, State, read_state, state_data
@@ -160,6 +171,8 @@ class Database:
         self._meta: dict[str, dict[str, Any]] = {}
         self._index_ids: dict[str, int] = {}
         self._floors: dict[str, int] = {}
+        self._files: dict[str, str] = {}  # article -> the pack holding it (else its own <id>.json)
+        self._last_file = LastFile()
         self._scheme, self.schema_version = self._load_index()
         # article -> (the article with its sentences now, their spans, its sentences as imported)
         self._articles: _LRU[str, tuple[Article, frozenset[tuple[int, int]], tuple[Span, ...]]] = _LRU(_ARTICLE_CACHE)
@@ -339,6 +352,8 @@ class Database:
     def add_articles(
         self, articles: Iterable[Article], progress: Callable[[int], None] | None = None,
         load: Callable[[Article], ArticleText | ArticleFile | None] | None = None,
+        then: Iterable[Article] = (),
+        pack: bool = False,
     ) -> tuple[list[str], list[str]]:
         """Add new articles and the new sources of those already here: (added ids, present ids).
 
@@ -346,7 +361,11 @@ class Database:
         ``articles`` can be a generator.  With ``load`` they may come without their text and
         sentences (an import of a folder holds one text at a time): ``load`` gives them as
         (text, [(start, end), ...]) when they are needed, or None to leave the article out;
-        for a new article it may give its file instead (``ArticleFile``).
+        for a new article it may give its file instead (``ArticleFile``).  ``then`` are more
+        articles, after ``articles``, made as they are asked for (an import's text files, read
+        in worker processes): checked as they come, not all before the first is written.
+        With ``pack``, new articles are written in packs of many (``articlefile``), for an
+        import of thousands: the database is then schema ``PACKS_SCHEMA``.
         """
         self._check_writable()
         if isinstance(articles, Sequence):  # all of them at hand: refuse a bad one before writing any
@@ -358,7 +377,26 @@ class Database:
         new_docs: dict[str, dict[str, Any]] = {}
         merged: dict[str, dict[str, Any]] = {}  # existing article -> the index fields that change
         seq = max((i.seq for i in self._infos.values()), default=0)
-        for n, a in enumerate(articles, 1):
+        articles_folder = self.articles_folder  # one join for every article's path (check_id below)
+        packed: list[tuple[str, bytes]] = []  # new articles not written yet, with their files' bytes
+        packed_size = 0
+        packs = 0
+
+        def write_pack() -> None:
+            nonlocal packed_size, packs
+            if len(packed) == 1:
+                write_article(articles_folder / f"{packed[0][0]}.json", packed[0][1], sync=not hasattr(os, "sync"))
+            elif packed:
+                name = pack_name(packed[0][0], len(packed))
+                write_article(articles_folder / name, pack_bytes([raw for _, raw in packed]),
+                              sync=not hasattr(os, "sync"))
+                for aid, _ in packed:
+                    new_docs[aid]["file"] = name
+                packs += 1
+            packed.clear()
+            packed_size = 0
+
+        for n, a in enumerate(itertools.chain(articles, then), 1):
             check_id(a.id)
             if a.id in self._infos or a.id in new_docs:
                 present.append(a.id)
@@ -382,7 +420,11 @@ class Database:
                     body = ArticleFile(article_bytes(a.id, text, sentences), len(sentences), text_preview(text))
                 # Without fsync: one os.sync() below makes them durable together, before the
                 # index that points at them is written.
-                write_article(self._article_path(a.id), body.data, sync=not hasattr(os, "sync"))
+                if pack:
+                    packed.append((a.id, body.data))
+                    packed_size += len(body.data)
+                else:
+                    write_article(articles_folder / f"{a.id}.json", body.data, sync=not hasattr(os, "sync"))
                 seq += 1
                 new_docs[a.id] = {
                     "id": a.id,
@@ -394,19 +436,26 @@ class Database:
                     "preview": body.preview,
                 }
                 added.append(a.id)
+                if len(packed) >= PACK_ARTICLES or packed_size >= PACK_BYTES:
+                    write_pack()
             if progress is not None:
                 progress(n)
+        write_pack()
         if not new_docs and not merged:
             return added, present
         if new_docs and hasattr(os, "sync"):
             os.sync()
+        schema = self.schema_version
         try:
             with self._index.batch():
+                if packs:
+                    self._set_schema(PACKS_SCHEMA)
                 for aid, fields in merged.items():
                     self._articles_table.update(fields, doc_ids=[self._index_ids[aid]])
                 new_ids = self._articles_table.insert_multiple(list(new_docs.values()))
         except BaseException:
             self._articles_table = Table(self._index, "articles")  # drop TinyDB's now-wrong next id
+            self.schema_version = schema  # the index on disk says so still
             raise
         for aid, fields in merged.items():
             i = self._infos[aid]
@@ -605,7 +654,7 @@ class Database:
         at, tick = next_stamp(now, seen)
         self._clocks[(who, False)] = (at, tick)
         ev = SegEvent(article_id, who, op, removed, added, at, tick, undoes)
-        self._set_schema(SCHEMA_VERSION)  # before the first labels file that needs it
+        self._set_schema(SEGMENTATION_SCHEMA)  # before the first labels file that needs it
         new = st.copy()
         new.segmentation = Segmentation(replaced(sentences_of(st, base), removed, added), at, tick)
         new.seg_history.append(ev)
@@ -976,7 +1025,7 @@ class Database:
             if new != lf.state.sorted():
                 writes.append((lf, new))
         if any(new.segmentation is not None for _, new in writes):
-            self._set_schema(SCHEMA_VERSION)  # before the first labels file that needs it
+            self._set_schema(SEGMENTATION_SCHEMA)  # before the first labels file that needs it
         if writes:
             self._journals.clear()  # older decisions may have come in: replay on next use
             self._recording.clear()
@@ -1092,7 +1141,7 @@ class Database:
             raise DatabaseError(f"{self.path} is open read-only; it cannot be changed")
 
     def _article_path(self, article_id: str) -> Path:
-        return self._folder / "articles" / f"{check_id(article_id)}.json"
+        return self._folder / "articles" / (self._files.get(article_id) or f"{check_id(article_id)}.json")
 
     def _labels_path(self, article_id: str) -> Path:
         return self._folder / "labels" / f"{check_id(article_id)}.json"
@@ -1111,6 +1160,8 @@ class Database:
         )
         self._meta[aid] = d.get("meta", {})
         self._index_ids[aid] = doc_id
+        if d.get("file"):
+            self._files[aid] = d["file"]
         records = d.get("records", 0)
         if type(records) is int and records > 0:
             self._floors[aid] = records
@@ -1125,7 +1176,7 @@ class Database:
         hit = self._articles.get(article_id)
         if hit is not None:
             return hit
-        text, base = read_article(self._article_path(article_id), article_id)
+        text, base = read_article(self._article_path(article_id), article_id, self._last_file)
         spans = sentences_of(self._label_file(article_id).state, base)
         article = Article(article_id, info.title, text, spans, info.sources, dict(self._meta[article_id]))
         hit = (article, frozenset((s.start, s.end) for s in spans), base)

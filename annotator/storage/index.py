@@ -12,12 +12,14 @@ from annotator.errors import DatabaseError
 from annotator.model import DEFAULT_SCHEME, SCHEMA_VERSION, LabelScheme, now_iso
 from annotator.names import is_name
 from annotator.sanitize import sanitize_line
+from annotator.storage.articlefile import PACK_NAME
 from annotator.storage.records import SAFE_ID
 from annotator.storage.tinyfile import Data, OrjsonStorage, corrupt
 
 
-# The schema a database is written as until its first split or join (SCHEMA_VERSION after it):
-# an annotator from before splits still opens it, and never misreads one that has them.
+# The schema a database is written as until its first split or join (SEGMENTATION_SCHEMA after
+# it) or its first pack of articles (PACKS_SCHEMA): an annotator from before those still opens
+# it, and never misreads one that has them.
 PLAIN_SCHEMA = 2
 
 
@@ -38,6 +40,7 @@ def _article_row_ok(d: dict[str, Any]) -> bool:
         and isinstance(d.get("meta", {}), dict)
         and type(d.get("n_sentences")) is int
         and isinstance(d.get("preview", ""), str)
+        and (d.get("file") is None or (isinstance(d["file"], str) and PACK_NAME.fullmatch(d["file"]) is not None))
         and isinstance(d.get("assigned", []), list)
         and all(isinstance(x, str) for x in d.get("assigned", []))
     )

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from annotator.atomicio import atomic_write_bytes, fsync_dir
+from annotator.atomicio import atomic_write_bytes, fsync_dir, write_all
 from annotator.errors import DatabaseCorrupt, DatabaseError, SaveError
 
 Data = dict[str, dict[str, dict[str, Any]]]
@@ -206,11 +206,12 @@ class OrjsonStorage(Storage):
                 path = st.path
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 tmps.append(tmp)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(raw)
+                try:
+                    write_all(fd, raw)
                     if not hasattr(os, "sync"):
-                        f.flush()
-                        os.fsync(f.fileno())
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
             if hasattr(os, "sync"):
                 path = None
                 os.sync()
