@@ -1,8 +1,10 @@
 """Reading articles from files: .txt, .md, .jsonl (Prodigy, doccano or our own exports) and
 .json (a Label Studio export).
 
-Nothing here writes: ``plan_import`` reads and checks every file first, so a bad file is
-reported before the database is touched, and ``apply_import`` writes what was planned.
+``plan_import`` reads and checks every data file (.jsonl, .json, .csv, .spacy) first, so a
+bad one is reported before the database is touched; text files it only lists
+(``keep_texts=False``), and ``apply_import`` reads each once as it writes its article, in
+worker processes.
 The stored text is exactly the decoded file text (a UTF-8 BOM dropped, CRLF kept), so
 offsets hold against the source file.
 
@@ -66,6 +68,7 @@ from annotator.model import (
 from annotator.resegment import SEG_OPS, SegEvent, Segmentation
 from annotator.sanitize import sanitize_line
 from annotator.segment import segment
+from annotator.storage import articlefile
 from annotator.storage.articlefile import article_bytes
 from annotator.storage.database import ArticleFile
 
@@ -1233,9 +1236,6 @@ def _skipped(path: Path, exc: InputError, at: int) -> Skipped:
 # many: fewer do not repay starting the processes.
 PARALLEL_MIN_TEXTS = 256
 _PARALLEL_BATCH = 32
-# An import of this many text files or more writes their articles in packs (``articlefile``):
-# fewer cost little to write one by one, and each stays a file of its own.
-PACK_MIN_TEXTS = 256
 
 # The ids the database has, for ``_read_texts`` in worker processes: they fork with it, so it
 # is never sent to them.
@@ -1515,7 +1515,8 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
     articles = _Articles(db, plan)
     steps = None if progress is None else (lambda n: progress(n + articles.failed))  # a file that failed is a step
     added, present = db.add_articles([i.article for i in plan.items], progress=steps, load=articles.load,
-                                     then=articles.texts(), pack=len(plan.texts) >= PACK_MIN_TEXTS)
+                                     then=articles.texts(),
+                                     pack=len(plan.items) + len(plan.texts) >= articlefile.PACK_MIN_ARTICLES)
     if progress is not None and articles.failed:
         progress(len(plan.items) + len(plan.texts))  # the last files may have been ones that failed
     # A text twice in one import is one article with both sources, not one already present.

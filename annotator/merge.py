@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from annotator.errors import InputError
 from annotator.importer import file_kind, quote_path, stat_given
 from annotator.model import Article, Cleared, Decision, Event, FinalCleared, Label
+from annotator.storage import articlefile
 from annotator.resegment import SegEvent, Segmentation
 from annotator.sanitize import sanitize_line
 
@@ -97,7 +98,7 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
         if scheme != db.scheme:
             db.set_scheme(scheme)  # labels are matched by id, so theirs land on the same labels as ours
         if new_articles:
-            added, _ = db.add_articles(new_articles)
+            added, _ = db.add_articles(new_articles, pack=len(new_articles) >= articlefile.PACK_MIN_ARTICLES)
             report.new_articles = len(added)
         report.result = db.merge(labels, decisions, cleared=cleared, final_cleared=final_cleared, events=events,
                                  seg_events=seg_events, segmentations=segmentations)

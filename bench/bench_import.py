@@ -18,11 +18,11 @@ MB/s are of the files' bytes (1 MB = 10^6 bytes).  The page cache is warm (the f
 just written, then synced).  ``--profile DIR`` writes a cProfile of the import's own process
 there (the timings are then not the figures to quote).
 
-The import creates a file per article, and what that costs depends on the disk's state more
-than on annotator: on the project's machine (ext4) from 30 to 300 microseconds of kernel
-time a file, the most soon after many files were deleted nearby, as every run of this
-benchmark does when it cleans up.  Leave half a minute between runs and quote several
-(``cpu_sys_s`` shows it).
+The import writes its articles in packs of 64 (214 files for the default corpus); what
+creating a file costs depends on the disk's state more than on annotator: on the project's
+machine (ext4) from 20 to 300 microseconds of kernel time a file, the most in the minutes
+after many files were deleted nearby (ext4 passes over recently deleted inodes), as the
+clean-up of every run of this benchmark does.  ``cpu_sys_s`` shows it.
 """
 
 from __future__ import annotations

@@ -61,14 +61,14 @@ def article_files(dbpath: Path) -> list[str]:
 
 @pytest.fixture
 def unpacked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 10**9)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 10**9)
 
 
 def test_a_thousand_texts_make_sixteen_files_that_read_back_as_one_file_each(tmp_path: Path) -> None:
     folder = write_texts(tmp_path / "in", 1000)
     packed = import_folder(tmp_path / "packed" / "a.json", folder)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(importer, "PACK_MIN_TEXTS", 10**9)
+        mp.setattr(articlefile, "PACK_MIN_ARTICLES", 10**9)
         single = import_folder(tmp_path / "single" / "a.json", folder)
     assert packed.added == single.added and len(packed.added) == 1000
     assert contents(tmp_path / "packed" / "a.json") == contents(tmp_path / "single" / "a.json")
@@ -84,7 +84,7 @@ def test_a_thousand_texts_make_sixteen_files_that_read_back_as_one_file_each(tmp
 
 
 def test_a_big_article_closes_its_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 1)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 1)
     monkeypatch.setattr(database_mod, "PACK_BYTES", 2000)
     folder = tmp_path / "in"
     folder.mkdir()
@@ -98,7 +98,7 @@ def test_a_big_article_closes_its_pack(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_one_article_left_over_is_a_file_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 1)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 1)
     monkeypatch.setattr(database_mod, "PACK_ARTICLES", 4)
     folder = write_texts(tmp_path / "in", 5)
     result = import_folder(tmp_path / "a.json", folder)
@@ -113,7 +113,7 @@ def test_export_reads_each_pack_once_and_gives_what_single_files_give(tmp_path: 
     folder = write_texts(tmp_path / "in", 300)
     outs = []
     for name, pack_min in (("packed", 1), ("single", 10**9)):
-        monkeypatch.setattr(importer, "PACK_MIN_TEXTS", pack_min)
+        monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", pack_min)
         db = f"{name}/a.json"
         assert run_cli_ok("import", str(folder), "--db", db)
         with Database.open(Path(db)) as d:
@@ -147,7 +147,7 @@ def main_ok(*args: str) -> None:
 
 def test_packed_articles_survive_export_import_and_merge(tmp_path: Path, in_tmp: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 1)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 1)
     folder = write_texts(tmp_path / "in", 150)
     main_ok("import", str(folder), "--db", "a/a.json")
     with Database.open(Path("a/a.json")) as db:
@@ -158,7 +158,8 @@ def test_packed_articles_survive_export_import_and_merge(tmp_path: Path, in_tmp:
     main_ok("import", "a.jsonl", "--db", "b/b.json")
     with Database.open(Path("c/c.json")) as target:
         merge_database(target, Path("a/a.json"))
-    for db in ("a/a.json", "b/b.json", "c/c.json"):
+    for db in ("a/a.json", "b/b.json", "c/c.json"):  # imported from texts, from an export, merged: all packed
+        assert len(article_files(Path(db))) == 3, db
         assert not verify(Path(db)).findings, db
         with Database.open(Path(db), readonly=True) as d:
             assert len(d.article_infos()) == 150
@@ -167,7 +168,7 @@ def test_packed_articles_survive_export_import_and_merge(tmp_path: Path, in_tmp:
 
 def test_a_damaged_pack_is_reported_once_and_its_articles_are_unavailable(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 1)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 1)
     monkeypatch.setattr(database_mod, "PACK_ARTICLES", 4)
     folder = write_texts(tmp_path / "in", 12)
     result = import_folder(tmp_path / "a.json", folder)
@@ -186,7 +187,7 @@ def test_a_damaged_pack_is_reported_once_and_its_articles_are_unavailable(tmp_pa
 
 
 def test_a_pack_without_its_article_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 1)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 1)
     monkeypatch.setattr(database_mod, "PACK_ARTICLES", 4)
     result = import_folder(tmp_path / "a.json", write_texts(tmp_path / "in", 4))
     with Database.open(tmp_path / "a.json", readonly=True) as db:
@@ -206,7 +207,7 @@ def test_a_pack_without_its_article_is_named(tmp_path: Path, monkeypatch: pytest
 @pytest.mark.parametrize("name", ["../../../etc/passwd", "x/y+2.json", ".hidden+2.json", "a.json", "a+2.txt"])
 def test_an_index_row_naming_any_other_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         name: str) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 1)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 1)
     import_folder(tmp_path / "a.json", write_texts(tmp_path / "in", 3))
     index = orjson.loads((tmp_path / "a.json").read_bytes())
     index["articles"]["1"]["file"] = name
@@ -217,7 +218,7 @@ def test_an_index_row_naming_any_other_file_is_refused(tmp_path: Path, monkeypat
 
 def test_an_interrupted_packed_import_leaves_files_the_next_one_replaces(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PACK_MIN_TEXTS", 1)
+    monkeypatch.setattr(articlefile, "PACK_MIN_ARTICLES", 1)
     monkeypatch.setattr(database_mod, "PACK_ARTICLES", 4)
     folder = write_texts(tmp_path / "in", 10)
     real_sync = os.sync

@@ -34,6 +34,9 @@ _HEAD = b'{"article":{"1":'  # how article_bytes starts (orjson keeps the keys' 
 # articles with it.
 PACK_ARTICLES = 64
 PACK_BYTES = 1 << 20
+# An import or merge of this many new articles or more writes them in packs: fewer cost little
+# to write one by one, and each stays a file of its own.
+PACK_MIN_ARTICLES = 256
 # A pack's name: never an article's (``+`` is not in ids), so never ``<id>.json``.
 PACK_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}\+[0-9]{1,6}\.json")
 
