@@ -79,9 +79,10 @@ _SPEECH = r"""
     terangnya pungkasnya pungkas sebutnya tanyanya tulisnya kilahnya menurut menambahkan mengatakan
     menegaskan menjelaskan mengungkapkan menuturkan menyatakan menyampaikan memaparkan berkata
     bertanya disampaikan diungkapkan dikatakan dijelaskan ditegaskan dituturkan dinyatakan
-    dipaparkan diutarakan dikemukakan mengutarakan mengemukakan
+    dipaparkan diutarakan dikemukakan mengutarakan mengemukakan mengaku mengakui menyebut menilai
+    meminta mengimbau berharap berjanji menduga memperkirakan
     said says told added asked stated explained insisted argued warned wrote replied declared
-    recalled tweeted remarked responded
+    recalled tweeted remarked responded urged spoke
 """.split()
 _SPEECH_PHRASES = (
     r"according\s+to", r"in\s+a\s+statement", r"dalam\s+keterangan(?:\s+tertulis(?:nya)?)?",
@@ -91,8 +92,8 @@ _SPEECH_PHRASES = (
 # Verbs of saying that are other things too ("confirmed cases", "mencatat rekor"): attribution
 # of a quotation outside it, reported speech only with "bahwa" / "that".
 _THAT = r"""
-    menyebut menyebutkan menerangkan mengingatkan menanggapi menilai mengklaim mengaku
-    menggarisbawahi mencatat mengutip berpendapat mengakui memperingatkan
+    menyebutkan menerangkan mengingatkan menanggapi mengklaim menggarisbawahi mencatat mengutip
+    berpendapat memperingatkan
     noted announced confirmed claimed acknowledged admitted denied believes believed suggested
     conceded estimated predicted cautioned
 """.split()
@@ -105,6 +106,17 @@ _ATTRIBUTION_ONLY = re.compile(
     r"^(?:hal\s+(?:itu|ini|tersebut)|pernyataan\s+(?:itu|ini|tersebut)|hal\s+senada)\s+(?:juga\s+)?(?:"
     + "|".join(_PASSIVE_SPEECH) + r")\b"
     r"|^(?:this|that|the\s+remarks?|the\s+comments?)\s+(?:was|were)\s+(?:said|made|stated|told|conveyed)\b",
+    re.IGNORECASE,
+)
+# "called the plan “a fix”", "called it “a disaster”" attribute; "a section called “First
+# Frames”", "the battery, called the “Homestead”" name.
+_CALLED = re.compile(r"\bcalled\s+(?!(?:the|a|an)\s+[" + re.escape(_DOUBLE + _SINGLE) + r"])"
+                     r"(?:(?:the|a|an|his|her|their|its|our)\s+)?\w+\s+[" + re.escape(_DOUBLE + _SINGLE) + "]",
+                     re.IGNORECASE)
+# "Menurut data BPS", "according to a study": a document, not a speaker (a claim, not a quote).
+_DOCUMENT = re.compile(
+    r"\b(?:menurut|according\s+to)\s+(?:(?:a|an|the|new|latest|official)\s+)*(?:data|laporan|survei|hasil|catatan|"
+    r"studi|penelitian|riset|study|studies|report|reports|survey|data|figures|estimates|research|records|statistics)\b",
     re.IGNORECASE,
 )
 _SPEECH_RE = re.compile(r"\b(?:" + "|".join(_SPEECH + list(_SPEECH_PHRASES)) + r")\b", re.IGNORECASE)
@@ -125,11 +137,12 @@ _BOILERPLATE_MAX = 300  # a longer line is copy, whatever it starts with
 _BOILERPLATE = re.compile(
     "|".join([
         # credit and navigation lines: "Editor: Primayanti", "Baca juga: ..."
-        r"^\W{0,3}(?:editor|editing|pewarta|penerjemah|penulis|reporter|redaktur|kontributor|fotografer|foto"
+        r"^\W{0,3}(?:editor|editing|photo|photos|pewarta|penerjemah|penulis|reporter|redaktur|kontributor|fotografer|foto"
         r"|sumber|source|baca\s+juga|baca|lihat\s+juga|simak\s+juga|read\s+(?:also|more)|also\s+read"
-        r"|related|tags?|topik|kata\s+kunci|keywords?|oleh|written\s+by|reporting\s+by|editing\s+by"
+        r"|related(?:\s+\w+)?|tags?|topik|kata\s+kunci|keywords?|oleh|written\s+by|reporting\s+by|editing\s+by"
         r"|writing\s+by|additional\s+reporting(?:\s+by)?|copyright|hak\s+cipta|ikuti|follow\s+us|share)\s*:",
-        r"^(?:by|oleh)\s+(?!-?\d)[\w.'’ -]{2,60}$",  # a byline: "By Jane Doe", "Oleh Budi Santoso"
+        r"^(?:by|oleh)\s+(?!-?\d)[\w.'’ ,-]{2,60}$",  # a byline: "By Jane Doe, Staff Writer", "Oleh Budi"
+        r"^(?:additional\s+)?(?:reporting|editing|writing)\s+by\b",  # wire credits
         r"(?:^|\s)(?:by\s+)?-?\d[\d.,]*\s*(?:views?|kali\s+dibaca|dibaca|dilihat|shares?|komentar|comments?)$",
         r"^by\s+-?\d[\d.,]*\s*views?$|^dibaca\s+[\d.,]+\s*kali$",
         r"copyright|©|\(c\)\s*\d{4}|hak\s+cipta|all\s+rights\s+reserved|dilarang\s+(?:keras\s+)?"
@@ -196,8 +209,8 @@ def _marks(text: str) -> _Marks:
         elif (begin := open_at[double]) is not None:
             open_at[double] = None
             pairs.append((begin, i))
-        elif closes_at < 0 and double:
-            closes_at = i
+        elif closes_at < 0 and (double or before in ",.!?;…"):
+            closes_at = i  # a single mark after punctuation closes a quotation, never a possessive
     left = [i for i in open_at.values() if i is not None]
     return _Marks(tuple(sorted(pairs)), min(left) if left else -1, closes_at)
 
@@ -234,7 +247,8 @@ def _attributed(text: str, marks: _Marks) -> bool:
     """Whether ``text`` attributes its quotation: a speech verb outside it, or a weak one
     right after a closing mark or right before an opening one."""
     quoted = _quoted(text, marks)
-    if _ANY_VERB_RE.search(_outside(text, quoted)):
+    outside = _outside(text, quoted)
+    if _ANY_VERB_RE.search(outside) or _CALLED.search(text):
         return True
     closes = [b for _, b in marks.pairs] + ([marks.closes_at] if marks.closes_at >= 0 else [])
     if any(_WEAK_AFTER_CLOSE.match(text, b + 1) for b in closes):
@@ -250,7 +264,9 @@ def has_speech_verb(text: str) -> bool:
 
 
 def _reported(text: str) -> bool:
-    """Reported speech without quote marks: "X said ...", "X menilai bahwa ...", "Menurut X, ..."."""
+    """Reported speech without quote marks: "X said ...", "X menilai bahwa ...", "Menurut X, ..."
+    (not "menurut data ...", "according to a study": a document is no speaker)."""
+    text = _DOCUMENT.sub(" ", text)
     return _SPEECH_RE.search(text) is not None or _INDIRECT.search(text) is not None
 
 
@@ -287,9 +303,12 @@ def _spanning(texts: list[str], marks: list[_Marks], boiler: list[bool], i: int)
         mj = marks[j]
         if mj.closes_at >= 0:
             return j
-        if mj.opens_at >= 0 and not mj.pairs and texts[j].lstrip()[:1] in _LEADING_MARKS:
+        leading = texts[j][:1] in _LEADING_MARKS
+        if mj.opens_at >= 0 and not mj.pairs and leading:
             j += 1  # a new paragraph of the same quotation, reopened
             continue
+        if leading and mj.pairs and mj.pairs[0][0] == 0 and mj.opens_at < 0:
+            return j  # its last paragraph, reopened and closed
         if mj.any:
             return -1
         j += 1
@@ -313,6 +332,9 @@ def classify(sentences: Sequence[Sentence]) -> list[RuleHit | None]:
     def attributes(k: int) -> bool:  # "Hal itu disampaikan X" / "she told reporters." after one
         return 0 <= k < n and not boiler[k] and _short_attribution(texts[k])
 
+    def reports(k: int) -> bool:  # "Hale said he had called Brooks." before "“The people ...”"
+        return 0 <= k < n and not boiler[k] and (out[k] is not None or _reported(texts[k]))
+
     # Quotations over several sentences: every sentence of one that is attributed.
     i = 0
     while i < n:
@@ -323,6 +345,9 @@ def classify(sentences: Sequence[Sentence]) -> list[RuleHit | None]:
         if any(attributed[k] for k in range(i, end + 1)) or introduces(i - 1) or attributes(end + 1):
             for k in range(i, end + 1):
                 out[k] = RuleHit(QUOTE, SCORE_SPANNING, "quotation over several sentences, attributed")
+        elif texts[i][:1] in _LEADING_MARKS and reports(i - 1):
+            for k in range(i, end + 1):
+                out[k] = RuleHit(QUOTE, SCORE_NEIGHBOUR, "quotation over several sentences after reported speech")
         i = end + 1
 
     for i in range(n):
@@ -335,6 +360,10 @@ def classify(sentences: Sequence[Sentence]) -> list[RuleHit | None]:
         elif m.any and (t.lstrip()[:1] in _LEADING_MARKS or _quoted_words(t, _quoted(t, m)) >= _SPEECH_WORDS) \
                 and (introduces(i - 1) or attributes(i + 1)):
             out[i] = RuleHit(QUOTE, SCORE_NEIGHBOUR, "quotation attributed next to it")
+        elif t[:1] in _LEADING_MARKS and m.any and (m.opens_at < 0 or m.closes_at >= 0) and i > 0 and (
+                (hit := out[i - 1]) is not None and hit.kind == QUOTE):
+            # "“It is a disaster,” she said. “Nobody warned us.”": the same speaker goes on.
+            out[i] = RuleHit(QUOTE, SCORE_NEIGHBOUR, "quotation going on after an attributed one")
         elif _ATTRIBUTION_ONLY.search(t.strip()) and i > 0 and not boiler[i - 1]:
             out[i] = RuleHit(QUOTE, SCORE_INDIRECT, "attribution of the sentence before")
         elif _reported(outside):
