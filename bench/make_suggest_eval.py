@@ -90,9 +90,11 @@ def build(source: str) -> list[dict[str, object]]:
             missing = [text[a:b] for a, b, _ in sentences if [a, b] not in found]
             raise SystemExit(f"{head['id']}: segment() differs\n  it finds: {extra}\n  not: {missing}")
         title = text[sentences[0][0]:sentences[0][1]] if head.get("title") == "1" else ""
-        records.append({"id": head["id"], "title": title, "lang": head.get("lang", ""),
-                        "origin": "written for the project (fictional people and events)", "text": text,
-                        "sentences": sentences})
+        rec: dict[str, object] = {"id": head["id"], "title": title, "lang": head.get("lang", ""),
+                                  "origin": "written for the project (fictional people and events)"}
+        if head.get("heldout") == "1":
+            rec["heldout"] = True
+        records.append({**rec, "text": text, "sentences": sentences})
     return records
 
 
