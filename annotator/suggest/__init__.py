@@ -17,12 +17,20 @@ reviewer's key turns it into a decision.  Everything here is Textual-free:
 from __future__ import annotations
 
 from annotator.suggest.base import (
+    CommandError,
     Example,
+    Learner,
+    MissingExtra,
+    NotEnoughLabels,
     Sentence,
     SuggestError,
     Suggester,
     Suggestion,
+    by_sentence,
     sentences_of,
 )
 
-__all__ = ["Example", "Sentence", "SuggestError", "Suggester", "Suggestion", "sentences_of"]
+__all__ = [
+    "CommandError", "Example", "Learner", "MissingExtra", "NotEnoughLabels", "Sentence", "SuggestError", "Suggester",
+    "Suggestion", "by_sentence", "sentences_of",
+]

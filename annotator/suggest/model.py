@@ -22,6 +22,7 @@ for it.  Without it, :func:`train` raises :class:`MissingExtra` with one line sa
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import time
 from collections import Counter
@@ -29,10 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from annotator.model import Article, LabelScheme
+from annotator.model import SKIP, Article, LabelScheme
 from annotator.suggest.base import Example, MissingExtra, NotEnoughLabels, Sentence, Suggestion, sentences_of
 from annotator.suggest.rules import QUOTE, classify, has_quotation, has_speech_verb, is_boilerplate
-from annotator.model import SKIP
 
 __all__ = [
     "CALIBRATE_MIN", "DEFAULT_MIN_SCORE", "MIN_EXAMPLES", "ModelSuggester", "TrainedModel", "require_sklearn", "train",
@@ -53,7 +53,7 @@ INSTALL_HINT = "pip install 'annotator[suggest]'"
 def require_sklearn() -> None:
     """Raise :class:`MissingExtra` (one line) unless scikit-learn can be imported."""
     try:
-        import sklearn  # noqa: F401
+        importlib.import_module("sklearn")
     except ImportError:
         raise MissingExtra(f"the model suggester needs scikit-learn, which is not installed; {INSTALL_HINT}") from None
 

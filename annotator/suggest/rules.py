@@ -141,7 +141,8 @@ _BOILERPLATE = re.compile(
         r"|sumber|source|baca\s+juga|baca|lihat\s+juga|simak\s+juga|read\s+(?:also|more)|also\s+read"
         r"|related(?:\s+\w+)?|tags?|topik|kata\s+kunci|keywords?|oleh|written\s+by|reporting\s+by|editing\s+by"
         r"|writing\s+by|additional\s+reporting(?:\s+by)?|copyright|hak\s+cipta|ikuti|follow\s+us|share)\s*:",
-        r"^(?:by|oleh)\s+(?!-?\d)[\w.'’ ,-]{2,60}$",  # a byline: "By Jane Doe, Staff Writer", "Oleh Budi"
+        # a byline: "By Jane Doe, Staff Writer", "Oleh Budi Santoso" (names capitalised)
+        r"^(?:by|oleh)\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})(?:,\s*[\w ]{2,40})?$",
         r"^(?:additional\s+)?(?:reporting|editing|writing)\s+by\b",  # wire credits
         r"(?:^|\s)(?:by\s+)?-?\d[\d.,]*\s*(?:views?|kali\s+dibaca|dibaca|dilihat|shares?|komentar|comments?)$",
         r"^by\s+-?\d[\d.,]*\s*views?$|^dibaca\s+[\d.,]+\s*kali$",
