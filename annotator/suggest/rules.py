@@ -119,13 +119,36 @@ _DOCUMENT = re.compile(
     r"studi|penelitian|riset|study|studies|report|reports|survey|data|figures|estimates|research|records|statistics)\b",
     re.IGNORECASE,
 )
-_SPEECH_RE = re.compile(r"\b(?:" + "|".join(_SPEECH + list(_SPEECH_PHRASES)) + r")\b", re.IGNORECASE)
-_ANY_VERB_RE = re.compile(r"\b(?:" + "|".join(_SPEECH + _THAT + list(_SPEECH_PHRASES)) + r")\b", re.IGNORECASE)
-_INDIRECT = re.compile(
+_SPEECH_RE_ = re.compile(r"\b(?:" + "|".join(_SPEECH + list(_SPEECH_PHRASES)) + r")\b", re.IGNORECASE)
+_ANY_VERB_RE_ = re.compile(r"\b(?:" + "|".join(_SPEECH + _THAT + list(_SPEECH_PHRASES)) + r")\b", re.IGNORECASE)
+_INDIRECT_ = re.compile(
     r"\b(?:" + "|".join(_SPEECH + _THAT) + r")\s+(?:[\w,]+\s+){0,3}?(?:bahwa|that)\b"
     r"|\b(?:" + "|".join(_SPEECH + _THAT) + r")\s*:",
     re.IGNORECASE,
 )
+# A sentence without one of these words cannot match the three patterns above: a set lookup
+# per word is far cheaper than trying a long alternation at every position.
+_TRIGGERS = frozenset(w.lower() for w in _SPEECH + _THAT) | frozenset(
+    "according statement keterangan pernyataan wartawan jurnalis awak reporters spokesperson spokesman "
+    "spokeswoman".split())
+_WORD_RUN = re.compile(r"\w+")
+
+
+class _Guarded:
+    """A pattern searched only in text holding one of the trigger words."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if _TRIGGERS.isdisjoint(_WORD_RUN.findall(text.lower())):
+            return None
+        return self.pattern.search(text)
+
+
+_SPEECH_RE = _Guarded(_SPEECH_RE_)
+_ANY_VERB_RE = _Guarded(_ANY_VERB_RE_)
+_INDIRECT = _Guarded(_INDIRECT_)
 _WEAK_AFTER_CLOSE = re.compile(r"[\s,.;:!?…-]*(?:(?:demikian|lanjut|sambung)\s+)?(?:" + "|".join(_WEAK)
                                + r")(?:nya)?\b", re.IGNORECASE)
 _WEAK_BEFORE_OPEN = re.compile(r"\b(?:" + "|".join(_WEAK) + r")(?:nya)?\s+[\w .]{0,40}[,:]\s*$", re.IGNORECASE)
@@ -134,27 +157,32 @@ _ENDS_WITH_COLON = re.compile(r":\s*$")
 # --- boilerplate -----------------------------------------------------------------------
 
 _BOILERPLATE_MAX = 300  # a longer line is copy, whatever it starts with
-_BOILERPLATE = re.compile(
+# Lines that start like boilerplate (matched at the start only: most sentences fail at once).
+_BOILERPLATE_START = re.compile(
     "|".join([
         # credit and navigation lines: "Editor: Primayanti", "Baca juga: ..."
-        r"^\W{0,3}(?:editor|editing|photo|photos|pewarta|penerjemah|penulis|reporter|redaktur|kontributor|fotografer|foto"
-        r"|sumber|source|baca\s+juga|baca|lihat\s+juga|simak\s+juga|read\s+(?:also|more)|also\s+read"
+        r"\W{0,3}(?:editor|editing|photo|photos|pewarta|penerjemah|penulis|reporter|redaktur|kontributor|fotografer"
+        r"|foto|sumber|source|baca\s+juga|baca|lihat\s+juga|simak\s+juga|read\s+(?:also|more)|also\s+read"
         r"|related(?:\s+\w+)?|tags?|topik|kata\s+kunci|keywords?|oleh|written\s+by|reporting\s+by|editing\s+by"
         r"|writing\s+by|additional\s+reporting(?:\s+by)?|copyright|hak\s+cipta|ikuti|follow\s+us|share)\s*:",
         # a byline: "By Jane Doe, Staff Writer", "Oleh Budi Santoso" (names capitalised)
-        r"^(?:by|oleh)\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})(?:,\s*[\w ]{2,40})?$",
-        r"^(?:additional\s+)?(?:reporting|editing|writing)\s+by\b",  # wire credits
-        r"(?:^|\s)(?:by\s+)?-?\d[\d.,]*\s*(?:views?|kali\s+dibaca|dibaca|dilihat|shares?|komentar|comments?)$",
-        r"^by\s+-?\d[\d.,]*\s*views?$|^dibaca\s+[\d.,]+\s*kali$",
-        r"copyright|©|\(c\)\s*\d{4}|hak\s+cipta|all\s+rights\s+reserved|dilarang\s+(?:keras\s+)?"
-        r"(?:mengambil|mengutip|menyalin|memperbanyak)",
-        r"^\[(\w+)\].*\[/\1\]$",  # [keyword]bitcoin[/keyword]
-        r"^\((?:[a-z]{2,6}/){1,3}[a-z]{2,6}\)$",  # editors' initials: (ant/ara), (mdk/rhm)
-        r"^(?:https?://|www\.)\S+$|^\S+@\S+\.\w+$",
-        r"^[\w .,/-]{0,60}\((?:antara|ant|reuters|ap|afp)\)\s*[-–—]?$",  # a dateline alone
-        r"^(?:advertisement|iklan|scroll\s+to\s+continue.*|gabung\s+.*(?:whatsapp|telegram).*|klik\s+di\s+sini.*"
+        r"(?:by|oleh)\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})(?:,\s*[\w ]{2,40})?$",
+        r"(?:additional\s+)?(?:reporting|editing|writing)\s+by\b",  # wire credits
+        r"by\s+-?\d[\d.,]*\s*views?$|dibaca\s+[\d.,]+\s*kali$",
+        r"\[(\w+)\].*\[/\1\]$",  # [keyword]bitcoin[/keyword]
+        r"\((?:[a-z]{2,6}/){1,3}[a-z]{2,6}\)$",  # editors' initials: (ant/ara), (mdk/rhm)
+        r"(?:https?://|www\.)\S+$|\S+@\S+\.\w+$",
+        r"[\w .,/-]{0,60}\((?:antara|ant|reuters|ap|afp)\)\s*[-–—]?$",  # a dateline alone
+        r"(?:advertisement|iklan|scroll\s+to\s+continue.*|gabung\s+.*(?:whatsapp|telegram).*|klik\s+di\s+sini.*"
         r"|share\s+this.*|bagikan.*)$",
     ]),
+    re.IGNORECASE,
+)
+# ... or hold it anywhere: a counter at the end, a copyright notice.
+_BOILERPLATE_ANYWHERE = re.compile(
+    r"(?:^|\s)(?:by\s+)?-?\d[\d.,]*\s*(?:views?|kali\s+dibaca|dibaca|dilihat|shares?|komentar|comments?)$"
+    r"|copyright|©|\(c\)\s*\d{4}|hak\s+cipta|all\s+rights\s+reserved"
+    r"|dilarang\s+(?:keras\s+)?(?:mengambil|mengutip|menyalin|memperbanyak)",
     re.IGNORECASE,
 )
 
@@ -162,7 +190,8 @@ _BOILERPLATE = re.compile(
 def is_boilerplate(text: str) -> bool:
     """Whether ``text`` (one sentence) is a credit, navigation, counter or copyright line."""
     t = text.strip()
-    return 0 < len(t) <= _BOILERPLATE_MAX and _BOILERPLATE.search(t) is not None
+    return 0 < len(t) <= _BOILERPLATE_MAX and (
+        _BOILERPLATE_START.match(t) is not None or _BOILERPLATE_ANYWHERE.search(t) is not None)
 
 
 # --- quotations ------------------------------------------------------------------------
