@@ -148,7 +148,7 @@ def main() -> None:
         for m in (0.0, 0.5, 0.7, 0.9)
     }
     held = [a for a in articles if a.article.meta.get("heldout")]
-    rules_held = evaluate(held, "rules", k=2).to_json()
+    rules_held = evaluate(held, "rules", k=2, min_score=0.0).to_json()
     rules_held["per_label"] = {lab: {"p": v["precision"], "r": v["recall"], "n": v["support"]}
                                for lab, v in rules_held["per_label"].items() if v["support"] or v["suggested"]}
     result["rules_heldout"] = rules_held
