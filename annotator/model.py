@@ -103,6 +103,15 @@ class Label:
     # after every decision its machine had seen for the same sentence and reviewer, so a
     # fast or slow wall clock never lets an older decision win.
     tick: int = 0
+    # Provenance.  ``source``: "" when the reviewer chose the label, ``suggestion:<name>`` when
+    # they accepted a suggester's suggestion, whose ``score`` (0..1) it keeps.  ``suggested``:
+    # the suggestion (``<name>:<label>``) the reviewer saw there and chose against ("" if none).
+    source: str = ""
+    score: float | None = None
+    suggested: str = ""
+
+
+SUGGESTION_SOURCE = "suggestion:"
 
 
 @dataclass(frozen=True, slots=True)
