@@ -25,9 +25,11 @@ from annotator.ui.commands import ArticleCommands
 from annotator.storage import DamagedFile
 from annotator.ui.help import HelpScreen, live_rows
 from annotator.ui.keys import GuardedQuitApp, with_label_keys
+from annotator.ui.suggesting import Suggesting
 
 if TYPE_CHECKING:
     from annotator.storage import Database
+    from annotator.suggest.live import LiveSuggestions
 
 
 RETRY_SECONDS = 1.0
@@ -81,6 +83,10 @@ class LabelScreen(Screen[None]):
         Binding("enter", "split_here", "Split here", id="split.do",
                 tooltip="Split mode: split the sentence here (its labels are retired)"),
         Binding("escape", "split_cancel", "Cancel", id="split.cancel", tooltip="Split mode: leave without splitting"),
+        Binding("enter", "accept", "Accept", id="suggest.accept",
+                tooltip="Accept the sentence's suggestion (shown ~dimmed in the margin) and move on"),
+        Binding("a", "accept_screen", "Accept screen", id="suggest.accept_screen",
+                tooltip="Accept every suggestion from the cursor to the bottom of the screen, and move past them"),
     ]
     # The actions that work in split mode; every other key waits until it is left.
     SPLIT_MODE_ACTIONS = frozenset({"caret", "split_here", "split_cancel", "help"})
@@ -111,6 +117,7 @@ class LabelScreen(Screen[None]):
         self._unavailable: dict[int, str] = {}  # article -> why its files cannot be read
         self._split_points: list[int] = []  # split mode: where the cursor's sentence can be split
         self._split_at = -1  # split mode: which of them the caret is on (-1: not in split mode)
+        self.suggesting = Suggesting(self, session.live) if session.live is not None else None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -146,6 +153,8 @@ class LabelScreen(Screen[None]):
         # 10,000 articles), and from walking it while it is built (the app turns it off).
         self.call_after_refresh(settle_gc)
         self.set_timer(UNDO_WARMUP_SECONDS, self._prepare_undo)
+        if self.suggesting is not None:
+            self.set_timer(UNDO_WARMUP_SECONDS, self.suggesting.read_project)
         if not s.infos:
             self.query_one("#article-title", Static).update(Content("No articles yet"))
             self.view.display = False
@@ -239,6 +248,8 @@ class LabelScreen(Screen[None]):
         )
         self.article_list.highlighted = index
         self._update_status()
+        if self.suggesting is not None:
+            self.suggesting.article_opened()
         return True
 
     def _show_unavailable(self, index: int, exc: AnnotatorError, *, tell: bool) -> None:
@@ -294,13 +305,22 @@ class LabelScreen(Screen[None]):
             # One row of fixed height: a repaint is enough, a layout of the whole screen is not needed.
             self.query_one("#status", Static).update(Content(text), layout=False)
 
+    def refresh_status(self) -> None:
+        self._update_status()
+
     def _update_hint(self) -> None:
         """The definition of the cursor's sentence's label (the scheme's description), so a
         reviewer unsure of a label reads it where they look; else where the definitions are."""
         s = self.session
-        lab = s.shown_label(s.cursor)[0] if s.article_total and self._shown not in self._unavailable else None
+        here = s.article_total and self._shown not in self._unavailable
+        lab = s.shown_label(s.cursor)[0] if here else None
         d = s.scheme.get(lab.label) if lab is not None else None
-        if lab is not None and lab.label == SKIP:
+        ghost = s.ghost(s.cursor) if here else None
+        if ghost is not None:
+            # Where the reviewer looks, whole: what is suggested, by whom, how sure.
+            text = (f"suggested: {sanitize_line(s.scheme.name_of(ghost.label))} by {sanitize_line(ghost.source)} "
+                    f"({ghost.score:.2f})  ·  enter accepts, a accepts the screen, a label key overrides")
+        elif lab is not None and lab.label == SKIP:
             text = "skip: not applicable (decided; left out of datasets)  ·  g guidelines"
         elif d is not None and d.description:
             text = f"{sanitize_line(d.name)}: {sanitize_line(d.description)}  ·  g guidelines"
@@ -378,11 +398,62 @@ class LabelScreen(Screen[None]):
         if outcome == "pending":
             self._went_pending(had_pending)
             return
+        self._decided(sentence)
+        self._move_on()
+
+    def _decided(self, sentence: int) -> None:
+        """A decision saved on ``sentence`` of the open article: shown, counted, learned from."""
+        s = self.session
         self._redraw_drained()
         self._after_change(s.article_index, sentence)
+        if self.suggesting is not None and s.article is not None:
+            lab = s.labels[sentence] if 0 <= sentence < s.article_total else None
+            self.suggesting.decided(s.article, sentence, lab.label if lab is not None else None)
+
+    def _move_on(self) -> None:
+        s = self.session
         if s.cursor < s.article_total - 1:
             self._move_to(s.cursor + 1)
         elif s.article_labeled >= s.article_total:
+            self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
+
+    def action_accept(self) -> None:
+        if not self._guard():
+            return
+        s = self.session
+        sentence, had_pending = s.cursor, bool(s.pending)
+        if s.ghost(sentence) is None:
+            self.notify("No suggestion on this sentence (a ~dimmed label in the margin is one).", timeout=2,
+                        markup=False)
+            return
+        if s.accept() == "pending":
+            self._went_pending(had_pending)
+            return
+        self._decided(sentence)
+        self._move_on()
+
+    def action_accept_screen(self) -> None:
+        """Every suggestion the reviewer can see, from the cursor down, each its own decision."""
+        if not self._guard():
+            return
+        s = self.session
+        last = self.view.last_seen_sentence()
+        accepted = 0
+        for i in range(s.cursor, last + 1):
+            if s.ghost(i) is None:
+                continue
+            s.cursor = i
+            had_pending = bool(s.pending)
+            if s.accept() == "pending":
+                self._went_pending(had_pending)
+                self._move_to(i)
+                return
+            accepted += 1
+            self._decided(i)
+        if not accepted:
+            self.notify("No suggestions on screen from here down.", timeout=2, markup=False)
+        self._move_to(min(last + 1, s.article_total - 1), center=True)
+        if s.article_labeled >= s.article_total:
             self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
 
     def action_clear(self) -> None:
@@ -394,8 +465,7 @@ class LabelScreen(Screen[None]):
         if outcome == "pending":
             self._went_pending(had_pending)
         elif outcome == "saved":
-            self._redraw_drained()
-            self._after_change(s.article_index, s.cursor)
+            self._decided(s.cursor)
 
     def _redraw_drained(self) -> int:
         drained = self.session.take_drained()
@@ -460,6 +530,8 @@ class LabelScreen(Screen[None]):
         """In split mode only its keys work (and are shown); out of it, not those."""
         if action in ("caret", "split_here", "split_cancel"):
             return self.splitting
+        if action in ("accept", "accept_screen") and self.suggesting is None:
+            return False  # no suggester this session: the keys do nothing and are not shown
         if self.splitting and action not in self.SPLIT_MODE_ACTIONS:
             return False
         return True
@@ -536,6 +608,8 @@ class LabelScreen(Screen[None]):
                             pending={i for i, (_, waiting) in enumerate(shown) if waiting})
         self.article_list.update_article(index, self._title(index), s.labeled[index], s.infos[index].n_sentences)
         self._update_status()
+        if self.suggesting is not None:
+            self.suggesting.article_opened()  # the suggestions were for the sentences as they were
 
     # -- command palette ------------------------------------------------------------
     def article_title(self, index: int) -> str:
@@ -627,13 +701,14 @@ class AnnotatorApp(GuardedQuitApp):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every label is already saved)")]
 
     def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None,
-                 *, show_others: bool = False) -> None:
+                 *, show_others: bool = False, suggestions: LiveSuggestions | None = None) -> None:
         # Start-up builds tens of thousands of objects (10,000 sentences and their display
         # lines) that live all session; collecting while they are made cost about 30 ms of
         # the open. Turned back on by settle_gc after the first screen, or on exit.
         gc.disable()
         super().__init__()
         self.session = Session(db, annotator, show_others=show_others)
+        self.session.live = suggestions
         self.startup_messages = startup_messages or []
 
     def on_mount(self) -> None:

@@ -293,16 +293,33 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
 @click.option("--lang", "language", default="id", show_default=True, help="Language for sentence splitting.")
 @click.option("--show-others", is_flag=True,
               help="Show other reviewers' labels of the current sentence (default: blind, only your own).")
+@click.option("--suggest", "suggest", metavar="NAME", default=None,
+              help="Suggest labels as you go: rules (quotations with attribution, boilerplate lines) or model "
+                   "(learns from the project's labels; needs annotator[suggest]). enter accepts one, a a screen.")
+@click.option("--suggest-cmd", metavar="CMD", default=None,
+              help="Suggest with a command of your own that speaks JSON Lines (docs/suggest-protocol.md).")
+@click.option("--min-score", type=float, default=0.5, show_default=True,
+              help="Show only suggestions this sure or surer (0 to 1).")
+@click.option("--suggest-timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
+              help="With --suggest-cmd: the longest one article's suggestions may take.")
+@click.option("--suggest-everywhere", is_flag=True,
+              help="Suggest on articles shared for agreement (assign --overlap) too; by default they get none, "
+                   "so agreement measures people.")
 @max_size_option
 @skip_bad_labels_option
 @common_options
 @click.pass_context
 def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator: str | None,
           encoding: str | None = None, language: str = "id", max_size: str = "10MB",
-          show_others: bool = False, skip_bad_labels: bool = False) -> None:
+          show_others: bool = False, skip_bad_labels: bool = False, suggest: str | None = None,
+          suggest_cmd: str | None = None, min_score: float = 0.5, suggest_timeout: float = 30.0,
+          suggest_everywhere: bool = False) -> None:
     """Open the labeling app; PATHS (files or folders) are imported first."""
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
+    from annotator.suggest.choose import choose
+
+    suggester = choose(suggest, suggest_cmd, min_score=min_score, timeout=suggest_timeout)  # before anything opens
     listed = _list(paths) if paths else None
     from annotator.storage import Database
 
@@ -324,7 +341,13 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
                 messages.append((line, "error" if line.startswith("error:") else "information"))
         from annotator.app import AnnotatorApp  # Textual's import cost is paid only here
 
-        app = AnnotatorApp(database, settings.annotator, startup_messages=messages, show_others=show_others)
+        live = None
+        if suggester is not None:
+            from annotator.suggest.live import LiveSuggestions
+
+            live = LiveSuggestions(suggester, everywhere=suggest_everywhere, min_score=min_score)
+        app = AnnotatorApp(database, settings.annotator, startup_messages=messages, show_others=show_others,
+                           suggestions=live)
         try:
             app.run()
         finally:

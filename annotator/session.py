@@ -8,6 +8,7 @@ the decision is kept *pending*, in order, and retried; it is counted only once s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,8 +16,10 @@ from typing import Literal
 
 from annotator.assign import queue_first
 from annotator.errors import SaveError
-from annotator.model import Article, ArticleInfo, Event, Label, now_iso
+from annotator.model import SUGGESTION_SOURCE, Article, ArticleInfo, Event, Label, now_iso
 from annotator.resegment import SegEvent
+from annotator.suggest.base import Suggestion
+from annotator.suggest.live import LiveSuggestions
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -86,6 +89,10 @@ class Session:
         self.labels: list[Label | None] = []
         self._sentence_index: dict[tuple[int, int], int] = {}
         self.cursor = 0
+        # The open article's suggestions by sentence (``offer``); shown only where this
+        # reviewer has not decided.
+        self.suggestions: dict[int, Suggestion] = {}
+        self.live: LiveSuggestions | None = None  # the session's suggester, if any (the app asks it)
 
     # -- navigation -----------------------------------------------------------------
     def resume_position(self) -> tuple[int, int]:
@@ -108,6 +115,7 @@ class Session:
         self.article = art
         self._sentence_index = {(s.start, s.end): i for i, s in enumerate(art.sentences)}
         self.labels = [None] * len(art.sentences)
+        self.suggestions = {}
         self.others = {}
         for lab in found:
             i = self._sentence_index.get((lab.start, lab.end))
@@ -146,7 +154,8 @@ class Session:
         return self.labels[sentence], False
 
     def set_label(self, name: str) -> Outcome:
-        """Label the cursor's sentence (``name``: the label's id, or skip)."""
+        """Label the cursor's sentence (``name``: the label's id, or skip).  Over a suggestion
+        of the same label that is accepting it; over another, the label says which it overrode."""
         if self.article is None or not self.labels:
             return "unchanged"
         if self.pending:
@@ -155,7 +164,44 @@ class Session:
         if current is not None and current.label == name:
             return "unchanged"
         span = self.article.sentences[self.cursor]
-        return self._decide(Label(self.article.id, span.start, span.end, name, self.annotator, now_iso()))
+        ghost = self.ghost(self.cursor)
+        if ghost is not None and ghost.label == name:
+            return self.accept()
+        suggested = f"{ghost.source}:{ghost.label}" if ghost is not None else ""
+        return self._decide(Label(self.article.id, span.start, span.end, name, self.annotator, now_iso(),
+                                  suggested=suggested))
+
+    # -- suggestions ----------------------------------------------------------------
+    def offer(self, article_id: str, suggestions: Sequence[Suggestion]) -> list[int]:
+        """Take an article's suggestions (from a worker); the sentences whose ghost changed."""
+        if self.article is None or self.article.id != article_id:
+            return []  # the reviewer has moved on
+        new: dict[int, Suggestion] = {}
+        for sug in suggestions:
+            i = self._sentence_index.get((sug.start, sug.end))
+            if i is not None and (i not in new or sug.score > new[i].score):
+                new[i] = sug
+        changed = sorted(i for i in set(new) | set(self.suggestions) if new.get(i) != self.suggestions.get(i))
+        self.suggestions = new
+        return changed
+
+    def ghost(self, sentence: int) -> Suggestion | None:
+        """The suggestion shown on a sentence: none where this reviewer has decided."""
+        sug = self.suggestions.get(sentence)
+        if sug is None or self.shown_label(sentence)[0] is not None:
+            return None
+        return sug
+
+    def accept(self) -> Outcome:
+        """Label the cursor's sentence with its suggestion, saying so (source, score)."""
+        ghost = self.ghost(self.cursor) if self.article is not None and self.labels else None
+        if ghost is None or self.article is None:
+            return "unchanged"
+        if self.pending:
+            self.retry_pending()
+        span = self.article.sentences[self.cursor]
+        return self._decide(Label(self.article.id, span.start, span.end, ghost.label, self.annotator, now_iso(),
+                                  source=f"{SUGGESTION_SOURCE}{ghost.source}", score=ghost.score))
 
     def clear_label(self) -> Outcome:
         if self.pending:

@@ -56,3 +56,33 @@ def test_after_a_split(snap_compare, sample_db: Database) -> None:
     """The fourth sentence split in two: each half on its own line, unlabeled; the count is of 20."""
     app = AnnotatorApp(sample_db, ANNOTATOR)
     assert snap_compare(app, terminal_size=(80, 24), press=["1", "1", "1", "1", "k", "s", "enter"])
+
+
+def _suggesting(sample_db: Database) -> AnnotatorApp:
+    from annotator.suggest.live import LiveSuggestions
+    from annotator.suggest.rules import RulesSuggester
+
+    return AnnotatorApp(sample_db, ANNOTATOR, suggestions=LiveSuggestions(RulesSuggester(), min_score=0.5))
+
+
+async def _suggestions_shown(pilot: Pilot[None]) -> None:
+    for _ in range(300):
+        await pilot.pause()
+        if not [w for w in pilot.app.workers if w.group == "suggest" and not w.is_finished]:
+            break
+    await pilot.pause()
+
+
+def test_suggestions_as_ghost_labels(snap_compare, sample_db: Database) -> None:
+    """--suggest rules on the samples: the quotes and boilerplate suggested (~ dimmed in the margin),
+    the hint line naming the suggestion under the cursor; one accepted with enter."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _suggestions_shown(pilot)
+        await pilot.press("enter")
+
+    assert snap_compare(_suggesting(sample_db), terminal_size=SIZE, run_before=run_before)
+
+
+def test_suggestions_at_80x24(snap_compare, sample_db: Database) -> None:
+    assert snap_compare(_suggesting(sample_db), terminal_size=(80, 24), run_before=_suggestions_shown)

@@ -177,6 +177,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         "article-view--cursor-bar",
         "article-view--gutter",
         "article-view--pending",
+        "article-view--ghost",
         "article-view--skip",
         "article-view--caret",
         *(f"article-view--label-{i}" for i in range(1, LABEL_STYLES + 1)),
@@ -195,6 +196,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         & > .article-view--gutter { color: $foreground-muted; }
         & > .article-view--pending { color: $error; text-style: italic; }
         & > .article-view--skip { color: $foreground-muted; text-style: italic; }
+        & > .article-view--ghost { color: $foreground-muted; text-style: italic; }
         & > .article-view--caret { text-style: reverse bold; }
         & > .article-view--label-1 { color: $warning; }
         & > .article-view--label-2 { color: $success; }
@@ -236,6 +238,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._sentences: Sequence[Span] = ()
         self._labels: list[str | None] = []
         self._pending: set[int] = set()  # sentences whose decision the disk has not taken yet
+        self._ghosts: dict[int, str] = {}  # sentence -> the label suggested there (shown where none is)
         self._cursor = 0
         self._caret: tuple[int, int] | None = None  # split mode: (sentence, offset in the text) of the caret
         self._layout = Layout(0, [], [], [])
@@ -272,6 +275,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
                      pending: set[int] | None = None) -> None:
         self._caret = None
         self._pending = set(pending or ())
+        self._ghosts = {}
         self._text = text
         self._sentences = sentences
         self._labels = list(labels)
@@ -347,6 +351,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._caret = None
         self._sentences, self._labels, self._cursor = sentences, list(labels), cursor
         self._pending = set(pending or ())
+        self._ghosts = {}  # (suggestions are for sentences as they were)
         self._layouts.clear()
         width = self.wrap_width
         self._layout = self._layouts[width] = wrap_article(self._text, sentences, width, shown_as=sanitize)
@@ -376,6 +381,28 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             else:
                 self._pending.discard(index)
             self._refresh_sentence(index)
+
+    def set_ghosts(self, ghosts: dict[int, str | None]) -> None:
+        """Suggested labels (None: no longer), shown dimmed and marked ``~`` where no label is."""
+        for index, label in ghosts.items():
+            if label is None:
+                if self._ghosts.pop(index, None) is None:
+                    continue
+            elif self._ghosts.get(index) == label:
+                continue
+            else:
+                self._ghosts[index] = label
+            self._refresh_sentence(index)
+
+    def last_seen_sentence(self) -> int:
+        """The last sentence wholly on screen (at least the cursor's)."""
+        if not self._layout.first_line:
+            return 0
+        bottom = int(self.scroll_offset.y) + max(self.scrollable_content_region.height, 1) - 1
+        last = self._layout.sentence_at(min(bottom, len(self._layout.lines) - 1))
+        while last > self._cursor and self._layout.first_line[last] + self._layout.line_count[last] - 1 > bottom:
+            last -= 1
+        return max(last, self._cursor)
 
     def set_cursor(self, index: int, *, center: bool = False) -> None:
         if not self._sentences:
@@ -437,6 +464,8 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         if sid < 0:
             return (line_no, False, None, False, -1)  # a blank line between paragraphs
         label = self._labels[sid] if sid < len(self._labels) else None
+        if label is None and (ghost := self._ghosts.get(sid)) is not None:
+            label = "\0" + ghost  # (never a label id)
         caret = self._caret[1] if self._caret is not None and self._caret[0] == sid else -1
         return (line_no, sid == self._cursor, label, sid in self._pending, caret if start <= caret < end else -1)
 
@@ -536,7 +565,8 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         if sid < 0:
             return Strip.blank(width, base).apply_offsets(0, line_no)
         label = self._labels[sid] if sid < len(self._labels) else None
-        strip = self._render_display_line(line_no, sid, label, width, base, sid in self._pending)
+        ghost = self._ghosts.get(sid) if label is None else None
+        strip = self._render_display_line(line_no, sid, label, width, base, sid in self._pending, ghost)
         return strip.apply_offsets(0, line_no)
 
     # -- rendering ahead ---------------------------------------------------------------
@@ -613,7 +643,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         return style
 
     def _render_display_line(self, line_no: int, sid: int, label: str | None, width: int, base: Style,
-                             pending: bool = False) -> Strip:
+                             pending: bool = False, ghost: str | None = None) -> Strip:
         _, start, end = self._layout.lines[line_no]
         is_cursor = sid == self._cursor
         is_first = self._layout.first_line[sid] == line_no
@@ -633,6 +663,10 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             # The label's name in the gutter: a text marker, so the label never rests on colour alone.
             name = sanitize(self.scheme.name_of(label))[:m].ljust(m)
             marker = Segment(name, base + self._label_style(label, marker=True))
+        elif is_first and ghost is not None and not pending:
+            # A suggestion, not a decision: dimmed, and marked "~" so it reads as one without colour.
+            name = ("~" + sanitize(self.scheme.name_of(ghost)))[:m].ljust(m)
+            marker = Segment(name, base + self._style("article-view--ghost"))
         else:
             marker = Segment(" " * m, base + self._style("article-view--gutter"))
         body = sanitize(self._text[start:end]).rstrip()
