@@ -317,9 +317,11 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
     """Open the labeling app; PATHS (files or folders) are imported first."""
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
-    from annotator.suggest.choose import choose
+    from annotator.suggest.choose import BUILT_IN, choose
 
-    suggester = choose(suggest, suggest_cmd, min_score=min_score, timeout=suggest_timeout)  # before anything opens
+    stored = suggest if suggest is not None and suggest not in BUILT_IN and suggest_cmd is None else None
+    # Checked before anything opens (pre-labels kept with the database are read once it is open).
+    suggester = None if stored else choose(suggest, suggest_cmd, min_score=min_score, timeout=suggest_timeout)
     listed = _list(paths) if paths else None
     from annotator.storage import Database
 
@@ -342,6 +344,10 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
         from annotator.app import AnnotatorApp  # Textual's import cost is paid only here
 
         live = None
+        if stored is not None:
+            from annotator.suggest.stored import StoredSuggester
+
+            suggester = StoredSuggester(database, stored)
         if suggester is not None:
             from annotator.suggest.live import LiveSuggestions
 
@@ -573,10 +579,14 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--include-skipped", is_flag=True,
               help="Count skip (not applicable) as a category of its own; by default a skip is no rating.")
+@click.option("--suggester", metavar="NAME", default=None,
+              help="Also rate a suggester (rules, or suggestions imported with `suggest import`) against each "
+                   "reviewer and against gold, like another rater; for the model, see `annotator evaluate`.")
+@click.option("--suggest-cmd", metavar="CMD", default=None, help="Also rate this suggestion command.")
 @common_options
 @click.pass_context
 def agree_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None,
-              include_skipped: bool = False) -> None:
+              include_skipped: bool = False, suggester: str | None = None, suggest_cmd: str | None = None) -> None:
     """Agreement between reviewers on the sentences two or more of them labeled.
 
     Percent agreement, Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha and
@@ -586,13 +596,30 @@ def agree_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
 
     settings = settings_from(ctx, db, annotator)
     _require_db(settings)
+    if suggester == "model":
+        raise InputError("--suggester model: a model rated on the labels it learned from says nothing; "
+                         "`annotator evaluate --suggester model` rates it k-fold")
     with open_db(settings, readonly=True) as database:
         units, categories = collect_units(database, include_skipped)
+        rater = None
+        if suggester is not None or suggest_cmd is not None:
+            from annotator.suggest.choose import choose
+            from annotator.suggest.project import rate
+            from annotator.suggest.stored import StoredSuggester
+
+            chosen = (StoredSuggester(database, suggester) if suggester not in (None, "rules")
+                      else choose(suggester, suggest_cmd, min_score=0.0, timeout=30.0))
+            assert chosen is not None
+            rater = rate(database, chosen, include_skipped)
     report = compute(units, categories)
     if as_json:
-        _json_out(report.to_json())
+        _json_out({**report.to_json(), **({"suggester": rater.to_json()} if rater is not None else {})})
     else:
         click.echo(format_text(report))
+        if rater is not None:
+            click.echo("")
+            for line in rater.lines():
+                click.echo(line)
 
 
 @cli.command("verify")
@@ -805,3 +832,8 @@ def main(argv: list[str] | None = None) -> None:
 from annotator.scheme_cli import scheme_cmd  # noqa: E402
 
 cli.add_command(scheme_cmd)
+
+from annotator.suggest_cli import evaluate_cmd, suggest_cmd  # noqa: E402
+
+cli.add_command(suggest_cmd)
+cli.add_command(evaluate_cmd)

@@ -32,5 +32,5 @@ def choose(name: str | None, cmd: str | None, *, min_score: float, timeout: floa
 
         require_sklearn()
         return ModelSuggester(min_score=min_score)
-    raise InputError(f"--suggest {name}: not a suggester; choose one of {', '.join(BUILT_IN)}, "
-                     f"or give a command with --suggest-cmd")
+    raise InputError(f"--suggest {name}: not a suggester; choose one of {', '.join(BUILT_IN)}, a name of "
+                     f"suggestions imported with `annotator suggest import`, or give a command with --suggest-cmd")
