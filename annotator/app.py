@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -701,13 +701,14 @@ class AnnotatorApp(GuardedQuitApp):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every label is already saved)")]
 
     def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None,
-                 *, show_others: bool = False, suggestions: LiveSuggestions | None = None) -> None:
+                 *, show_others: bool = False, suggestions: LiveSuggestions | None = None,
+                 order: Sequence[str] | None = None) -> None:
         # Start-up builds tens of thousands of objects (10,000 sentences and their display
         # lines) that live all session; collecting while they are made cost about 30 ms of
         # the open. Turned back on by settle_gc after the first screen, or on exit.
         gc.disable()
         super().__init__()
-        self.session = Session(db, annotator, show_others=show_others)
+        self.session = Session(db, annotator, show_others=show_others, order=order)
         self.session.live = suggestions
         self.startup_messages = startup_messages or []
 

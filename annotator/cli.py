@@ -302,6 +302,9 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
               help="Show only suggestions this sure or surer (0 to 1).")
 @click.option("--suggest-timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
               help="With --suggest-cmd: the longest one article's suggestions may take.")
+@click.option("--order", type=click.Choice(["file", "uncertain"]), default="file", show_default=True,
+              help="file: the articles in import order; uncertain: those the model (trained on the project's labels "
+                   "now) is least sure of first.")
 @click.option("--suggest-everywhere", is_flag=True,
               help="Suggest on articles shared for agreement (assign --overlap) too; by default they get none, "
                    "so agreement measures people.")
@@ -313,7 +316,7 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
           encoding: str | None = None, language: str = "id", max_size: str = "10MB",
           show_others: bool = False, skip_bad_labels: bool = False, suggest: str | None = None,
           suggest_cmd: str | None = None, min_score: float = 0.5, suggest_timeout: float = 30.0,
-          suggest_everywhere: bool = False) -> None:
+          suggest_everywhere: bool = False, order: str = "file") -> None:
     """Open the labeling app; PATHS (files or folders) are imported first."""
     settings = settings_from(ctx, db, annotator)
     max_bytes = _import_args(encoding, max_size)
@@ -322,6 +325,10 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
     stored = suggest if suggest is not None and suggest not in BUILT_IN and suggest_cmd is None else None
     # Checked before anything opens (pre-labels kept with the database are read once it is open).
     suggester = None if stored else choose(suggest, suggest_cmd, min_score=min_score, timeout=suggest_timeout)
+    if order == "uncertain":
+        from annotator.suggest.model import require_sklearn
+
+        require_sklearn()
     listed = _list(paths) if paths else None
     from annotator.storage import Database
 
@@ -352,8 +359,9 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
             from annotator.suggest.live import LiveSuggestions
 
             live = LiveSuggestions(suggester, everywhere=suggest_everywhere, min_score=min_score)
+        ids = _uncertain_order(database, settings.annotator) if order == "uncertain" else None
         app = AnnotatorApp(database, settings.annotator, startup_messages=messages, show_others=show_others,
-                           suggestions=live)
+                           suggestions=live, order=ids)
         try:
             app.run()
         finally:
@@ -364,6 +372,19 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
             sys.exit(app.return_code)
     finally:
         database.close()
+
+
+def _uncertain_order(database: Any, annotator: str) -> list[str]:
+    """The article ids for ``label --order uncertain``, a model trained on the project's labels first."""
+    from annotator.suggest.model import train
+    from annotator.suggest.order import project_examples, uncertain_first
+
+    model = train(project_examples(database))  # NotEnoughLabels: one line, exit 2
+    n = len(database.article_infos())
+    if sys.stderr.isatty() and n >= PROGRESS_MIN_FILES:
+        with click.progressbar(length=n, label="Ordering by uncertainty", file=sys.stderr) as bar:
+            return uncertain_first(database, annotator, model, progress=lambda k: bar.update(k - bar.pos))
+    return uncertain_first(database, annotator, model)
 
 
 @cli.command("review")

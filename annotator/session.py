@@ -60,13 +60,18 @@ Outcome = Literal["saved", "unchanged", "pending"]
 
 
 class Session:
-    def __init__(self, db: Database, annotator: str, *, show_others: bool = False) -> None:
+    def __init__(self, db: Database, annotator: str, *, show_others: bool = False,
+                 order: Sequence[str] | None = None) -> None:
         self.db = db
         self.annotator = annotator
         self.scheme = db.scheme
         # Blind by default: a reviewer sees only their own labels unless asked otherwise.
         self.show_others = show_others
-        self.infos: list[ArticleInfo] = queue_first(db.article_infos(), annotator)
+        infos = db.article_infos()
+        if order is not None:  # (label --order uncertain): the given ids first, the rest as they were
+            place = {aid: n for n, aid in enumerate(order)}
+            infos = sorted(infos, key=lambda i: place.get(i.id, len(place)))
+        self.infos: list[ArticleInfo] = queue_first(infos, annotator)
         # Articles dealt to this reviewer by `annotator assign` come first: indices 0 .. queue_size-1.
         self.queue_size = sum(1 for info in self.infos if annotator in info.assigned)
         self.others: dict[int, list[tuple[str, str]]] = {}  # sentence -> other reviewers' (name, label)
