@@ -1,0 +1,52 @@
+"""Suggestions in a real terminal (tmux), as a new user: open the samples with --suggest
+rules, see the quotes suggested (~quote), accept a screen with a, correct one with a label
+key, quit; the labels are in the database and the export says which were accepted."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from annotator.export import read_record
+
+from conftest import ROOT, SAMPLES
+from test_terminal import Tmux
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def test_accept_a_screen_of_rule_suggestions_and_correct_one(tmp_path: Path) -> None:
+    tmux = Tmux(tmp_path)
+    env = f"PYTHONPATH={shlex.quote(str(ROOT))} ANNOTATOR=ana"
+    try:
+        tmux.start(f"env {env} {shlex.quote(sys.executable)} -m annotator label --suggest rules "
+                   f"{shlex.quote(str(SAMPLES))}")
+        screen = tmux.wait_for("~quote")
+        assert "suggested: quote by rules" in screen and "enter accepts" in screen
+        tmux.keys("a")
+        screen = tmux.wait_for("labeled  ·")
+        accepted = int(screen.split("/19 labeled")[0].split()[-1])
+        assert accepted >= 2
+        tmux.keys("3")  # background, by hand, on the next sentence
+        tmux.wait_for(f"{accepted + 1}/19 labeled")
+        tmux.keys("C-q")
+        tmux.wait_for("EXITED 0")
+    finally:
+        tmux.close()
+    run = {"cwd": tmp_path, "capture_output": True, "env": {**os.environ, "ANNOTATOR": "ana", "PYTHONPATH": str(ROOT)}}
+    out = subprocess.run([sys.executable, "-m", "annotator", "export"], check=True, **run).stdout  # type: ignore[call-overload]
+    rec = read_record(out.splitlines()[0])
+    spans = sorted(rec["spans"], key=lambda s: s["start"])
+    assert len(spans) == accepted + 1
+    assert {s["label"] for s in spans[:-1]} <= {"quote", "skip"} and spans[-1]["label"] == "background"
+    if "source" in spans[0]:  # the export carries provenance (export schema 6)
+        assert all(s["source"] == "suggestion:rules" and 0 < s["score"] <= 1 for s in spans[:-1])
+        assert spans[-1]["source"] == ""
+    verdict = subprocess.run([sys.executable, "-m", "annotator", "verify"], **run)  # type: ignore[call-overload]
+    assert verdict.returncode == 0
