@@ -9,6 +9,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,17 @@ from test_terminal import Tmux
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+def changed(tmux: Tmux, gone: str, timeout: float = 20.0) -> str:
+    """The screen once ``gone`` is no longer on it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        screen = tmux.screen()
+        if gone not in screen:
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{gone!r} stayed; screen was:\n{tmux.screen()}")
+
+
 def test_accept_a_screen_of_rule_suggestions_and_correct_one(tmp_path: Path) -> None:
     tmux = Tmux(tmp_path)
     env = f"PYTHONPATH={shlex.quote(str(ROOT))} ANNOTATOR=ana"
@@ -30,7 +42,7 @@ def test_accept_a_screen_of_rule_suggestions_and_correct_one(tmp_path: Path) -> 
         screen = tmux.wait_for("~quote")
         assert "suggested: quote by rules" in screen and "enter accepts" in screen
         tmux.keys("a")
-        screen = tmux.wait_for("labeled  ·")
+        screen = changed(tmux, "0/19 labeled")
         accepted = int(screen.split("/19 labeled")[0].split()[-1])
         assert accepted >= 2
         tmux.keys("3")  # background, by hand, on the next sentence
@@ -50,3 +62,33 @@ def test_accept_a_screen_of_rule_suggestions_and_correct_one(tmp_path: Path) -> 
         assert spans[-1]["source"] == ""
     verdict = subprocess.run([sys.executable, "-m", "annotator", "verify"], **run)  # type: ignore[call-overload]
     assert verdict.returncode == 0
+
+
+def test_the_model_suggests_after_thirty_labels(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import newslike
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"{n:02d}.txt").write_text(newslike.article(7, n), encoding="utf-8")
+    tmux = Tmux(tmp_path)
+    env = f"PYTHONPATH={shlex.quote(str(ROOT))} ANNOTATOR=ana"
+    try:
+        tmux.start(f"env {env} {shlex.quote(sys.executable)} -m annotator label --suggest model in")
+        screen = tmux.wait_for("labeled  ·")
+        assert "~" not in screen.split("▕")[-1]  # nothing to learn from yet: no suggestion
+        for pressed in range(1, 31):  # claim, quote, background in turn, ten in each of three articles
+            tmux.keys("123"[pressed % 3])
+            if pressed % 10 == 0:
+                tmux.wait_for(f"overall {pressed}/")
+                tmux.keys("n")
+        screen = tmux.wait_for("~", timeout=60)  # suggestions on the fourth article
+        assert screen.count("~") >= 2
+        tmux.keys("a")  # accept what is on screen
+        changed(tmux, "overall 30/")
+        tmux.keys("C-q")
+        tmux.wait_for("EXITED 0")
+    finally:
+        tmux.close()
