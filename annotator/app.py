@@ -497,6 +497,9 @@ class LabelScreen(Screen[None]):
         if change.article_index != before or change.resegmented:
             self.open_article(change.article_index, change.sentence)
         self._after_change(change.article_index, change.sentence)
+        if self.suggesting is not None and s.article is not None and change.article_index == s.article_index:
+            lab = s.labels[change.sentence] if 0 <= change.sentence < s.article_total else None
+            self.suggesting.decided(s.article, change.sentence, lab.label if lab is not None else None)
         self._move_to(change.sentence, center=change.article_index != before)
 
     def action_move(self, delta: int) -> None:
