@@ -527,7 +527,7 @@ def test_label_studio_predictions_accepted_in_the_tool_become_provenance(path: P
 def test_the_readme_names_what_has_no_place(path: Path) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Provenance"):]
-    section = section[:section.index("\n## ")] if "\n## " in section else section
+    section = section[:section.index("\n#", 1)]
     for fmt in FORMATS:
         assert f"`{fmt}`" in section, fmt
 
