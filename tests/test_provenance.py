@@ -254,7 +254,7 @@ def _everything(db: Database) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("via", ["merge", "jsonl", "json"])
+@pytest.mark.parametrize("via", ["merge", "database", "jsonl", "json"])
 def test_merge_in_either_order_keeps_the_winner_s_provenance(tmp_path: Path, via: str) -> None:
     one, two = _two(tmp_path)
     with Database.open(one) as db:
@@ -275,6 +275,13 @@ def test_merge_in_either_order_keeps_the_winner_s_provenance(tmp_path: Path, via
         import shutil
 
         shutil.copytree(dst.parent, copy.parent)
+        if via == "database":  # `annotator merge OTHER_DB`
+            from annotator.merge import merge_database
+
+            with Database.open(copy) as b:
+                merge_database(b, src)
+                assert _prov(b.labels(aid)) == expected
+                return _everything(b)
         with Database.open(src, readonly=True) as a, Database.open(copy) as b:
             if via == "merge":
                 labels = [x for i in a.article_infos() for x in a.labels(i.id)]
