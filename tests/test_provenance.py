@@ -39,7 +39,6 @@ from annotator.storage.records import event_order, label_order
 from annotator.verify import verify
 from conftest import SAMPLES
 
-T = "2026-03-0{}T10:00:00.000Z"
 
 
 def _t(n: int) -> str:
