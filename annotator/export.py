@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from annotator import provenance
 from annotator.atomicio import atomic_write_bytes
 from annotator.formats import tasks as tool
 from annotator.formats.spacy_docbin import docbin, textcat_docbin
@@ -76,7 +77,7 @@ def json_escape_unsafe(data: bytes) -> bytes:
 
 def _span(lab: Label) -> dict[str, Any]:
     return {"start": lab.start, "end": lab.end, "label": lab.label, "annotator": lab.annotator,
-            "updated_at": lab.updated_at, "tick": lab.tick}
+            "updated_at": lab.updated_at, "tick": lab.tick, **provenance.fields(lab)}
 
 
 def _final(d: Decision) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def history_record(e: Event) -> dict[str, Any]:
     """One decision of a sentence's history: who, what, when, from what (``--history``)."""
     return {"start": e.start, "end": e.end, "final": e.final, "who": e.who, "op": e.op, "label": e.label or "",
             "before": e.before or "", "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes,
-            "reason": e.reason, "votes": [list(v) for v in e.votes]}
+            "reason": e.reason, "votes": [list(v) for v in e.votes], **provenance.fields(e)}
 
 
 def retired_record(r: Retired) -> dict[str, Any]:
@@ -100,7 +101,9 @@ def retired_record(r: Retired) -> dict[str, Any]:
             "who": rec.by if isinstance(rec, Decision) else rec.annotator, "updated_at": rec.updated_at,
             "tick": rec.tick, "reason": rec.reason if isinstance(rec, Decision) else "",
             "votes": [list(v) for v in rec.votes] if isinstance(rec, Decision) else [],
-            "retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at, "retired_tick": r.tick}
+            "retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at, "retired_tick": r.tick,
+            **(provenance.fields(rec) if isinstance(rec, Label) else dict(zip(provenance.PROVENANCE_KEYS,
+                                                                                  provenance.NONE)))}
 
 
 def _spans_list(spans: tuple[Span, ...]) -> list[dict[str, int]]:
@@ -229,7 +232,7 @@ def article_record(
                           for c in final_cleared or ()],
         # Sentences marked "skip: not applicable": decided, but no label of the dataset.
         "skipped": [{"start": x.start, "end": x.end, "annotator": x.annotator, "updated_at": x.updated_at,
-                     "tick": x.tick} for x in skipped or ()],
+                     "tick": x.tick, **provenance.fields(x)} for x in skipped or ()],
         "retired": [retired_record(r) for r in retired or ()],
         "segmentation": [segmentation_record(e) for e in segmentation or ()],
         # A JSON string: each tool brings its own keys, and a loader needs one type per column.
@@ -420,9 +423,11 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
     rows = _selected(db, annotators, labeled_only or fmt not in ("jsonl", "json"), history, articles, include_skipped)
     if fmt in TASK_FORMATS:
         tasks = (
-            Task(row.article, tuple((x.start, x.end, x.label) for x in row.labels if x.annotator == who), who)
+            Task(row.article, tuple((x.start, x.end, x.label) for x in mine), who,
+                 tuple(provenance.of(x) for x in mine))
             for row in rows
             for who in sorted({x.annotator for x in row.labels})
+            for mine in [[x for x in row.labels if x.annotator == who]]
         )
         yield from _tasks(fmt, tasks, spans_key, _label_names(db, include_skipped))
         return
@@ -442,6 +447,10 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
                 "annotator": lab.annotator,
                 "updated_at": lab.updated_at,
                 "tick": lab.tick,
+                # No nulls in a row: no score is NO_SCORE (-1) in sentences, an empty cell in csv.
+                "source": lab.source,
+                "score": lab.score if lab.score is not None else provenance.NO_SCORE if fmt == "sentences" else "",
+                "suggested": lab.suggested,
             }
             for row in rows
             for index in [{(s.start, s.end): i for i, s in enumerate(row.article.sentences)}]

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from annotator import workers
+from annotator import provenance, workers
 from annotator.errors import InputError
 from annotator.formats import label_studio, ours as our_exports
 from annotator.formats.detect import foreign
@@ -597,13 +597,15 @@ def _labels_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label
         d: dict[str, Any] = s if isinstance(s, dict) else {}
         start, end, name, who, when = (d.get(k) for k in ("start", "end", "label", "annotator", "updated_at"))
         tick = _tick(d)
+        prov = provenance.read(d)
         if not (type(start) is int and type(end) is int and isinstance(name, str) and isinstance(who, str)
-                and isinstance(when, str) and tick is not None):
+                and isinstance(when, str) and tick is not None and prov is not None):
             raise InputError(
                 f"{where}: span {n} needs integer start and end, string label, annotator and updated_at "
-                f"(and tick, if any, an integer >= 0); fix or remove it"
+                f"(and tick, if any, an integer >= 0; source, if any, \"\" or suggestion:<name>, score null or "
+                f"in 0..1, suggested \"\" or <name>:<label>); fix or remove it"
             )
-        labels.append(Label(aid, start, end, name, who, when, tick))
+        labels.append(Label(aid, start, end, name, who, when, tick, *prov))
     return labels
 
 
@@ -653,6 +655,22 @@ def _clears_from_export(obj: dict[str, Any], key: str, who: str, where: str) -> 
     return out
 
 
+def _skipped_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Label]:
+    """The skip decisions (``skipped``), each with its provenance (schema 6: a suggester may
+    suggest skip)."""
+    fields = _clears_from_export(obj, "skipped", "annotator", where)
+    raw = obj.get("skipped") or []
+    out = []
+    for n, (start, end, who, when, tick) in enumerate(fields):
+        prov = provenance.read(raw[n])
+        if prov is None:
+            raise InputError(f"{where}: skipped record {n}: source, score or suggested is not sound (source \"\" "
+                             f"or suggestion:<name>, score null or in 0..1, suggested \"\" or <name>:<label>); "
+                             f"fix or remove it")
+        out.append(Label(aid, start, end, SKIP, who, when, tick, *prov))
+    return out
+
+
 def _cleared_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Cleared]:
     return [Cleared(aid, *fields) for fields in _clears_from_export(obj, "cleared", "annotator", where)]
 
@@ -674,17 +692,19 @@ def _history_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Even
         label, before, undoes = d.get("label"), d.get("before"), d.get("undoes") or ""
         final, reason, votes = d.get("final", False), d.get("reason") or "", d.get("votes") or []
         tick = _tick(d)
+        prov = provenance.read(d)
         ok_votes = isinstance(votes, list) and all(
             isinstance(v, list) and len(v) == 2 and all(isinstance(y, str) for y in v) for v in votes)
         if not (type(start) is int and type(end) is int and isinstance(who, str) and who and op in EVENT_OPS
                 and (label is None or isinstance(label, str)) and (before is None or isinstance(before, str))
                 and isinstance(undoes, str) and isinstance(final, bool) and isinstance(reason, str) and ok_votes
-                and isinstance(when, str) and is_iso_time(when) and tick is not None):
+                and isinstance(when, str) and is_iso_time(when) and tick is not None and prov is not None):
             raise InputError(f"{where}: history record {n} needs integer start and end, who, an op (label, clear, "
-                             f"undo or redo), a label or null and an ISO updated_at; fix or remove it")
+                             f"undo or redo), a label or null and an ISO updated_at (and a sound source, score "
+                             f"and suggested, if any); fix or remove it")
         # Schema 3 writes "" for no label, older exports null.
         out.append(Event(aid, start, end, who, label or None, op, when, tick, before or None, undoes, final, reason,
-                         tuple((a, b) for a, b in votes)))
+                         tuple((a, b) for a, b in votes), *prov))
     return out
 
 
@@ -736,13 +756,14 @@ def _retired_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Labe
         final, reason, votes, tick = d.get("final", False), d.get("reason") or "", d.get("votes") or [], _tick(d)
         ok_votes = isinstance(votes, list) and all(
             isinstance(v, list) and len(v) == 2 and all(isinstance(y, str) for y in v) for v in votes)
+        prov = provenance.read(d)
         if not (type(start) is int and type(end) is int and isinstance(name, str) and isinstance(who, str) and who
                 and isinstance(when, str) and is_iso_time(when) and isinstance(final, bool)
-                and isinstance(reason, str) and ok_votes and tick is not None):
+                and isinstance(reason, str) and ok_votes and tick is not None and prov is not None):
             raise InputError(f"{where}: retired record {n} needs integer start and end, a label, who and an ISO "
-                             f"updated_at; fix or remove it")
+                             f"updated_at (and a sound source, score and suggested, if any); fix or remove it")
         out.append(Decision(aid, start, end, name, who, reason, when, tuple((a, b) for a, b in votes), tick)
-                   if final else Label(aid, start, end, name, who, when, tick))
+                   if final else Label(aid, start, end, name, who, when, tick, *prov))
     return out
 
 
@@ -776,7 +797,8 @@ _JSONL_KEYS = frozenset({"text", "id", "title", "meta", "sentences", "spans"})
 
 def _exact(lab: Label, file: str) -> Proposed:
     """A label of our own export: its offsets are a sentence as stored, matched as they are."""
-    return Proposed(lab.start, lab.end, lab.label, lab.annotator, lab.updated_at, lab.tick, file=file, exact=True)
+    return Proposed(lab.start, lab.end, lab.label, lab.annotator, lab.updated_at, lab.tick, file=file, exact=True,
+                    source=lab.source, score=lab.score, suggested=lab.suggested)
 
 
 def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: int, reviewer: str = "",
@@ -837,9 +859,7 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     elif our_exports.is_gold(obj):
         labels, problems, notes = our_exports.gold(obj, ctx)
     else:
-        exported = [*_labels_from_export(obj, art.id, where),
-                    *(Label(art.id, start, end, SKIP, who, when, tick) for start, end, who, when, tick in
-                      _clears_from_export(obj, "skipped", "annotator", where))]
+        exported = [*_labels_from_export(obj, art.id, where), *_skipped_from_export(obj, art.id, where)]
         labels, problems, notes = [_exact(lab, ctx.file) for lab in exported], [], []
     return ImportItem(art, [], decisions, cleared, final_cleared, events, retired, seg_events,
                       _latest_segmentation(art.sentences, seg_events), labels,
@@ -1358,6 +1378,8 @@ def _unfit(scheme: LabelScheme, label_id: str | None, p: Proposed, names_ok: dic
         return "annotator name not printable, padded or over 64 characters"
     if not is_iso_time(p.updated_at):
         return "updated_at is not an ISO time"
+    if (p.source or p.score is not None or p.suggested) and provenance.problems(p.source, p.score, p.suggested):
+        return our_exports.BAD_PROVENANCE
     return None
 
 
@@ -1459,7 +1481,8 @@ def check_labels(
             votes = tuple((who, label_id(scheme, v) or v) for who, v in p.votes)
             placed.append((p, Decision(aid, *at, lid, p.annotator, p.reason, p.updated_at, votes, p.tick)))
         else:
-            placed.append((p, Label(aid, *at, lid, p.annotator, p.updated_at, p.tick)))
+            placed.append((p, Label(aid, *at, lid, p.annotator, p.updated_at, p.tick, p.source, p.score,
+                                    p.suggested)))
 
     for item in plan.items:
         for lab in item.labels:  # given as Labels (by a caller, not read from a file)

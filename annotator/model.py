@@ -12,18 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-SCHEMA_VERSION = 4  # the database's files (3: labels files may hold segmentation decisions and retired labels;
-# 4: an article's file may be a pack of many, named in its index row)
+SCHEMA_VERSION = 5  # the database's files (3: labels files may hold segmentation decisions and retired labels;
+# 4: an article's file may be a pack of many, named in its index row; 5: labels and their history may
+# carry provenance, which an older annotator would drop on its next write of the file)
 SEGMENTATION_SCHEMA = 3
 PACKS_SCHEMA = 4
-# The exports' shape.  5: an article record lists its retired labels (``retired``: their
+PROVENANCE_SCHEMA = 5
+# The exports' shape.  6: every label (``spans``, ``skipped``, ``retired``, ``history`` entries and
+# sentence rows) carries its provenance: ``source``, ``score``, ``suggested`` (see ``Label``);
+# 5: an article record lists its retired labels (``retired``: their
 # sentence was split or joined), its segmentation decisions (``segmentation``) and its skip
 # decisions (``skipped``); 4: a jsonl article record carries its lists of decisions as JSON
 # strings, so a loader that types columns from the first rows (``datasets``) reads any size;
 # 3: every row has the same keys with the same types (no nulls, meta as a JSON string,
 # exported ids prefixed so no loader reads them as numbers); 2 added stamps and histories.
 # Every earlier version still imports.
-EXPORT_SCHEMA_VERSION = 5
+EXPORT_SCHEMA_VERSION = 6
 EXPORT_ID_PREFIX = "art_"
 # The article record's lists that may be empty for thousands of rows and then hold records:
 # `datasets` types a JSON Lines column from the file's first 10 MB, so an empty list there
@@ -185,6 +189,11 @@ class Event:
     final: bool = False
     reason: str = ""
     votes: tuple[tuple[str, str], ...] = ()
+    # The provenance of the label this decision left (see ``Label``): set on a reviewer's
+    # "label" decision, and on an undo or redo that puts a label back with its own.
+    source: str = ""
+    score: float | None = None
+    suggested: str = ""
 
     @property
     def stamp(self) -> str:

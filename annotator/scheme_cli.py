@@ -141,7 +141,7 @@ def _relabel(database: Database, old_id: str, new_id: str) -> tuple[int, int]:
                 at, tick = _after(lab.updated_at, lab.tick, now)
                 labels.append(dataclasses.replace(lab, label=new_id, updated_at=at, tick=tick))
                 events.append(Event(lab.article_id, lab.start, lab.end, lab.annotator, new_id, "label", at, tick,
-                                    before=old_id))
+                                    before=old_id, source=lab.source, score=lab.score, suggested=lab.suggested))
         for d in database.decisions(info.id):
             votes = tuple((w, new_id if v == old_id else v) for w, v in d.votes)
             if d.label == old_id or votes != d.votes:

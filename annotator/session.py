@@ -312,7 +312,7 @@ class Session:
             return Change(index, self.cursor, None, None, resegmented=True)
         before = None if ev.before is None else Label(ev.article_id, ev.start, ev.end, ev.before, self.annotator, "")
         after = None if ev.label is None else Label(ev.article_id, ev.start, ev.end, ev.label, self.annotator,
-                                                    ev.updated_at, ev.tick)
+                                                    ev.updated_at, ev.tick, ev.source, ev.score, ev.suggested)
         if index == self.article_index:
             sentence = self._sentence_index.get((ev.start, ev.end))
             if sentence is None:

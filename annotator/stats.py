@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from annotator.provenance import ACCEPTED, CHANGED, OUTCOMES, REJECTED
 from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -22,6 +23,37 @@ class AnnotatorStats:
     assigned_done: int = 0
     assigned_sentences: int = 0
     assigned_labeled: int = 0
+    # Their labels where a suggestion was shown: accepted, changed, rejected (all suggesters).
+    suggestions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """accepted / (accepted + changed + rejected); None before any suggestion was decided."""
+        n = sum(self.suggestions.values())
+        return self.suggestions[ACCEPTED] / n if n else None
+
+    @property
+    def anchoring(self) -> bool:
+        """Accepts nearly every suggestion, over enough decisions to tell."""
+        rate = self.acceptance_rate
+        return rate is not None and rate > ANCHORING_RATE and sum(self.suggestions.values()) >= ANCHORING_MIN
+
+
+# A reviewer who accepts more than this share of at least this many suggestions may be
+# anchored by them (deciding what the suggester said rather than what the sentence says).
+ANCHORING_RATE = 0.95
+ANCHORING_MIN = 20
+ANCHORING_NOTE = "anchoring? accepts nearly every suggestion"
+
+
+@dataclass(slots=True)
+class SuggesterStats:
+    """What the reviewers did with one suggester's suggestions (see ``provenance.outcomes``)."""
+
+    name: str
+    accepted: int = 0
+    changed: int = 0
+    rejected: int = 0
 
 
 @dataclass(slots=True)
@@ -33,6 +65,7 @@ class Stats:
     annotators: list[AnnotatorStats]
     assigned: bool = False  # the work was dealt with `annotator assign`
     unassigned_articles: int = 0
+    suggesters: list[SuggesterStats] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,11 +86,18 @@ class Stats:
                         "sentences": a.assigned_sentences,
                         "labeled_sentences": a.assigned_labeled,
                     },
+                    "suggestions": {
+                        **a.suggestions,
+                        "acceptance_rate": None if a.acceptance_rate is None else round(a.acceptance_rate, 4),
+                        "anchoring": a.anchoring,
+                    },
                 }
                 for a in self.annotators
             ],
             "assigned": self.assigned,
             "unassigned_articles": self.unassigned_articles,
+            "suggesters": [{"name": g.name, ACCEPTED: g.accepted, CHANGED: g.changed, REJECTED: g.rejected}
+                           for g in self.suggesters],
         }
 
 
@@ -94,8 +134,15 @@ def compute(db: Database, extra_annotator: str | None = None) -> Stats:
         people.append(AnnotatorStats(name, sum(per_label.values()), _named(db, per_label), done,
                                      a_articles, a_done, a_sentences, a_labeled))
     unassigned = sum(1 for i in infos if not i.assigned) if assigned else 0
+    by_name = {a.name: a for a in people}
+    suggesters: dict[str, SuggesterStats] = {}
+    for (reviewer, name, outcome), n in sorted(db.suggestion_counts().items()):
+        g = suggesters.setdefault(name, SuggesterStats(name))
+        setattr(g, outcome, getattr(g, outcome) + n)
+        if reviewer in by_name:
+            by_name[reviewer].suggestions[outcome] += n
     return Stats(len(infos), total_sentences, sum(overall.values()), _named(db, overall), people, assigned,
-                 unassigned)
+                 unassigned, sorted(suggesters.values(), key=lambda g: g.name))
 
 
 def _named(db: Database, counts: dict[str, int]) -> dict[str, int]:
@@ -138,4 +185,18 @@ def format_text(stats: Stats, db_path: str) -> str:
         if stats.unassigned_articles:
             lines.append(f"  {stats.unassigned_articles} article(s) not assigned yet; run `annotator assign` again "
                          f"to deal them")
+    if stats.suggesters:
+        lines.append("Suggestions (labels where a reviewer saw one):")
+        width = max(len(sanitize_line(g.name)) for g in stats.suggesters)
+        for g in stats.suggesters:
+            lines.append(f"  {sanitize_line(g.name):<{width}}  {g.accepted} accepted, {g.changed} changed, "
+                         f"{g.rejected} rejected (skip)")
+        lines.append("Acceptance by reviewer:")
+        deciders = [a for a in stats.annotators if a.acceptance_rate is not None]
+        width = max((len(sanitize_line(a.name)) for a in deciders), default=0)
+        for a in deciders:
+            n = sum(a.suggestions.values())
+            note = f"  {ANCHORING_NOTE}" if a.anchoring else ""
+            lines.append(f"  {sanitize_line(a.name):<{width}}  {a.suggestions[ACCEPTED]}/{n} accepted "
+                         f"({pct(a.suggestions[ACCEPTED], n)}){note}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from annotator import provenance
 from annotator.atomicio import is_data_temp, leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator.importer import article_id
@@ -212,6 +213,7 @@ def _check_labels(
             seen.add((start, end, who))
         if not isinstance(at, str) or not is_iso_time(at):
             report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
+        _check_provenance(report, path, where, d)
         if report.errors == before:  # what storage checks besides (the tick, say)
             _parses(report, path, where, lambda: label_from_doc(path, aid, d))
     _check_final(report, path, aid, data, sentences, scheme)
@@ -244,6 +246,8 @@ def _check_labels(
             continue
         r = retired_from_doc(path, aid, d)
         rec = r.record
+        if not r.final:
+            _check_provenance(report, path, where, d)
         if known is not None and (rec.start, rec.end) not in known:
             report.add(ERROR, path, f"{where}: {rec.start}-{rec.end} never was a sentence of the article")
         if not scheme.knows(rec.label):
@@ -280,6 +284,13 @@ def _segmented(report: Report, path: Path, aid: str, text: str, base: list[tuple
     return spans, known_spans(state, bases)
 
 
+def _check_provenance(report: Report, path: Path, where: str, d: dict[str, Any]) -> None:
+    """A label's provenance: source "" or suggestion:<name>, score null or in 0..1, suggested
+    "" or <name>:<label> (absent keys: unset)."""
+    for problem in provenance.problems(d.get("source", ""), d.get("score"), d.get("suggested", "")):
+        report.add(ERROR, path, f"{where}: {problem}")
+
+
 def _parses(report: Report, path: Path, where: str, parse: Callable[[], object]) -> bool:
     """Run one of storage's own record readers; its refusal becomes a finding."""
     try:
@@ -307,6 +318,7 @@ def _check_event(
         report.add(ERROR, path, f"{where}: {'the adjudicator' if final else 'the annotator'} is {_short(who)}, not a name")
     if not is_iso_time(at):
         report.add(ERROR, path, f"{where}: updated_at {_short(at)} is not an ISO time")
+    _check_provenance(report, path, where, d)
 
 
 def _check_final(

@@ -31,6 +31,8 @@ BASE = datetime(2026, 6, 1, tzinfo=timezone.utc)
 YEAR = timedelta(days=365)
 NAMES = ("claim", "quote", "background")
 REVIEWERS = ("ana", "budi", "citra")
+# Provenance by copy and sentence: the same label may come with another provenance elsewhere.
+PROVENANCE = (("", None, ""), ("suggestion:rules", 0.5, ""), ("", None, "model:quote"))
 
 
 def _iso(t: datetime) -> str:
@@ -136,7 +138,7 @@ def _play(tmp: Path, template: Path, spans: list[tuple[str, int, int]], plan: li
         clock.now = c.time()
         with Database.open(c.path) as db:
             if kind == "label":
-                db.set_label(Label(aid, s, e, NAMES[x], who, clock.now))
+                db.set_label(Label(aid, s, e, NAMES[x], who, clock.now, 0, *PROVENANCE[(ci + si) % 3]))
                 key = (aid, s, e, who)
             elif kind == "clear":
                 db.clear_label(aid, s, e, who, clock.now)

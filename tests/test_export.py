@@ -47,7 +47,7 @@ def test_sentences_format(sample_db: Database) -> None:
         assert row["text"] == art.text[row["start"]:row["end"]]
         assert art.sentences[row["sentence"]].start == row["start"]
         assert set(row) == {"schema_version", "article_id", "sentence", "start", "end", "text", "label", "annotator",
-                            "updated_at", "tick"}
+                            "updated_at", "tick", "source", "score", "suggested"}
 
 
 def test_json_document(sample_db: Database) -> None:

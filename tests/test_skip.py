@@ -157,7 +157,8 @@ def test_article_records_list_skips_apart(team: Database) -> None:
     for recs in (records, array):
         skipped = [(s["start"], s["annotator"]) for r in recs for s in r["skipped"]]
         assert len(skipped) == count_skips(team)
-        assert set(recs[0]["skipped"][0]) == {"start", "end", "annotator", "updated_at", "tick"}
+        assert set(recs[0]["skipped"][0]) == {"start", "end", "annotator", "updated_at", "tick", "source", "score",
+                                              "suggested"}
         assert not any(sp["label"] == SKIP for r in recs for sp in r["spans"])
     kept = [read_record(x) for x in b"".join(render(team, "jsonl", include_skipped=True)).splitlines()]
     assert all(r["skipped"] == [] for r in kept)

@@ -45,7 +45,7 @@ def test_doccano_sequence_labeling(team: Database) -> None:
     rows = lines(team, "doccano")
     assert len(rows) == 4 and {r["annotator"] for r in rows} == {"ana", "budi"}
     for r in rows:
-        assert set(r) == {"text", "label", "article_id", "annotator"}
+        assert set(r) == {"text", "label", "article_id", "annotator", "provenance"} and r["provenance"] == []
         assert r["text"] == texts[internal_id(r["article_id"])]
         mine = {(x.start, x.end): x.label for x in team.labels(internal_id(r["article_id"]), r["annotator"])}
         assert {(s, e): name for s, e, name in r["label"]} == mine
@@ -70,7 +70,7 @@ def test_prodigy_spans_with_tokens(team: Database) -> None:
         assert [t["id"] for t in toks] == list(range(len(toks)))
         assert all(text[t["start"]:t["end"]] == t["text"] and t["text"].strip() == t["text"] for t in toks)
         for sp in r["spans"]:
-            assert set(sp) == {"start", "end", "label", "token_start", "token_end"}
+            assert set(sp) == {"start", "end", "label", "token_start", "token_end", "source", "score", "suggested"}
             assert toks[sp["token_start"]]["start"] == sp["start"] and toks[sp["token_end"]]["end"] == sp["end"]
 
 

@@ -10,7 +10,7 @@ the tool itself set aside (a rejected task) is counted as a note.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, TypeGuard
 
@@ -66,6 +66,10 @@ class Proposed:
     final: bool = False  # an adjudicated final label (our gold export)
     reason: str = ""
     votes: tuple[tuple[str, str], ...] = ()
+    # Provenance (see ``annotator.provenance``), when the file says where the label came from.
+    source: str = ""
+    score: float | None = None
+    suggested: str = ""
 
 
 @dataclass(slots=True)
@@ -143,3 +147,35 @@ def kind_of(value: object) -> str:
     if isinstance(value, list):
         return "a JSON array"
     return "a JSON object"
+
+
+def with_provenance(p: Proposed, prov: tuple[str, float | None, str] | None) -> Proposed:
+    """``p`` with the provenance its file gives (None: none)."""
+    if prov is None:
+        return p
+    return replace(p, source=prov[0], score=prov[1], suggested=prov[2])
+
+
+def marks(entries: object) -> dict[tuple[int, int], tuple[str, float | None, str]] | None:
+    """Our exports' list of ``{start, end, source, score, suggested}`` (a doccano row's or a
+    Label Studio task's ``provenance``) by span; None if it is not that list."""
+    from annotator import provenance
+
+    if not isinstance(entries, list):
+        return None
+    out = {}
+    for x in entries:
+        prov = provenance.read(x) if isinstance(x, dict) else None
+        if prov is None or not (is_int(x.get("start")) and is_int(x.get("end"))):
+            return None
+        out[(x["start"], x["end"])] = prov
+    return out
+
+
+def trio(obj: object) -> tuple[str, float | None, str] | None:
+    """The provenance a one-sentence task of ours gives as three keys (all present, sound)."""
+    from annotator import provenance
+
+    if not isinstance(obj, dict) or not all(k in obj for k in provenance.PROVENANCE_KEYS):
+        return None
+    return provenance.read(obj)

@@ -6,14 +6,27 @@ and intent layouts: ``"entities": [{"start_offset", "end_offset", "label"}]`` an
 ``"cats": ["name"]``.  doccano 1.8 writes no reviewer and no time (its non-collaborative
 export is one file per user, named after them, which a rename loses), so labels are the
 importing reviewer's unless a ``user`` (or ``annotator``, as our own doccano export
-writes it) is given, and stamped early.
+writes it) is given, and stamped early.  Our own export's metadata gives each label's
+provenance back: a ``provenance`` list of spans, or (one sentence per row) ``source``,
+``score`` and ``suggested``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from annotator.formats.base import EARLY_STAMP, Context, Found, Proposed, is_int, whole_text
+from annotator.formats.base import (
+    EARLY_STAMP,
+    Context,
+    Found,
+    Proposed,
+    is_int,
+    marks,
+    trio,
+    whole_text,
+    with_provenance,
+)
+from annotator.provenance import PROVENANCE_KEYS
 
 KEYS = frozenset({"label", "entities", "cats", "relations", "user", "annotator"})
 BAD_LABEL = "not a doccano label ([start, end, name] or a name)"
@@ -52,4 +65,11 @@ def read(obj: dict[str, Any], text: str, ctx: Context) -> Found:
     relations = obj.get("relations")
     if isinstance(relations, list):
         found.problems.extend(RELATION for _ in relations)
+    by_span, whole = marks(obj.get("provenance")), trio(obj)
+    if by_span is not None:
+        found.consumed = found.consumed | {"provenance"}
+        found.labels = [with_provenance(p, by_span.get((p.start, p.end))) for p in found.labels]
+    if whole is not None:
+        found.consumed = found.consumed | set(PROVENANCE_KEYS)
+        found.labels = [with_provenance(p, whole) if p.whole else p for p in found.labels]
     return found

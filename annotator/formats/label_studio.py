@@ -11,6 +11,11 @@ The reviewer: ``completed_by`` is a user id (``ls-user-3``), or an object whose 
 local part is the name; the export's ``created_username`` ("ana@example.com, 3") names
 the same user when its id agrees.  Tasks from our own export have no Label Studio users:
 ``data.annotators`` names the reviewer of each annotation, in order.
+
+A result whose ``origin`` is ``prediction`` was a model's prediction the reviewer accepted as
+it was: its label's provenance is ``suggestion:<model>`` (the ``model_version`` of the
+prediction it came from, of the task's only one, else ``label-studio``) with the result's
+``score``.  Our own export's ``data.provenance`` gives each annotation's provenance whole.
 """
 
 from __future__ import annotations
@@ -26,8 +31,13 @@ from annotator.formats.base import (
     is_int,
     iso_time,
     kind_of,
+    marks,
     whole_text,
+    with_provenance,
 )
+from annotator.model import SUGGESTION_SOURCE
+from annotator.names import is_name
+from annotator.provenance import Provenance, score_ok
 
 KEYS = frozenset({"data", "annotations", "predictions", "drafts"})
 CANCELLED = "cancelled in Label Studio: {n} annotation(s), skipped"
@@ -91,8 +101,36 @@ def _code_points(text: str, start: int, end: int) -> tuple[int, int]:
     return (out[0], out[-1]) if len(out) == 2 else (start, end)
 
 
-def _results(found: Found, ann: dict[str, Any], text: str, who: str, when: str, ctx: Context) -> None:
+UNNAMED_MODEL = "label-studio"  # the suggester of an accepted prediction whose model is not named
+
+
+def _models(obj: dict[str, Any]) -> dict[object, str]:
+    """The task's predictions' model names by prediction id; key None: the only model, if one."""
+    out: dict[object, str] = {}
+    names = set()
+    for pred in obj.get("predictions") or ():
+        name = pred.get("model_version") if isinstance(pred, dict) else None
+        if isinstance(name, str) and is_name(name):
+            names.add(name)
+            if isinstance(pred.get("id"), (int, str)):
+                out[pred["id"]] = name
+    if len(names) == 1:
+        out[None] = names.pop()
+    return out
+
+
+def _accepted(r: dict[str, Any], model: str) -> Provenance | None:
+    """A result's provenance: a prediction accepted as it was, with its score."""
+    if r.get("origin") != "prediction":
+        return None
+    score = r.get("score")
+    return SUGGESTION_SOURCE + model, float(score) if score is not None and score_ok(score) else None, ""
+
+
+def _results(found: Found, ann: dict[str, Any], text: str, who: str, when: str, ctx: Context,
+             ours: dict[tuple[int, int], Provenance] | None = None, model: str = UNNAMED_MODEL) -> None:
     results = ann.get("result")
+    first = len(found.labels)
     for r in results if isinstance(results, list) else ():
         kind = r.get("type") if isinstance(r, dict) else None
         value = r.get("value") if isinstance(r, dict) else None
@@ -104,22 +142,32 @@ def _results(found: Found, ann: dict[str, Any], text: str, who: str, when: str, 
             found.problems.append(BAD_RESULT)
             continue
         start, end, said = value.get("start"), value.get("end"), value.get("text")
+        prov = None if ours is not None else _accepted(r, model)
         if is_int(start) and is_int(end):
             said = said if isinstance(said, str) else None
             if said is not None and text[start:end] != said:
                 start, end = _code_points(text, start, end)
-            found.labels.extend(Proposed(start, end, n, who, when, file=ctx.file, text=said) for n in names)
+            found.labels.extend(with_provenance(Proposed(start, end, n, who, when, file=ctx.file, text=said), prov)
+                                for n in names)
         elif kind == "choices":
-            found.labels.extend(whole_text(text, n, who, when, ctx) for n in names)
+            found.labels.extend(with_provenance(whole_text(text, n, who, when, ctx), prov) for n in names)
         else:
             found.problems.extend(BAD_RESULT for _ in names)
+    if ours:
+        found.labels[first:] = [with_provenance(p, ours.get((p.start, p.end))) for p in found.labels[first:]]
 
 
 def read(obj: dict[str, Any], text: str, ctx: Context) -> Found:
     data = obj["data"]
-    found = Found(text, consumed=KEYS, meta={k: v for k, v in data.items() if k not in ("text", "annotators")})
     named = data.get("annotators")
     names = named if isinstance(named, list) else []
+    given = data.get("provenance")
+    ours = [marks(x) for x in given] if isinstance(given, list) else []
+    if not ours or None in ours:
+        ours = []  # not our own export's: the results' origin says what it can
+    mine = ("text", "annotators", "provenance") if ours or given == [] else ("text", "annotators")
+    found = Found(text, consumed=KEYS, meta={k: v for k, v in data.items() if k not in mine})
+    models = _models(obj)
     annotations = obj.get("annotations")
     if annotations is not None and not isinstance(annotations, list):
         found.problems.append(BAD_RESULT)
@@ -131,8 +179,11 @@ def read(obj: dict[str, Any], text: str, ctx: Context) -> Found:
             found.notes.append(CANCELLED)
             continue
         when = iso_time(ann.get("updated_at")) or iso_time(ann.get("created_at")) or EARLY_STAMP
-        ours = names[i] if "completed_by" not in ann and i < len(names) and isinstance(names[i], str) else None
-        _results(found, ann, text, ours or reviewer(ann, ctx.reviewer), when, ctx)
+        own = names[i] if "completed_by" not in ann and i < len(names) and isinstance(names[i], str) else None
+        parent = ann.get("parent_prediction")
+        model = (models.get(parent) if isinstance(parent, (int, str)) else None) or models.get(None) or UNNAMED_MODEL
+        _results(found, ann, text, own or reviewer(ann, ctx.reviewer), when, ctx,
+                 ours[i] if own is not None and i < len(ours) else None, model)
     predictions = obj.get("predictions")
     for pred in predictions if isinstance(predictions, list) else ():
         results = pred.get("result") if isinstance(pred, dict) else None

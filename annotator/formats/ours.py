@@ -13,6 +13,10 @@ A ``sentences`` row names its article by id (bare, or prefixed as schema 3 write
 doccano-textcat or prodigy-textcat export, which names its article and the sentence's
 offsets (doccano keeps them at the top level, Prodigy in ``meta``, through a round trip in
 the tool too): its labels go back to that sentence.
+
+A gold span or row has a ``source`` ("unanimous" or "adjudicated") and no ``annotator``; a
+reviewer's label of schema 6 has both, ``source`` being its provenance (see
+``annotator.provenance``), which comes back with it.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ import dataclasses
 import re
 from typing import Any
 
+from annotator import provenance
 from annotator.formats.base import EARLY_STAMP, Context, Found, Loose, Proposed, is_int, iso_time
 
 UNANIMOUS = "unanimous gold labels: {n}, the reviewers' own labels (kept as theirs; no final label)"
 BAD_GOLD = "not a gold span (start, end, label, source, votes)"
 BAD_ROW = "not a sentences row (start, end, label, annotator, updated_at)"
+BAD_PROVENANCE = "provenance not sound (source \"\" or suggestion:<name>, score in 0..1, suggested <name>:<label>)"
 BAD_REF = "article_id is not an article id of annotator"
 _REF = re.compile(r"(?:.*_)?([0-9a-f]{16})")
 
@@ -40,10 +46,16 @@ def is_sentence_row(obj: dict[str, Any]) -> bool:
     return "schema_version" in obj and "article_id" in obj
 
 
+def _gold_shape(d: dict[str, Any]) -> bool:
+    """A gold span or row: a ``source`` and no ``annotator`` (a reviewer's label of schema 6
+    has a ``source`` too: its provenance)."""
+    return "source" in d and "annotator" not in d
+
+
 def is_gold(obj: dict[str, Any]) -> bool:
     spans = obj.get("spans")
     return "schema_version" in obj and isinstance(spans, list) and any(
-        isinstance(s, dict) and "source" in s for s in spans)
+        isinstance(s, dict) and _gold_shape(s) for s in spans)
 
 
 def _votes(span: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
@@ -95,17 +107,21 @@ def sentence_row(obj: dict[str, Any], ctx: Context) -> Loose:
     ref = article_ref(obj.get("article_id"))
     row = Loose(ref or "", ctx.file)
     text = obj.get("text") if isinstance(obj.get("text"), str) else None
-    if "source" in obj:  # a row of `--gold --format sentences`
+    if _gold_shape(obj):  # a row of `--gold --format sentences`
         row.labels, row.problems, row.notes = gold_span(obj, ctx, text)
     else:
         start, end, label, who, when, tick = (obj.get(k) for k in ("start", "end", "label", "annotator",
                                                                    "updated_at", "tick"))
         tick = 0 if tick is None else tick
-        if (is_int(start) and is_int(end) and isinstance(label, str) and isinstance(who, str)
+        prov = provenance.read(obj, row=True)
+        if not (is_int(start) and is_int(end) and isinstance(label, str) and isinstance(who, str)
                 and isinstance(when, str) and is_int(tick) and 0 <= tick < 2**62):
-            row.labels.append(Proposed(start, end, label, who, when, tick, file=ctx.file, exact=True, text=text))
-        else:
             row.problems.append(BAD_ROW)
+        elif prov is None:
+            row.problems.append(BAD_PROVENANCE)
+        else:
+            row.labels.append(Proposed(start, end, label, who, when, tick, file=ctx.file, exact=True, text=text,
+                                       source=prov[0], score=prov[1], suggested=prov[2]))
     if ref is None:
         row.problems += [BAD_REF] * len(row.labels)
         row.labels = []

@@ -11,7 +11,8 @@ The reviewer is ``_annotator_id`` (else ``_session_id``), which Prodigy writes a
 and ``news-ner-ana`` are both ``ana``, the same person in every file.  A session with no
 name (a timestamp, ``2024-03-01_10-11-12``) names no one: the importing reviewer.  Our own
 Prodigy export names sessions ``annotator-<reviewer>``: that prefix is taken off whole, so
-a name with a hyphen comes back as it was.
+a name with a hyphen comes back as it was.  Its provenance (``source``, ``score``,
+``suggested``) comes back from each span, or from a choice task's ``meta``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from annotator.formats.base import EARLY_STAMP, Context, Found, Proposed, epoch_time, is_int, whole_text
+from annotator.formats.base import (
+    EARLY_STAMP,
+    Context,
+    Found,
+    Proposed,
+    epoch_time,
+    is_int,
+    trio,
+    whole_text,
+    with_provenance,
+)
 
 KEYS = frozenset({"spans", "tokens", "label", "accept", "options", "answer", "_annotator_id", "_session_id",
                   "_timestamp"})
@@ -99,10 +110,12 @@ def read(obj: dict[str, Any], text: str, ctx: Context) -> Found:
             found.problems.append(BAD_SPAN)
             continue
         start, end, label, said = got
-        found.labels.append(Proposed(start, end, label, who, when, file=ctx.file, text=said))
+        found.labels.append(with_provenance(Proposed(start, end, label, who, when, file=ctx.file, text=said),
+                                            trio(s)))
+    whole = trio(obj.get("meta"))
     if isinstance(obj.get("label"), str):
-        found.labels.append(whole_text(text, obj["label"], who, when, ctx))
-    found.labels.extend(whole_text(text, name, who, when, ctx) for name in _choices(obj))
+        found.labels.append(with_provenance(whole_text(text, obj["label"], who, when, ctx), whole))
+    found.labels.extend(with_provenance(whole_text(text, name, who, when, ctx), whole) for name in _choices(obj))
     if answer != "accept":
         found.problems.extend(f"answer \"{str(answer)[:20]}\", not accept, reject or ignore" for _ in found.labels)
         found.labels.clear()

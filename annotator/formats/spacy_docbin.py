@@ -3,9 +3,11 @@ reads as it is (``--paths.train FILE``).
 
 ``spacy``: one Doc per article and reviewer (``--gold``: per article), its sentences as
 sentence boundaries and its labeled sentences as ``doc.spans[KEY]`` (``--spans-key``,
-default ``sc``, what spaCy's spancat reads), the reviewer in ``doc.user_data``.
+default ``sc``, what spaCy's spancat reads), the reviewer in ``doc.user_data``, and with it
+``provenance``: ``[start, end, source, score, suggested]`` for each labeled sentence that has any.
 ``spacy-textcat``: one Doc per labeled sentence and reviewer (``--gold``: per sentence),
-``doc.cats`` one-hot over the project's labels, for spaCy's textcat.
+``doc.cats`` one-hot over the project's labels, for spaCy's textcat; its provenance in
+``doc.user_data`` as ``source``, ``score`` and ``suggested``.
 
 The tokens are cut at every sentence boundary, so each span is exact (``char_span`` in
 ``strict`` mode never fails) and ``doc.text`` is the article's text to the character.
@@ -76,6 +78,8 @@ def docbin(docs: Iterable[Task], *, spans_key: str) -> bytes:
         doc.spans[spans_key] = spans
         doc.user_data["article_id"] = export_id(art.id)
         doc.user_data["annotator"] = item.who
+        if item.provenance:
+            doc.user_data["provenance"] = [[s, e, *p] for s, e, p in item.marked()]
         out.add(doc)
     data: bytes = out.to_bytes()
     return data
@@ -86,12 +90,13 @@ def textcat_docbin(docs: Iterable[Task], *, labels: tuple[str, ...]) -> bytes:
     nlp = spacy.blank(LANG)
     out = DocBin(store_user_data=True)
     for item in docs:
-        for start, end, label in item.spans:
+        for i, (start, end, label) in enumerate(item.spans):
             doc = nlp.make_doc(item.article.text[start:end])
             doc.cats = {name: float(name == label) for name in labels}
             doc.user_data["article_id"] = export_id(item.article.id)
             doc.user_data["start"] = start
             doc.user_data["annotator"] = item.who
+            doc.user_data.update(item.trio(i))
             out.add(doc)
     data: bytes = out.to_bytes()
     return data
@@ -144,6 +149,7 @@ def records(data: bytes, where: str) -> list[tuple[dict[str, Any], list[str]]]:
             start = user.get("start")
             if isinstance(user.get("article_id"), str) and type(start) is int:
                 rec.update(article_id=user["article_id"], start=start, end=start + len(doc.text))
+            rec.update({k: user[k] for k in ("source", "score", "suggested") if k in user})
         else:
             notes = []
             rec["label"] = [[sp.start_char, sp.end_char, sp.label_] for key in sorted(doc.spans)
@@ -151,5 +157,9 @@ def records(data: bytes, where: str) -> list[tuple[dict[str, Any], list[str]]]:
             sentences = _sentences(doc)
             if sentences is not None:
                 rec["sentences"] = sentences
+            marked = user.get("provenance")
+            if isinstance(marked, (list, tuple)):  # read as a doccano row's provenance list (msgpack: tuples)
+                rec["provenance"] = [dict(zip(("start", "end", "source", "score", "suggested"), m))
+                                     for m in marked if isinstance(m, (list, tuple)) and len(m) == 5]
         out.append((rec, notes))
     return out

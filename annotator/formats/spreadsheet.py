@@ -58,6 +58,7 @@ def csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
 # The columns our csv export writes that hold numbers or JSON; every other one is text.
 _INT_COLUMNS = frozenset({"schema_version", "sentence", "start", "end", "tick"})
 _JSON_COLUMNS = frozenset({"votes", "annotators"})
+_SCORE = "score"  # a number, or an empty cell for none
 REQUIRED = ("article_id", "start", "end", "label")
 
 
@@ -90,6 +91,11 @@ def read_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
                     obj[key] = int(value)
                 except ValueError:
                     raise NotOurCsv(f"line {reader.line_num}: {key} is not a whole number") from None
+            elif key == _SCORE:
+                try:
+                    obj[key] = float(value) if value else None
+                except ValueError:
+                    raise NotOurCsv(f"line {reader.line_num}: score is not a number") from None
             elif key in _JSON_COLUMNS:
                 try:
                     obj[key] = orjson.loads(value)

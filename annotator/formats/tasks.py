@@ -15,7 +15,12 @@ article, reviewer ``gold``), and writes the tool's own import shape:
   ``label-studio-config`` prints the labeling config XML that project needs.
 
 Every offset is the article's own (code points), so ``text[start:end]`` is the sentence.
-The reviewers' names and the article ids travel in each tool's metadata place.
+The reviewers' names and the article ids travel in each tool's metadata place, and so does
+each label's provenance (``source``, ``score``, ``suggested``; see ``annotator.provenance``):
+in each Prodigy span, in a textcat task's ``meta`` (doccano: its top-level metadata), in a
+doccano row's ``provenance`` list; Label Studio marks a result from an accepted suggestion
+``origin: "prediction"`` with its ``score`` (the others ``"manual"``), and ``data.provenance``
+keeps all three per annotation.  Gold has none.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from xml.sax.saxutils import quoteattr
 import orjson
 
 from annotator.model import Article, export_id
+from annotator.provenance import NONE, Provenance, suggester
 
 GOLD = "gold"
 # Words and single punctuation marks; a token never crosses a sentence boundary (cut there).
@@ -42,6 +48,23 @@ class Task:
     article: Article
     spans: tuple[tuple[int, int, str], ...]
     who: str
+    # Each span's provenance, in the same order; () for gold, which has none.
+    provenance: tuple[Provenance, ...] = ()
+
+    def marked(self) -> list[tuple[int, int, Provenance]]:
+        """(start, end, provenance) of each span that has any."""
+        return [(s, e, p) for (s, e, _), p in zip(self.spans, self.provenance) if p != NONE]
+
+    def trio(self, i: int) -> dict[str, Any]:
+        """Span ``i``'s provenance as three keys, for a task of one sentence; {} for gold."""
+        if not self.provenance:
+            return {}
+        source, score, suggested = self.provenance[i]
+        return {"source": source, "score": score, "suggested": suggested}
+
+
+def _entries(task: Task) -> list[dict[str, Any]]:
+    return [{"start": s, "end": e, "source": p[0], "score": p[1], "suggested": p[2]} for s, e, p in task.marked()]
 
 
 def _line(obj: Any) -> bytes:
@@ -59,13 +82,14 @@ def _meta(task: Task, **more: Any) -> dict[str, Any]:
 
 def doccano(tasks: Iterable[Task]) -> Iterator[bytes]:
     for t in tasks:
-        yield _line({"text": t.article.text, "label": [[s, e, name] for s, e, name in t.spans], **_meta(t)})
+        more = {"provenance": _entries(t)} if t.provenance else {}
+        yield _line({"text": t.article.text, "label": [[s, e, name] for s, e, name in t.spans], **_meta(t, **more)})
 
 
 def doccano_textcat(tasks: Iterable[Task]) -> Iterator[bytes]:
     for t in tasks:
-        for s, e, name in t.spans:
-            yield _line({"text": t.article.text[s:e], "label": [name], **_meta(t, start=s, end=e)})
+        for i, (s, e, name) in enumerate(t.spans):
+            yield _line({"text": t.article.text[s:e], "label": [name], **_meta(t, start=s, end=e, **t.trio(i))})
 
 
 # ----------------------------------------------------------------------------- Prodigy
@@ -97,8 +121,8 @@ def prodigy(tasks: Iterable[Task]) -> Iterator[bytes]:
         toks = tokens(t.article)
         first = {tok["start"]: tok["id"] for tok in toks}
         last = {tok["end"]: tok["id"] for tok in toks}
-        spans = [{"start": s, "end": e, "label": name, "token_start": first[s], "token_end": last[e]}
-                 for s, e, name in t.spans]
+        spans = [{"start": s, "end": e, "label": name, "token_start": first[s], "token_end": last[e], **t.trio(i)}
+                 for i, (s, e, name) in enumerate(t.spans)]
         yield _line({
             "text": t.article.text, "tokens": toks, "spans": spans, "answer": "accept",
             "_annotator_id": _session(t.who), "_session_id": _session(t.who), "meta": _meta(t),
@@ -108,20 +132,28 @@ def prodigy(tasks: Iterable[Task]) -> Iterator[bytes]:
 def prodigy_textcat(tasks: Iterable[Task], labels: tuple[str, ...]) -> Iterator[bytes]:
     options = [{"id": name, "text": name} for name in labels]
     for t in tasks:
-        for s, e, name in t.spans:
+        for i, (s, e, name) in enumerate(t.spans):
             yield _line({
                 "text": t.article.text[s:e], "options": options, "accept": [name], "answer": "accept",
-                "_annotator_id": _session(t.who), "_session_id": _session(t.who), "meta": _meta(t, start=s, end=e),
+                "_annotator_id": _session(t.who), "_session_id": _session(t.who),
+                "meta": _meta(t, start=s, end=e, **t.trio(i)),
             })
 
 
 # ----------------------------------------------------------------------------- Label Studio
 
 
-def _result(task: Task, s: int, e: int, name: str) -> dict[str, Any]:
+def _result(task: Task, i: int) -> dict[str, Any]:
+    s, e, name = task.spans[i]
+    source, score, _ = task.provenance[i] if task.provenance else NONE
+    # A label from an accepted suggestion is Label Studio's "prediction" (accepted as it was),
+    # with the suggestion's score; every other one the reviewer's own ("manual").
+    accepted = suggester(source) is not None
     return {
         "id": f"{task.article.id[:8]}-{s}", "from_name": "label", "to_name": "text", "type": "labels",
-        "origin": "manual", "value": {"start": s, "end": e, "text": task.article.text[s:e], "labels": [name]},
+        "origin": "prediction" if accepted else "manual",
+        **({"score": score} if accepted and score is not None else {}),
+        "value": {"start": s, "end": e, "text": task.article.text[s:e], "labels": [name]},
     }
 
 
@@ -139,10 +171,13 @@ def label_studio(tasks: Iterable[Task]) -> Iterator[bytes]:
         people = [t for t in group if t.who != GOLD]
         gold = [t for t in group if t.who == GOLD]
         out.append({
-            "data": {"text": art.text, "article_id": export_id(art.id), "annotators": [t.who for t in people]},
-            "annotations": [{"result": [_result(t, s, e, n) for s, e, n in t.spans], "was_cancelled": False,
+            # data.provenance: each annotation's labels with provenance (the suggester's name and
+            # `suggested` have no place in a Label Studio result).
+            "data": {"text": art.text, "article_id": export_id(art.id), "annotators": [t.who for t in people],
+                     **({"provenance": [_entries(t) for t in people]} if people else {})},
+            "annotations": [{"result": [_result(t, i) for i in range(len(t.spans))], "was_cancelled": False,
                              "ground_truth": False} for t in people],
-            "predictions": [{"model_version": GOLD, "result": [_result(t, s, e, n) for s, e, n in t.spans]}
+            "predictions": [{"model_version": GOLD, "result": [_result(t, i) for i in range(len(t.spans))]}
                             for t in gold],
         })
     yield json_escape_unsafe(orjson.dumps(out, option=orjson.OPT_INDENT_2)) + b"\n"

@@ -30,8 +30,10 @@ from tinydb.table import Table
 
 from annotator.atomicio import fsync_dir, remove_leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
+from annotator import provenance
 from annotator.model import (
     PACKS_SCHEMA,
+    PROVENANCE_SCHEMA,
     SEGMENTATION_SCHEMA,
     Article,
     ArticleInfo,
@@ -181,6 +183,8 @@ class Database:
         self._label_files: _LRU[str, LabelFile] = _LRU(_LABEL_FILE_CACHE)
         # article -> annotator -> label -> count (no zeros); built on first use, then kept current.
         self._counts: dict[str, dict[str, dict[str, int]]] | None = None
+        # (reviewer, suggester, outcome) -> labels (see ``provenance.outcomes``); made and kept with ``_counts``.
+        self._outcomes: dict[tuple[str, str, str], int] = {}
         # (person, final?) -> undo and redo stacks; replayed on first use, then kept current.
         self._journals: dict[tuple[str, bool], Journal] = {}
         # (person, final?) -> the latest stamp given or replayed here for them
@@ -497,13 +501,15 @@ class Database:
         SaveError if the disk refused the write (nothing changes then, in memory or on disk).
         """
         self._check_writable()
+        provenance.check(label)
         self._check_label(label)
         lf = self._label_file(label.article_id)
         key = _sort_key(label)
         cur = lf.state.labels.get(key)
-        if cur is not None and cur.label == label.label:
+        if cur is not None and cur.label == label.label and provenance.of(cur) == provenance.of(label):
             return cur
-        ev = self._stamped(lf, label.start, label.end, label.annotator, label.label, "label", label.updated_at)
+        ev = self._stamped(lf, label.start, label.end, label.annotator, label.label, "label", label.updated_at,
+                           prov=provenance.of(label))
         self._record(lf, ev)
         return lf.state.labels[key]
 
@@ -581,7 +587,13 @@ class Database:
             ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), final=True,
                                undoes=target.stamp, reason=reason, votes=votes)
         else:
-            ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), undoes=target.stamp)
+            # The label put back keeps its own provenance: the decision that made it (an undo
+            # restores the one before ``target``, a redo ``target`` itself).
+            made = target if op == "redo" else self._previous(lf.state.history, target)
+            prov = provenance.of(made) if made is not None and label is not None and made.label == label \
+                else provenance.NONE
+            ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), undoes=target.stamp,
+                               prov=prov)
         self._record(lf, ev)
         return ev
 
@@ -680,13 +692,16 @@ class Database:
 
     @staticmethod
     def _previous(history: list[Event], target: Event) -> Event | None:
+        """The decision on ``target``'s key (a final label's sentence; a label's sentence and
+        reviewer) just before ``target``."""
         earlier = [e for e in history if (e.start, e.end) == (target.start, target.end)
-                   and event_order(e) < event_order(target)]
+                   and (target.final or e.who == target.who) and event_order(e) < event_order(target)]
         return max(earlier, key=event_order) if earlier else None
 
     def _stamped(
         self, lf: LabelFile, start: int, end: int, who: str, label: str | None, op: EventOp, now: str, *,
         final: bool = False, undoes: str = "", reason: str = "", votes: tuple[tuple[str, str], ...] = (),
+        prov: provenance.Provenance = provenance.NONE,
     ) -> Event:
         st = lf.state
         seen: tuple[str, int] | None = None
@@ -719,10 +734,12 @@ class Database:
             seen = clock
         at, tick = next_stamp(now, seen)
         self._clocks[(who, final)] = (at, tick)
-        return Event(lf.article_id, start, end, who, label, op, at, tick, before, undoes, final, reason, votes)
+        return Event(lf.article_id, start, end, who, label, op, at, tick, before, undoes, final, reason, votes, *prov)
 
     def _record(self, lf: LabelFile, ev: Event) -> None:
         """Write one decision: the new state and its history event, in one atomic write."""
+        if provenance.has(ev):
+            self._set_schema(PROVENANCE_SCHEMA)  # before the first labels file that needs it
         new = lf.state.copy()
         was: Label | None = None
         if ev.final:
@@ -742,7 +759,8 @@ class Database:
             new.cleared.pop(key, None)
             new.retired.pop(key, None)
             if ev.label is not None:
-                new.labels[key] = Label(lf.article_id, ev.start, ev.end, ev.label, ev.who, ev.updated_at, ev.tick)
+                new.labels[key] = Label(lf.article_id, ev.start, ev.end, ev.label, ev.who, ev.updated_at, ev.tick,
+                                        ev.source, ev.score, ev.suggested)
             else:
                 new.cleared[key] = Cleared(lf.article_id, ev.start, ev.end, ev.who, ev.updated_at, ev.tick)
             new.history.append(ev)
@@ -1026,6 +1044,8 @@ class Database:
                 writes.append((lf, new))
         if any(new.segmentation is not None for _, new in writes):
             self._set_schema(SEGMENTATION_SCHEMA)  # before the first labels file that needs it
+        if any(new.has_provenance() for _, new in writes):
+            self._set_schema(PROVENANCE_SCHEMA)  # before the first labels file that needs it
         if writes:
             self._journals.clear()  # older decisions may have come in: replay on next use
             self._recording.clear()
@@ -1110,6 +1130,12 @@ class Database:
                     total[name] = total.get(name, 0) + n
             out[aid] = total
         return out
+
+    def suggestion_counts(self, *, skip_damaged: bool = False) -> dict[tuple[str, str, str], int]:
+        """(reviewer, suggester, outcome) -> how many of the reviewer's labels accepted, changed
+        or rejected that suggester's suggestion (``provenance.outcomes``); from the counts."""
+        self._checked_counts(skip_damaged)
+        return dict(self._outcomes)
 
     def damaged(self) -> dict[str, DatabaseError]:
         """Articles whose labels file could not be read when the counts were made, and why."""
@@ -1206,6 +1232,7 @@ class Database:
             and is_name(e.who)
             and (e.label is None or self._scheme.knows(e.label))
             and (e.before is None or isinstance(e.before, str))
+            and not provenance.problems(*provenance.of(e))
         )
 
     def _label_ok(self, label: Label, sentences: frozenset[tuple[int, int]]) -> bool:
@@ -1215,6 +1242,7 @@ class Database:
             and isinstance(label.annotator, str)
             and bool(label.annotator)
             and isinstance(label.updated_at, str)
+            and not provenance.problems(*provenance.of(label))
         )
 
     def _decision_ok(self, d: Decision, sentences: frozenset[tuple[int, int]]) -> bool:
@@ -1233,6 +1261,8 @@ class Database:
         self._check_open()
         if self._counts is None:
             counts: dict[str, dict[str, dict[str, int]]] = {aid: {} for aid in self._infos}
+            outcomes: dict[tuple[str, str, str], int] = {}
+            known = self._scheme.knows
             folder = self._folder / "labels"
             try:
                 present = set(os.listdir(folder))
@@ -1246,12 +1276,17 @@ class Database:
                 lf = self._label_files.get(aid)
                 if lf is not None:
                     pairs: Iterable[tuple[str, str]] = [(x.annotator, x.label) for x in lf.state.labels.values()]
+                    marked = [(x.annotator, x.label, x.source, x.suggested) for x in lf.state.labels.values()
+                              if x.source or x.suggested]
                 elif (name := f"{aid}.json") in present:
                     path = folder / name  # no _labels_path: the ids were checked when the index was read
                     try:
                         raw = read_bytes(path)
                         data = parse_tinydb(path, raw) if raw is not None else {}
-                        pairs = [count_key(path, d) for d in (data.get("labels") or {}).values()]
+                        docs = (data.get("labels") or {}).values()
+                        pairs = [count_key(path, d) for d in docs]
+                        marked = [(d["annotator"], d["label"], d.get("source", ""), d.get("suggested", ""))
+                                  for d in docs if "source" in d or "suggested" in d]
                         if "segmentation" in data:  # split or joined: the labels file counts its sentences
                             for d in data["segmentation"].values():
                                 self._note_sentences(aid, len(segmentation_from_doc(path, d).sentences))
@@ -1266,7 +1301,11 @@ class Database:
                     if c is None:
                         c = per[who] = {}
                     c[label] = c.get(label, 0) + 1
+                for who, label, source, suggested in marked:
+                    for name, outcome in provenance.outcomes(label, source, suggested, known):
+                        outcomes[(who, name, outcome)] = outcomes.get((who, name, outcome), 0) + 1
             self._counts = counts
+            self._outcomes = outcomes
         return self._counts
 
     def _count(self, label: Label, delta: int) -> None:
@@ -1281,3 +1320,11 @@ class Database:
             del c[label.label]
             if not c:
                 del per[label.annotator]
+        if label.source or label.suggested:
+            for name, outcome in provenance.outcomes(label.label, label.source, label.suggested, self._scheme.knows):
+                key = (label.annotator, name, outcome)
+                m = self._outcomes.get(key, 0) + delta
+                if m:
+                    self._outcomes[key] = m
+                else:
+                    self._outcomes.pop(key, None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from annotator import provenance
 from annotator.model import Cleared, Decision, Event, FinalCleared, Label
 from annotator.resegment import Retired, SegEvent, Segmentation
 from annotator.storage.records import (
@@ -68,6 +69,11 @@ class State:
         return (len(self.labels) + len(self.cleared) + len(self.decisions) + len(self.final_cleared)
                 + len(self.history) + len(self.final_history) + len(self.retired) + len(self.retired_final)
                 + (self.segmentation is not None) + len(self.seg_history))
+
+    def has_provenance(self) -> bool:
+        """Whether a label or history event here carries provenance (stored in schema 5 only)."""
+        return (any(provenance.has(x) for x in self.labels.values()) or any(provenance.has(e) for e in self.history)
+                or any(isinstance(r.record, Label) and provenance.has(r.record) for r in self.retired.values()))
 
     def sorted(self) -> State:
         """The same state in one canonical order, so equal states are written as equal bytes."""

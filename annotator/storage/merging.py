@@ -100,7 +100,8 @@ def _as_records(inc: Incoming, takes: Callable[[str], bool] | None = None,
             )
         else:
             mine.append(
-                Label(e.article_id, e.start, e.end, e.label, e.who, e.updated_at, e.tick)
+                Label(e.article_id, e.start, e.end, e.label, e.who, e.updated_at, e.tick, e.source, e.score,
+                      e.suggested)
                 if e.label is not None
                 else Cleared(e.article_id, e.start, e.end, e.who, e.updated_at, e.tick)
             )

@@ -73,8 +73,13 @@ def _text_order(value: str) -> tuple[datetime, str]:
     return when(value), value
 
 
+def _provenance_order(x: Label | Event) -> Order:
+    """A decision's provenance as a tie-break (no score sorts before any score)."""
+    return x.source, x.score is not None, x.score or 0.0, x.suggested
+
+
 def label_order(lab: Label) -> Order:
-    return (*_text_order(lab.updated_at), lab.tick, lab.label, lab.annotator)
+    return (*_text_order(lab.updated_at), lab.tick, lab.label, lab.annotator, *_provenance_order(lab))
 
 
 def cleared_order(c: Cleared) -> Order:
@@ -94,7 +99,7 @@ def event_order(e: Event) -> Order:
     """A total order over whole events: by stamp, then every field."""
     return (
         *_text_order(e.updated_at), e.tick, e.label or "", e.who, e.op, e.before or "", e.undoes,
-        e.reason, e.votes, e.final, e.article_id, e.start, e.end,
+        e.reason, e.votes, e.final, e.article_id, e.start, e.end, *_provenance_order(e),
     )
 
 
@@ -161,12 +166,33 @@ def count_key(path: Path, doc: dict[str, Any]) -> tuple[str, str]:
     raise _bad(path, "label", doc)
 
 
+def _provenance(doc: dict[str, Any]) -> tuple[str, float | None, str] | None:
+    """(source, score, suggested) of a label or history record, absent keys unset; None if one
+    has the wrong type.  Their values are ``verify``'s to judge (``provenance.problems``)."""
+    source, score, suggested = doc.get("source", ""), doc.get("score"), doc.get("suggested", "")
+    if not (isinstance(source, str) and isinstance(suggested, str)
+            and (score is None or type(score) in (int, float))):
+        return None
+    return source, None if score is None else float(score), suggested
+
+
+def _put_provenance(doc: dict[str, Any], x: Label | Event) -> None:
+    """The provenance keys that are set: a file of labels without provenance stays as it was."""
+    if x.source:
+        doc["source"] = x.source
+    if x.score is not None:
+        doc["score"] = x.score
+    if x.suggested:
+        doc["suggested"] = x.suggested
+
+
 def label_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Label:
     who, label = count_key(path, doc)
     tick = _tick(doc)
-    if tick is None:
+    prov = _provenance(doc)
+    if tick is None or prov is None:
         raise _bad(path, "label", doc)
-    return Label(article_id, doc["start"], doc["end"], label, who, doc["updated_at"], tick)
+    return Label(article_id, doc["start"], doc["end"], label, who, doc["updated_at"], tick, *prov)
 
 
 def label_doc(label: Label) -> dict[str, Any]:
@@ -176,6 +202,7 @@ def label_doc(label: Label) -> dict[str, Any]:
     }
     if label.tick:
         doc["tick"] = label.tick
+    _put_provenance(doc, label)
     return doc
 
 
@@ -253,6 +280,7 @@ def final_cleared_doc(c: FinalCleared) -> dict[str, Any]:
 def event_from_doc(path: Path, article_id: str, doc: dict[str, Any], *, final: bool) -> Event:
     votes = _votes(doc.get("votes", []))
     tick = _tick(doc)
+    prov = _provenance(doc)
     who = doc.get("by" if final else "annotator")
     label, before = doc.get("label"), doc.get("before")
     if not (
@@ -267,11 +295,12 @@ def event_from_doc(path: Path, article_id: str, doc: dict[str, Any], *, final: b
         and isinstance(doc.get("reason", ""), str)
         and votes is not None
         and tick is not None
+        and prov is not None
     ):
         raise _bad(path, "history", doc)
     return Event(
         article_id, doc["start"], doc["end"], who, label, doc["op"], doc["updated_at"], tick, before,
-        doc.get("undoes", ""), final, doc.get("reason", ""), votes,
+        doc.get("undoes", ""), final, doc.get("reason", ""), votes, *prov,
     )
 
 
@@ -289,6 +318,7 @@ def event_doc(e: Event) -> dict[str, Any]:
     if e.final:
         doc["reason"] = e.reason
         doc["votes"] = [list(v) for v in e.votes]
+    _put_provenance(doc, e)
     return doc
 
 

@@ -12,7 +12,9 @@ The file is JSON Lines, one sentence a line, in either shape:
 
 ``article_id`` may carry the exports' ``art_`` prefix.  ``label`` is a label's name (or its
 id), or ``skip``; ``score`` is optional (taken as 1.0) and must be in 0..1.  A line with
-``"label": null`` suggests nothing and is counted as such.
+``"label": null`` suggests nothing and is counted as such.  A row of our own export (it has
+``schema_version``) is a reviewer's decision: taken at 1.0 whatever its ``score`` (schema 6:
+the provenance of the label, the score of a suggestion the reviewer accepted, -1 for none).
 
 Nothing is dropped silently: each line that cannot be used is counted by its reason (not
 JSON, not an object, no article id, unknown article, not a sentence, text not found or found
@@ -179,7 +181,7 @@ def _suggestion(raw: bytes, n: int, name: str, articles: Callable[[str], Article
     if label_id is None or not scheme.takes(label_id):
         rep.note("unknown label", n)
         return None
-    score = rec.get("score", DEFAULT_SCORE)
+    score = DEFAULT_SCORE if "schema_version" in rec else rec.get("score", DEFAULT_SCORE)
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score) \
             or not 0.0 <= score <= 1.0:
         rep.note("bad score", n)
