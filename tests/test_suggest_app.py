@@ -60,6 +60,10 @@ def ghosts(app: AnnotatorApp) -> dict[int, str]:
     return {i: g.label for i in range(s.article_total) if (g := s.ghost(i)) is not None}
 
 
+def shown_scores(app: AnnotatorApp) -> dict[int, float]:
+    return {i: s.score for i, s in app.session.suggestions.items()}
+
+
 def margin(app: AnnotatorApp, sentence: int) -> str:
     view = app.screen.query_one(ArticleView)
     line = view._layout.first_line[sentence]
@@ -71,6 +75,8 @@ async def test_rules_suggest_the_samples_quotes_and_enter_accepts_one(sample_db:
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot, app)
         shown = ghosts(app)
+        scores = shown_scores(app)
+        assert scores
         assert shown and set(shown.values()) <= {"quote", SKIP}
         first = min(shown)
         assert "~quote" in margin(app, first) or "~skip" in margin(app, first)
@@ -85,6 +91,7 @@ async def test_rules_suggest_the_samples_quotes_and_enter_accepts_one(sample_db:
         assert span is not None and (saved.start, saved.end, saved.label) == (span.start, span.end, shown[first])
         assert app.session.labels[first] is not None
         assert app.session.labels[first].source == SUGGESTION_SOURCE + "rules"  # type: ignore[union-attr]
+        assert (saved.source, saved.score) == (SUGGESTION_SOURCE + "rules", shown_scores(app)[first])
         assert app.session.cursor == first + 1
         assert first not in ghosts(app)  # decided: no ghost
         assert margin(app, first).strip().startswith(shown[first][:4])  # the label, no ~
@@ -115,6 +122,8 @@ async def test_a_label_key_overrides_and_says_what_it_overrode(sample_db: Databa
         await pilot.press("1")  # claim over the suggested quote
         lab = app.session.labels[0]
         assert lab is not None and (lab.label, lab.source, lab.suggested) == ("claim", "", "fixed:quote")
+        (stored,) = [x for x in sample_db.labels(app.session.infos[0].id, WHO) if x.start == lab.start]
+        assert (stored.source, stored.suggested) == ("", "fixed:quote")  # on disk as shown
         await pilot.press("2")  # quote, as suggested: that is accepting it
         lab = app.session.labels[1]
         assert lab is not None and (lab.label, lab.source, lab.score) == ("quote", "suggestion:fixed", 0.8)

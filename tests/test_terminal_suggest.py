@@ -57,9 +57,9 @@ def test_accept_a_screen_of_rule_suggestions_and_correct_one(tmp_path: Path) -> 
     spans = sorted(rec["spans"], key=lambda s: s["start"])
     assert len(spans) == accepted + 1
     assert {s["label"] for s in spans[:-1]} <= {"quote", "skip"} and spans[-1]["label"] == "background"
-    if "source" in spans[0]:  # the export carries provenance (export schema 6)
-        assert all(s["source"] == "suggestion:rules" and 0 < s["score"] <= 1 for s in spans[:-1])
-        assert spans[-1]["source"] == ""
+    # The export says which were accepted suggestions, and how sure the suggester was.
+    assert all(s["source"] == "suggestion:rules" and 0 < s["score"] <= 1 for s in spans[:-1])
+    assert (spans[-1]["source"], spans[-1]["score"]) == ("", None)
     verdict = subprocess.run([sys.executable, "-m", "annotator", "verify"], **run)  # type: ignore[call-overload]
     assert verdict.returncode == 0
 
