@@ -206,3 +206,40 @@ def test_merge_is_idempotent_and_an_unflag_wins(tmp_path: Path) -> None:
     assert [n.flag for n in a.notes(aid)] == [False]
     assert r.notes_updated == 0 and r.notes_added == 0  # the second merge changed nothing
     a.close()
+
+
+# ----------------------------------------------------------------------------- split and join
+
+
+def test_a_split_retires_the_notes_of_its_sentence_and_keeps_them(sample_db: Database) -> None:
+    db = sample_db
+    aid, s, e = sentence(db, 1)
+    _, s2, e2 = sentence(db, 2)
+    db.set_note(aid, s, e, "ana", "on the sentence split")
+    db.set_flag(aid, s2, e2, "ana", True)
+    text = db.get_article(aid).text
+    cut = text.index(" ", s) + 1
+    db.split_sentence(aid, cut, "ana")
+    assert shown(db.notes(aid)) == [(s2, "ana", "", True)]  # the other sentence keeps its flag
+    retired = db.retired_notes(aid)
+    assert [(r.note.note, r.op, r.by) for r in retired] == [("on the sentence split", "split", "ana")]
+    # A note on a half counts on it; undo brings the old sentence and its note back.
+    half = db.get_article(aid).sentences[1]
+    db.set_note(aid, half.start, half.end, "ana", "on the half")
+    db.undo("ana")
+    assert ("on the sentence split", s) in [(n.note, n.start) for n in db.notes(aid)]
+    assert [r.note.note for r in db.retired_notes(aid)] == ["on the half"]
+    # Joining retires the notes of both sentences.
+    db.join_sentences(aid, 1, "ana")
+    assert {r.note.note for r in db.retired_notes(aid)} >= {"on the sentence split", "on the half"}
+    assert all((n.start, n.end) != (s2, e2) for n in db.notes(aid))
+
+
+def test_retired_notes_travel_through_merge(tmp_path: Path) -> None:
+    a, b = other_copy(tmp_path, "a"), other_copy(tmp_path, "b")
+    aid, s, e = sentence(a, 1)
+    a.set_note(aid, s, e, "ana", "kept")
+    a.split_sentence(aid, a.get_article(aid).text.index(" ", s) + 1, "ana")
+    got = merged_notes(b, a)
+    assert got == [] and [r.note.note for r in b.retired_notes(aid)] == ["kept"]
+    b.close()

@@ -104,11 +104,14 @@ def sentence_row(obj: dict[str, Any], ctx: Context) -> Loose:
         if (is_int(start) and is_int(end) and isinstance(label, str) and isinstance(who, str)
                 and isinstance(when, str) and is_int(tick) and 0 <= tick < 2**62):
             row.labels.append(Proposed(start, end, label, who, when, tick, file=ctx.file, exact=True, text=text))
+            note, flag = obj.get("note", ""), obj.get("flag", False)  # schema 6: the reviewer's note and flag
+            if isinstance(note, str) and isinstance(flag, bool) and (note or flag):
+                row.marks.append((start, end, who, note, flag))
         else:
             row.problems.append(BAD_ROW)
     if ref is None:
         row.problems += [BAD_REF] * len(row.labels)
-        row.labels = []
+        row.labels, row.marks = [], []
     return row
 
 
