@@ -243,3 +243,194 @@ def test_retired_notes_travel_through_merge(tmp_path: Path) -> None:
     got = merged_notes(b, a)
     assert got == [] and [r.note.note for r in b.retired_notes(aid)] == ["kept"]
     b.close()
+
+
+# ----------------------------------------------------------------------------- export and import
+
+
+def noted(db: Database) -> Database:
+    """The samples with ana's and budi's labels, notes and flags, a cleared note among them."""
+    for i in range(4):
+        aid, s, e = sentence(db, i)
+        db.set_label(Label(aid, s, e, "claim", "ana", T0))
+        db.set_label(Label(aid, s, e, "quote", "budi", T0))
+    aid, s, e = sentence(db, 0)
+    db.set_note(aid, s, e, "ana", "quote or claim? the attribution is two sentences later", updated_at=T0)
+    db.set_flag(aid, s, e, "ana", True, updated_at=T1)
+    _, s1, e1 = sentence(db, 1)
+    db.set_note(aid, s1, e1, "budi", HOSTILE[1], updated_at=T0)
+    db.set_note(aid, s1, e1, "ana", "said, then cleared", updated_at=T0)
+    db.set_note(aid, s1, e1, "ana", "", updated_at=T1)
+    _, s5, e5 = sentence(db, 5)
+    db.set_flag(aid, s5, e5, "ana", True, updated_at=T0)  # on a sentence with no label
+    return db
+
+
+def state_of(db: Database) -> list[Note]:
+    return sorted((n for info in db.article_infos() for n in db.notes(info.id)),
+                  key=lambda n: (n.article_id, n.start, n.annotator))
+
+
+def test_jsonl_and_json_records_carry_every_note_and_flag(sample_db: Database) -> None:
+    db = noted(sample_db)
+    aid = db.article_infos()[0].id
+    for fmt in ("jsonl", "json"):
+        data = b"".join(export.render(db, fmt))
+        recs = [export.read_record(x) for x in data.splitlines()] if fmt == "jsonl" else orjson.loads(data)
+        rec = next(r for r in recs if r["id"] == "art_" + aid)
+        assert rec["schema_version"] == 6 and rec["retired_notes"] == []
+        got = {(n["start"], n["annotator"]): (n["note"], n["flag"]) for n in rec["notes"]}
+        assert got[(sentence(db, 0)[1], "ana")] == ("quote or claim? the attribution is two sentences later", True)
+        assert got[(sentence(db, 1)[1], "ana")] == ("", False)  # the clear travels too
+        assert got[(sentence(db, 1)[1], "budi")] == (HOSTILE[1], False)
+        assert got[(sentence(db, 5)[1], "ana")] == ("", True)
+        assert set(rec["notes"][0]) == {"start", "end", "annotator", "note", "flag", "updated_at", "tick",
+                                        "flag_updated_at", "flag_tick"}
+    jsonl = b"".join(export.render(db, "jsonl"))
+    first_line = orjson.loads(jsonl.splitlines()[0])
+    assert isinstance(first_line["notes"], str)  # packed as a JSON string, as the other lists
+
+
+def test_sentence_rows_and_csv_have_note_and_flag_of_their_reviewer(sample_db: Database) -> None:
+    import csv
+    import io
+
+    db = noted(sample_db)
+    rows = [orjson.loads(x) for x in b"".join(export.render(db, "sentences")).splitlines()]
+    assert all("note" in r and "flag" in r for r in rows)
+    by = {(r["sentence"], r["annotator"]): (r["note"], r["flag"]) for r in rows}
+    assert by[(0, "ana")] == ("quote or claim? the attribution is two sentences later", True)
+    assert by[(0, "budi")] == ("", False) and by[(1, "budi")] == (HOSTILE[1], False)
+    text = b"".join(export.render(db, "csv")).decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert {(r["sentence"], r["annotator"]): (r["note"], r["flag"]) for r in table}[("0", "ana")] == (
+        "quote or claim? the attribution is two sentences later", "True")
+
+
+@pytest.mark.parametrize("fmt,suffix", [("jsonl", ".jsonl"), ("json", ".json")])
+def test_export_then_import_gives_the_same_notes(sample_db: Database, tmp_path: Path, fmt: str, suffix: str) -> None:
+    db = noted(sample_db)
+    out = tmp_path / f"export{suffix}"
+    out.write_bytes(b"".join(export.render(db, fmt)))
+    with Database.open(tmp_path / "fresh" / "annotations.json") as fresh:
+        result = apply_import(fresh, plan_import([out]))
+        assert result.merge is not None and result.merge.notes_skipped == 0
+        assert [n for n in state_of(fresh)] == state_of(db)
+        assert schema(fresh) == NOTES_SCHEMA
+
+
+@pytest.mark.parametrize("fmt", ["sentences", "csv"])
+def test_sentence_rows_import_back_their_notes_and_flags(sample_db: Database, tmp_path: Path, fmt: str) -> None:
+    db = noted(sample_db)
+    articles, rows = tmp_path / "articles.jsonl", tmp_path / f"rows.{'csv' if fmt == 'csv' else 'jsonl'}"
+    articles.write_bytes(b"".join(export.render(db, "jsonl", annotators={"nobody"})))  # texts, no decisions
+    rows.write_bytes(b"".join(export.render(db, fmt)))
+    with Database.open(tmp_path / "fresh" / "annotations.json") as fresh:
+        apply_import(fresh, plan_import([articles]))
+        apply_import(fresh, plan_import([rows]))
+        want = {(n.start, n.annotator, n.note, n.flag) for n in state_of(db) if not n.empty
+                and any((lab.start, lab.annotator) == (n.start, n.annotator) for lab in db.labels(n.article_id))}
+        assert {(n.start, n.annotator, n.note, n.flag) for n in state_of(fresh)} == want
+        # Stamped early: merged with the database they came from, its own decisions stand.
+        path = fresh.path
+    with Database.open(path) as fresh_again:
+        db_path = db.path
+        db.close()
+        from annotator.merge import merge_database
+
+        merge_database(fresh_again, db_path)
+        with Database.open(db_path, readonly=True) as original:
+            assert [(n.start, n.annotator, n.note, n.flag) for n in state_of(fresh_again) if not n.empty] == \
+                [(n.start, n.annotator, n.note, n.flag) for n in state_of(original) if not n.empty]
+
+
+def test_any_order_of_merge_and_export_import_gives_the_same(tmp_path: Path) -> None:
+    """ana's laptop and desktop, and the lead's copy: merged directly or through an export, in
+    any order, every copy ends with the same notes and flags."""
+    copies = {name: other_copy(tmp_path, name) for name in ("laptop", "desktop")}
+    aid, s, e = first(copies["laptop"])
+    copies["laptop"].set_note(aid, s, e, "ana", "quote or claim?", updated_at=T0)
+    copies["desktop"].set_flag(aid, s, e, "ana", True, updated_at=T1)
+    copies["laptop"].set_note(aid, s, e, "ana", "", updated_at=T2)  # cleared after all
+    copies["laptop"].set_flag(*sentence(copies["laptop"], 3), "ana", True, updated_at=T2)
+    exports = {}
+    for name, db in copies.items():
+        exports[name] = tmp_path / f"{name}.jsonl"
+        exports[name].write_bytes(b"".join(export.render(db, "jsonl")))
+    paths = {name: db.path for name, db in copies.items()}
+    for db in copies.values():
+        db.close()
+    from annotator.merge import merge_database
+
+    results = []
+    for n, order in enumerate(itertools.permutations(["laptop", "desktop"])):
+        for via in ("merge", "export"):
+            with Database.open(tmp_path / f"lead-{n}-{via}" / "annotations.json") as lead:
+                for name in order:
+                    if via == "merge":
+                        merge_database(lead, paths[name])
+                    else:
+                        apply_import(lead, plan_import([exports[name]]))
+                # And once more, the other way: nothing changes.
+                apply_import(lead, plan_import([exports[order[0]]]))
+                results.append(state_of(lead))
+    assert all(r == results[0] for r in results)
+    assert [(n.note, n.flag) for n in results[0]] == [("", True), ("", True)]
+
+
+def test_older_exports_still_import(tmp_path: Path, sample_db: Database) -> None:
+    db = noted(sample_db)
+    out = tmp_path / "old.jsonl"
+    lines = []
+    for line in b"".join(export.render(db, "jsonl")).splitlines():
+        rec = orjson.loads(line)
+        del rec["notes"], rec["retired_notes"]
+        rec["schema_version"] = 5
+        lines.append(orjson.dumps(rec))
+    out.write_bytes(b"\n".join(lines) + b"\n")
+    with Database.open(tmp_path / "fresh" / "annotations.json") as fresh:
+        apply_import(fresh, plan_import([out]))
+        assert state_of(fresh) == [] and len(fresh.labels(db.article_infos()[0].id)) == 8
+        assert schema(fresh) < NOTES_SCHEMA
+
+
+def test_tool_exports_put_notes_where_each_tool_keeps_them(sample_db: Database) -> None:
+    import xml.etree.ElementTree as ET
+
+    db = noted(sample_db)
+    aid, s, e = sentence(db, 0)
+    ana = [orjson.loads(x) for x in b"".join(export.render(db, "doccano")).splitlines()
+           if orjson.loads(x)["annotator"] == "ana"]
+    assert f"{s}-{e}: [unsure] quote or claim? the attribution is two sentences later" in ana[0]["Comments"]
+    rows = [orjson.loads(x) for x in b"".join(export.render(db, "doccano-textcat")).splitlines()]
+    assert any(r.get("Comments") == ["[unsure] quote or claim? the attribution is two sentences later"]
+               for r in rows)
+    prodigy = [orjson.loads(x) for x in b"".join(export.render(db, "prodigy")).splitlines()]
+    mine = next(p for p in prodigy if p["meta"]["annotator"] == "ana" and p["meta"]["article_id"] == "art_" + aid)
+    assert mine["flagged"] is True and {"start": s, "end": e, "note": mine["meta"]["notes"][0]["note"],
+                                        "flag": True} in mine["meta"]["notes"]
+    textcat = [orjson.loads(x) for x in b"".join(export.render(db, "prodigy-textcat")).splitlines()]
+    assert any(t["meta"].get("flag") is True and t.get("flagged") is True for t in textcat)
+    tasks = orjson.loads(b"".join(export.render(db, "label-studio")))
+    task = next(t for t in tasks if t["data"]["article_id"] == "art_" + aid)
+    results = task["annotations"][task["data"]["annotators"].index("ana")]["result"]
+    region = next(r for r in results if r["type"] == "labels" and r["value"]["start"] == s)
+    note = next(r for r in results if r["type"] == "textarea")
+    flag = next(r for r in results if r["type"] == "choices")
+    assert note["id"] == flag["id"] == region["id"] and note["value"]["text"] == [
+        "quote or claim? the attribution is two sentences later"] and flag["value"]["choices"] == ["unsure"]
+    config = ET.fromstring(b"".join(export.render(db, "label-studio-config")))
+    assert config.find("TextArea").get("perRegion") == "true"  # type: ignore[union-attr]
+    assert [c.get("value") for c in config.iter("Choice")] == ["unsure"]
+
+
+def test_our_label_studio_export_imports_its_labels_and_names_the_notes_it_leaves(sample_db: Database,
+                                                                                   tmp_path: Path) -> None:
+    db = noted(sample_db)
+    out = tmp_path / "ls.json"
+    out.write_bytes(b"".join(export.render(db, "label-studio")))
+    with Database.open(tmp_path / "fresh" / "annotations.json") as fresh:
+        result = apply_import(fresh, plan_import([out]))
+        assert not result.label_skips
+        assert any("notes and flags" in note for _, note in result.label_notes)
+        assert len(fresh.labels(db.article_infos()[0].id)) == 8
