@@ -122,14 +122,19 @@ NOTE_MAX_CHARS = 500
 _NOTE_SPACE = re.compile(r"\s")
 
 
-def clean_note(text: str) -> str:
-    """A note as it may be stored: one line, each whitespace character (a line break, a tab)
-    made a space, every other character that is no printable one (ESC, BEL, DEL, C1
-    controls, bidi and zero-width marks, lone surrogates) left out, no space at either end.
-    Markup (``[bold]``) is text like any other: it is never read as markup."""
+def note_line(text: str) -> str:
+    """``text`` as one line of printable characters: each whitespace character (a line break, a
+    tab) made a space, every other character that is no printable one (ESC, BEL, DEL, C1
+    controls, bidi and zero-width marks, lone surrogates) left out."""
     if text.isprintable():
-        return text.strip()
-    return "".join(" " if _NOTE_SPACE.match(ch) else ch for ch in text if ch.isprintable() or _NOTE_SPACE.match(ch)).strip()
+        return text
+    return "".join(" " if _NOTE_SPACE.match(ch) else ch for ch in text if ch.isprintable() or _NOTE_SPACE.match(ch))
+
+
+def clean_note(text: str) -> str:
+    """A note as it may be stored: ``note_line`` with no space at either end.  Markup
+    (``[bold]``) is text like any other: it is never read as markup."""
+    return note_line(text).strip()
 
 
 def note_ok(text: object) -> bool:

@@ -434,3 +434,145 @@ def test_our_label_studio_export_imports_its_labels_and_names_the_notes_it_leave
         assert not result.label_skips
         assert any("notes and flags" in note for _, note in result.label_notes)
         assert len(fresh.labels(db.article_infos()[0].id)) == 8
+
+
+# ----------------------------------------------------------------------------- the app
+
+
+def _app_helpers():  # type: ignore[no-untyped-def]
+    from test_app import SIZE, label_screen, visible_lines
+
+    return SIZE, label_screen, visible_lines
+
+
+def hint(app) -> str:  # type: ignore[no-untyped-def]
+    from textual.widgets import Static
+
+    return str(app.screen.query_one("#hint", Static).content)
+
+
+async def test_f_toggles_the_flag_saved_before_it_shows(sample_db: Database) -> None:
+    from annotator.app import AnnotatorApp
+
+    SIZE, label_screen, visible_lines = _app_helpers()
+    db = sample_db
+    aid, s, e = first(db)
+    app = AnnotatorApp(db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert [(n.start, n.flag) for n in db.notes(aid, "ana")] == [(s, True)]
+        assert "⚑" in visible_lines(app)[0] and "⚑ unsure" in hint(app)
+        await pilot.press("j")
+        assert "⚑ unsure" not in hint(app)  # the hint follows the cursor
+        await pilot.press("k", "f")
+        assert [n.flag for n in db.notes(aid, "ana")] == [False]  # unflagging is a decision, kept
+        assert "⚑" not in visible_lines(app)[0] and "unsure" not in hint(app)
+        assert app.session.cursor == 0  # f does not move on
+
+
+async def test_shift_n_writes_edits_and_removes_a_note(sample_db: Database) -> None:
+    from textual.widgets import Input
+
+    from annotator.app import AnnotatorApp
+    from annotator.ui.notes import NoteScreen
+
+    SIZE, label_screen, visible_lines = _app_helpers()
+    db = sample_db
+    aid, s, e = first(db)
+    app = AnnotatorApp(db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N")
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"quote or claim?")
+        await pilot.press("enter")
+        assert not isinstance(app.screen, NoteScreen)
+        assert [n.note for n in db.notes(aid, "ana")] == ["quote or claim?"]
+        assert "✎" in visible_lines(app)[0] and "✎ quote or claim?" in hint(app)
+        # n (next article) and N (note) are different keys.
+        await pilot.press("N")
+        assert isinstance(app.screen, NoteScreen)
+        assert app.screen.query_one(Input).value == "quote or claim?"
+        await pilot.press("escape")  # cancel: nothing changes
+        assert [n.note for n in db.notes(aid, "ana")] == ["quote or claim?"]
+        await pilot.press("N")
+        app.screen.query_one(Input).value = ""
+        await pilot.press("enter")
+        assert [n.note for n in db.notes(aid, "ana")] == [""]  # removed, as a decision
+        assert "✎" not in visible_lines(app)[0]
+        await pilot.press("n")
+        assert app.session.article_index == 1  # n still goes to the next article
+
+
+async def test_hostile_note_text_is_shown_verbatim_without_markup_or_escapes(sample_db: Database) -> None:
+    from textual.widgets import Input
+
+    from annotator.app import AnnotatorApp
+
+    SIZE, label_screen, visible_lines = _app_helpers()
+    db = sample_db
+    aid, s, e = first(db)
+    app = AnnotatorApp(db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        for text, stored in (("\x1b]0;PWNED\x07", "]0;PWNED"), ("[bold]x[/]", "[bold]x[/]"),
+                             ("[@click=app.quit]", "[@click=app.quit]")):
+            await pilot.press("N")
+            app.screen.query_one(Input).value = text  # as a paste would put it there
+            await pilot.pause()
+            assert "\x1b" not in app.screen.query_one(Input).value
+            await pilot.press("enter")
+            assert [n.note for n in db.notes(aid, "ana")] == [stored]
+            assert f"✎ {stored}" in hint(app)  # the brackets are there: not read as markup
+        assert app.is_running  # [@click=app.quit] ran nothing
+        screen = app.export_screenshot()
+        assert "\x1b" not in screen and "\x07" not in screen
+    # A note written into the file by hand, ESC and all, is shown with the control made visible.
+    raw = orjson.loads(db.labels_path(aid).read_bytes())
+    next(iter(raw["notes"].values()))["note"] = "\x1b]0;PWNED\x07[bold]x[/]"
+    db.close()
+    db.labels_path(aid).write_bytes(orjson.dumps(raw))
+    with Database.open(db.path) as again:
+        app = AnnotatorApp(again, "ana")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert "␛]0;PWNED␇[bold]x[/]" in hint(app)
+
+
+async def test_a_note_the_disk_refuses_is_not_shown_and_is_offered_again(sample_db: Database,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import Input
+
+    from annotator.app import AnnotatorApp
+    from annotator.errors import SaveError
+
+    SIZE, label_screen, visible_lines = _app_helpers()
+    db = sample_db
+    aid, s, e = first(db)
+    app = AnnotatorApp(db, "ana")
+    real = Database.set_note
+
+    def refuse(*args, **kw):  # type: ignore[no-untyped-def]
+        raise SaveError("the disk is full")
+
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(Database, "set_note", refuse)
+        await pilot.press("N", *"keep me", "enter")
+        assert db.notes(aid) == [] and "✎" not in visible_lines(app)[0]
+        monkeypatch.setattr(Database, "set_note", real)
+        await pilot.press("N")
+        assert app.screen.query_one(Input).value == "keep me"
+        await pilot.press("enter")
+        assert [n.note for n in db.notes(aid)] == ["keep me"]
+
+
+async def test_help_lists_the_note_and_flag_keys(sample_db: Database) -> None:
+    from annotator.app import AnnotatorApp
+    from annotator.ui.help import HelpScreen
+
+    SIZE, label_screen, visible_lines = _app_helpers()
+    app = AnnotatorApp(sample_db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict(app.screen.rows)
+        assert any("note" in desc for keys, desc in rows.items() if "N" in keys.split())
+        assert any("unsure" in desc for keys, desc in rows.items() if "f" in keys.split())
