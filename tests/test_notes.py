@@ -576,3 +576,33 @@ async def test_help_lists_the_note_and_flag_keys(sample_db: Database) -> None:
         rows = dict(app.screen.rows)
         assert any("note" in desc for keys, desc in rows.items() if "N" in keys.split())
         assert any("unsure" in desc for keys, desc in rows.items() if "f" in keys.split())
+
+
+# ----------------------------------------------------------------------------- review
+
+
+async def test_review_shows_each_reviewers_note_and_flag_next_to_their_label(sample_db: Database) -> None:
+    from textual.widgets import Static
+
+    from annotator.ui.review import ReviewApp
+    from test_review_app import two_reviewers
+
+    db = two_reviewers(sample_db)
+    aid, s, e = sentence(db, 1)  # the first dispute: ana claim, budi quote
+    db.set_note(aid, s, e, "ana", "quote or claim? the attribution is two sentences later")
+    db.set_flag(aid, s, e, "ana", True)
+    db.set_note(aid, s, e, "budi", "[@click=app.quit]\u241b")
+    db.set_flag(aid, s, e, "citra", True)  # no label, but unsure: shown too
+    app = ReviewApp(db, "lead")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        votes = str(app.screen.query_one("#votes", Static).content).splitlines()
+        assert votes[0].split()[:2] == ["ana", "claim"]
+        assert "⚑ unsure  ✎ quote or claim? the attribution is two sentences later" in votes[0]
+        assert votes[1].split()[:2] == ["budi", "quote"] and "✎ [@click=app.quit]␛" in votes[1]
+        assert "⚑" not in votes[1]
+        assert votes[2].split()[:4] == ["citra", "(no", "label)", "⚑"]
+        await pilot.press("j")  # the next dispute has no notes
+        votes = str(app.screen.query_one("#votes", Static).content)
+        assert "✎" not in votes and "⚑" not in votes
+        assert app.is_running
