@@ -606,3 +606,31 @@ async def test_review_shows_each_reviewers_note_and_flag_next_to_their_label(sam
         votes = str(app.screen.query_one("#votes", Static).content)
         assert "✎" not in votes and "⚑" not in votes
         assert app.is_running
+
+
+# ----------------------------------------------------------------------------- stats
+
+
+def test_stats_count_flagged_sentences_and_notes_per_reviewer(sample_db: Database,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from annotator import stats
+    from conftest import run_cli
+
+    db = noted(sample_db)  # ana: 2 flagged, 1 note (1 cleared); budi: 1 note
+    aid, s, e = sentence(db, 7)
+    db.set_flag(aid, s, e, "citra", True)
+    db.set_flag(aid, s, e, "citra", False)  # unflagged: not counted
+    got = {a.name: (a.flagged, a.noted) for a in stats.compute(db).annotators}
+    assert got == {"ana": (2, 1), "budi": (0, 1)}  # citra unflagged: nothing to count
+    path = db.path
+    db.close()
+    code, out, _ = run_cli(capsys, "stats", "--db", str(path))
+    assert code == 0 and "2 flagged unsure, 1 with a note" in out
+    code, out, _ = run_cli(capsys, "stats", "--db", str(path), "--json")
+    people = {a["name"]: (a["flagged"], a["notes"]) for a in json.loads(out)["annotators"]}
+    assert people["ana"] == (2, 1) and people["budi"] == (0, 1)
+    # The counts are kept current after a change in the same session, without a reread.
+    with Database.open(path) as again:
+        assert again.note_counts()["ana"] == (1, 2)
+        again.set_flag(*sentence(again, 0), "ana", False)
+        assert again.note_counts()["ana"] == (1, 1)
