@@ -634,3 +634,61 @@ def test_stats_count_flagged_sentences_and_notes_per_reviewer(sample_db: Databas
         assert again.note_counts()["ana"] == (1, 2)
         again.set_flag(*sentence(again, 0), "ana", False)
         assert again.note_counts()["ana"] == (1, 1)
+
+
+# ----------------------------------------------------------------------------- at a realistic size
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """2,000 articles of 20 sentences labeled by ana; notes and flags only in the last 300
+    (so the first rows a loader types its columns from have none)."""
+    from test_consumers import T, _article
+
+    db = Database.open(tmp_path_factory.mktemp("notes-big") / "annotations.json")
+    arts = [_article(n) for n in range(2_000)]
+    db.add_articles(arts)
+    labels, notes = [], []
+    for n, a in enumerate(arts):
+        for k, sp in enumerate(a.sentences):
+            labels.append(Label(a.id, sp.start, sp.end, ("claim", "quote", "background")[(n + k) % 3], "ana", T))
+            if n >= 1_700 and k in (1, 4):
+                notes.append(Note(a.id, sp.start, sp.end, "ana", f"unsure {n}.{k}: {HOSTILE[1]}", k == 1, T, 0,
+                                  T if k == 1 else "", 0))
+    result = db.merge(labels, notes=notes)
+    assert result.notes_added == 600
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def test_at_2000_articles_exports_load_in_pandas_and_datasets(big: Database, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    pd = pytest.importorskip("pandas")
+    from annotator.stats import compute
+
+    stats = compute(big)
+    assert [(a.name, a.flagged, a.noted) for a in stats.annotators] == [("ana", 300, 600)]
+    jsonl, rows = tmp_path / "export.jsonl", tmp_path / "sentences.jsonl"
+    jsonl.write_bytes(b"".join(export.render(big, "jsonl")))
+    rows.write_bytes(b"".join(export.render(big, "sentences")))
+    df = pd.read_json(jsonl, lines=True)
+    assert len(df) == 2_000 and df["notes"].map(type).eq(str).all()
+    last = json.loads(df["notes"].iloc[-1])
+    assert [(n["note"].startswith("unsure 1999.1"), n["flag"]) for n in last][:1] == [(True, True)]
+    sf = pd.read_json(rows, lines=True)
+    assert len(sf) == 40_000 and sf["flag"].dtype == bool and sf["flag"].sum() == 300
+    assert (sf["note"] != "").sum() == 600 and sf["note"].iloc[0] == ""
+    datasets = pytest.importorskip("datasets")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    datasets.disable_progress_bars()
+    for path in (jsonl, rows):
+        ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf"))
+        assert ds.num_rows == (2_000 if path == jsonl else 40_000)
+    assert str(ds.features["flag"]) == "Value('bool')" and ds[-1]["note"] == ""
+    # And back: a fresh database from the jsonl export has every note and flag.
+    with Database.open(tmp_path / "fresh" / "annotations.json") as fresh:
+        apply_import(fresh, plan_import([jsonl]))
+        assert fresh.note_counts() == {"ana": (600, 300)}
