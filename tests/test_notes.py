@@ -692,3 +692,25 @@ def test_at_2000_articles_exports_load_in_pandas_and_datasets(big: Database, tmp
     with Database.open(tmp_path / "fresh" / "annotations.json") as fresh:
         apply_import(fresh, plan_import([jsonl]))
         assert fresh.note_counts() == {"ana": (600, 300)}
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def test_verify_reads_notes_and_warns_of_a_note_edited_by_hand(sample_db: Database) -> None:
+    from annotator.verify import verify
+
+    db = noted(sample_db)
+    aid, s, e = sentence(db, 1)
+    db.split_sentence(aid, db.get_article(aid).text.index(" ", s) + 1, "ana")  # a retired note too
+    assert db.retired_notes(aid)
+    path = db.path
+    db.close()
+    report = verify(path)
+    assert report.ok and not report.warnings, [f.line() for f in report.findings]
+    raw = orjson.loads((path.parent / "annotations.d" / "labels" / f"{aid}.json").read_bytes())
+    next(iter(raw["notes"].values()))["note"] = "\x1b]0;PWNED\x07"
+    (path.parent / "annotations.d" / "labels" / f"{aid}.json").write_bytes(orjson.dumps(raw))
+    report = verify(path)
+    assert report.ok and report.warnings == 1
+    assert "\x1b" not in "\n".join(f.line() for f in report.findings)
