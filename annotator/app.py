@@ -15,12 +15,12 @@ from textual.widgets import Footer, Static
 
 from annotator.errors import AnnotatorError
 from annotator.importer import display_title
-from annotator.model import SKIP
+from annotator.model import SKIP, Note
 from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
 from annotator.session import Resegmented, Session
 from annotator.ui.article_list import ArticleList
-from annotator.ui.article_view import ArticleView
+from annotator.ui.article_view import FLAG_MARK, FLAGGED, NOTE_MARK, NOTED, ArticleView
 from annotator.ui.commands import ArticleCommands
 from annotator.storage import DamagedFile
 from annotator.ui.help import HelpScreen, live_rows
@@ -75,6 +75,10 @@ class LabelScreen(Screen[None]):
                 tooltip="Split the sentence in two: choose where with left/right, enter splits"),
         Binding("m", "join", "Join next", id="segment.join", show=False,
                 tooltip="Join the sentence with the next one (its labels are retired)"),
+        Binding("N", "note", "Note", id="note.edit", show=False, key_display="N",
+                tooltip="Write or edit your note on the sentence (shift+n; an empty note removes it)"),
+        Binding("f", "flag", "Flag", id="note.flag", show=False,
+                tooltip="Flag the sentence as unsure, or take the flag off"),
         # Split mode only (see check_action): the caret moves by word, enter splits there.
         Binding("left,h", "caret(-1)", "Word left", id="split.left", key_display="←/h",
                 tooltip="Split mode: move the split point one word left"),
@@ -118,6 +122,7 @@ class LabelScreen(Screen[None]):
         self._split_points: list[int] = []  # split mode: where the cursor's sentence can be split
         self._split_at = -1  # split mode: which of them the caret is on (-1: not in split mode)
         self.suggesting = Suggesting(self, session.live) if session.live is not None else None
+        self._unsaved_note: dict[tuple[str, int, int], str] = {}  # a note the disk refused, offered again on N
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -240,7 +245,7 @@ class LabelScreen(Screen[None]):
         shown = [s.shown_label(i) for i in range(s.article_total)]
         self.view.show_article(
             s.article.text, s.article.sentences, [lab.label if lab else None for lab, _ in shown], s.cursor,
-            pending={i for i, (_, waiting) in enumerate(shown) if waiting},
+            pending={i for i, (_, waiting) in enumerate(shown) if waiting}, marks=self._marks(),
         )
         title = display_title(s.article.title, s.article.text, 200)
         self.query_one("#article-title", Static).update(
@@ -307,12 +312,17 @@ class LabelScreen(Screen[None]):
 
     def refresh_status(self) -> None:
         self._update_status()
+    def _marks(self) -> dict[int, int]:
+        """The margin's flag and note marks of the open article's sentences (this reviewer's)."""
+        return {i: _mark_bits(n) for i, n in self.session.notes.items() if _mark_bits(n)}
 
     def _update_hint(self) -> None:
-        """The definition of the cursor's sentence's label (the scheme's description), so a
-        reviewer unsure of a label reads it where they look; else where the definitions are."""
+        """The reviewer's note and flag on the cursor's sentence, then the definition of its
+        label (the scheme's description), so a reviewer unsure of a label reads it where they
+        look; else where the definitions are."""
         s = self.session
         here = s.article_total and self._shown not in self._unavailable
+        note = s.note() if here else None
         lab = s.shown_label(s.cursor)[0] if here else None
         d = s.scheme.get(lab.label) if lab is not None else None
         ghost = s.ghost(s.cursor) if here else None
@@ -326,6 +336,8 @@ class LabelScreen(Screen[None]):
             text = f"{sanitize_line(d.name)}: {sanitize_line(d.description)}  ·  g guidelines"
         else:
             text = "g: the labels' definitions and the guidelines"
+        if note is not None and not note.empty:
+            text = note_text(note) + "  ·  " + text
         if text != self._hint_text:
             self._hint_text = text
             self.query_one("#hint", Static).update(Content(text), layout=False)
@@ -524,6 +536,55 @@ class LabelScreen(Screen[None]):
             return
         self._open_at_first_unlabeled(target)
 
+    # -- notes and flags ------------------------------------------------------------
+    def action_note(self) -> None:
+        """N: write or edit the cursor's sentence's note in a small modal (escape: no change)."""
+        if not self._guard():
+            return
+        from annotator.ui.notes import NoteScreen
+
+        s = self.session
+        assert s.article is not None
+        index, sentence, span = s.article_index, s.cursor, s.article.sentences[s.cursor]
+        key = (s.article.id, span.start, span.end)
+        had = s.note()
+        current = self._unsaved_note.get(key, had.note if had is not None else "")
+        heading = f"Your note on sentence {sentence + 1} of {s.article_total} ({s.annotator})"
+
+        def done(text: str | None) -> None:
+            if text is None or not (self._guard() and s.article_index == index):
+                return
+            s.cursor = sentence  # (a modal keeps the keys: the cursor is still there)
+            try:
+                note = s.set_note(text)
+            except AnnotatorError as exc:
+                self._unsaved_note[key] = text
+                self._report(exc)
+                self.notify("The note is not saved; press N again to retry (it is kept there).", timeout=6,
+                            markup=False)
+                return
+            self._unsaved_note.pop(key, None)
+            self._note_changed(sentence, note)
+
+        self.app.push_screen(NoteScreen(heading, s.article.text[span.start:span.end], current), done)
+
+    def action_flag(self) -> None:
+        """f: flag the cursor's sentence as unsure, or take the flag off (saved before it shows)."""
+        if not self._guard():
+            return
+        s = self.session
+        try:
+            note = s.toggle_flag()
+        except AnnotatorError as exc:
+            self._report(exc)
+            return
+        self._note_changed(s.cursor, note)
+
+    def _note_changed(self, sentence: int, note: Note | None) -> None:
+        """A note or flag was saved: redraw that sentence's first line and the hint line only."""
+        self.view.set_marks(sentence, _mark_bits(note))
+        self._update_hint()
+
     # -- fixing the split -----------------------------------------------------------
     @property
     def splitting(self) -> bool:
@@ -608,7 +669,7 @@ class LabelScreen(Screen[None]):
         assert s.article is not None
         shown = [s.shown_label(i) for i in range(s.article_total)]
         self.view.resegment(s.article.sentences, [lab.label if lab else None for lab, _ in shown], s.cursor, changed,
-                            pending={i for i, (_, waiting) in enumerate(shown) if waiting})
+                            pending={i for i, (_, waiting) in enumerate(shown) if waiting}, marks=self._marks())
         self.article_list.update_article(index, self._title(index), s.labeled[index], s.infos[index].n_sentences)
         self._update_status()
         if self.suggesting is not None:
@@ -678,6 +739,24 @@ class LabelScreen(Screen[None]):
         if message.index != self._shown:
             self._open_at_first_unlabeled(message.index)
         self.view.focus()
+
+
+NOTE_SHOWN_CHARS = 120  # of a note on the hint line (the whole note: N)
+
+
+def _mark_bits(note: Note | None) -> int:
+    if note is None:
+        return 0
+    return (FLAGGED if note.flag else 0) | (NOTED if note.note else 0)
+
+
+def note_text(note: Note) -> str:
+    """A note and flag for the hint line: marked, made safe to show, cut short."""
+    parts = [f"{FLAG_MARK} unsure"] if note.flag else []
+    if note.note:
+        shown = note.note if len(note.note) <= NOTE_SHOWN_CHARS else note.note[: NOTE_SHOWN_CHARS - 1] + "…"
+        parts.append(f"{NOTE_MARK} {sanitize_line(shown)}")
+    return "  ".join(parts)
 
 
 def first_split_point(text: str, points: list[int]) -> int:

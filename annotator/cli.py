@@ -262,6 +262,10 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
                 lines.append(f"history: {m.history_added} decision(s) added"
                              + (f", {m.history_skipped} skipped (sentence or label not in this database)"
                                 if m.history_skipped else ""))
+            if m.notes_added or m.notes_updated or m.notes_skipped:
+                lines.append(f"notes and flags: {m.notes_added} added, {m.notes_updated} updated"
+                             + (f", {m.notes_skipped} skipped (not a sentence here, or not one line of at most "
+                                f"500 printable characters)" if m.notes_skipped else ""))
             lines.extend(shown(x) for x in conflict_lines(m))
             lines.extend(shown(x) for x in ahead_lines(m, source))
         skips, notes = result.label_skips, result.label_notes

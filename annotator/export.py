@@ -45,10 +45,11 @@ from annotator.model import (
     FinalCleared,
     Label,
     LabelScheme,
+    Note,
     Span,
     export_id,
 )
-from annotator.resegment import Retired, SegEvent
+from annotator.resegment import Retired, RetiredNote, SegEvent
 
 if TYPE_CHECKING:
     from annotator.storage import Database
@@ -114,6 +115,19 @@ def segmentation_record(e: SegEvent) -> dict[str, Any]:
     """A split or join (or its undo or redo): the sentences it took out and put in, who, when."""
     return {"op": e.op, "who": e.who, "removed": _spans_list(e.removed), "added": _spans_list(e.added),
             "updated_at": e.updated_at, "tick": e.tick, "undoes": e.undoes}
+
+
+def note_record(n: Note) -> dict[str, Any]:
+    """A reviewer's note and flag on a sentence, each with its stamp ("" if never set); a record
+    with no note and no flag is a clear, kept so that it still wins after an import."""
+    return {"start": n.start, "end": n.end, "annotator": n.annotator, "note": n.note, "flag": n.flag,
+            "updated_at": n.updated_at, "tick": n.tick, "flag_updated_at": n.flag_updated_at, "flag_tick": n.flag_tick}
+
+
+def retired_note_record(r: RetiredNote) -> dict[str, Any]:
+    """A note and flag whose sentence was split or joined: as it was, and the decision that did it."""
+    return {**note_record(r.note), "retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at,
+            "retired_tick": r.tick}
 
 
 @dataclass(slots=True)
@@ -215,6 +229,7 @@ def article_record(
     final_cleared: list[FinalCleared] | None = None, history: list[Event] | None = None,
     skipped: list[Label] | None = None, retired: list[Retired] | None = None,
     segmentation: list[SegEvent] | None = None,
+    notes: list[Note] | None = None, retired_notes: list[RetiredNote] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": EXPORT_SCHEMA_VERSION,
@@ -235,6 +250,9 @@ def article_record(
                      "tick": x.tick, **provenance.fields(x)} for x in skipped or ()],
         "retired": [retired_record(r) for r in retired or ()],
         "segmentation": [segmentation_record(e) for e in segmentation or ()],
+        # The reviewers' notes and flags ("unsure"), and those on sentences split or joined since.
+        "notes": [note_record(n) for n in notes or ()],
+        "retired_notes": [retired_note_record(r) for r in retired_notes or ()],
         # A JSON string: each tool brings its own keys, and a loader needs one type per column.
         "meta": orjson.dumps(article.meta, option=orjson.OPT_SORT_KEYS).decode(),
         **({"history": [history_record(e) for e in history]} if history is not None else {}),
@@ -285,10 +303,17 @@ class _Row:
     skipped: list[Label]
     retired: list[Retired]
     segmentation: list[SegEvent]
+    notes: list[Note]
+    retired_notes: list[RetiredNote]
 
     def record(self) -> dict[str, Any]:
         return article_record(self.article, self.labels, self.decisions, self.cleared, self.final_cleared,
-                              self.history, self.skipped, self.retired, self.segmentation)
+                              self.history, self.skipped, self.retired, self.segmentation, self.notes,
+                              self.retired_notes)
+
+    def notes_by_key(self) -> dict[tuple[int, int, str], Note]:
+        """The notes and flags by (start, end, reviewer)."""
+        return {(n.start, n.end, n.annotator): n for n in self.notes}
 
 
 def _infos(db: Database, articles: set[str] | None) -> list[ArticleInfo]:
@@ -311,7 +336,10 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
         final_cleared = db.final_cleared(info.id)
         events = names.events(db.history(info.id) + db.history(info.id, final=True)) if history else None
         retired = names.retired(db.retired(info.id))
+        notes, retired_notes = db.notes(info.id), db.retired_notes(info.id)
         if annotators is not None:
+            notes = [n for n in notes if n.annotator in annotators]
+            retired_notes = [r for r in retired_notes if r.note.annotator in annotators]
             labels = [lab for lab in labels if lab.annotator in annotators]
             skipped = [lab for lab in skipped if lab.annotator in annotators]
             decisions = [d for d in decisions if d.by in annotators]
@@ -324,7 +352,7 @@ def _selected(db: Database, annotators: set[str] | None, labeled_only: bool, his
             continue
         # The segmentation decisions are the article's, whoever made them: its sentences are everyone's.
         yield _Row(db.get_article(info.id), labels, decisions, cleared, final_cleared, events, skipped, retired,
-                   db.segmentation_history(info.id))
+                   db.segmentation_history(info.id), notes, retired_notes)
 
 
 def _gold_rows(db: Database, tally: GoldTally, articles: set[str] | None = None,
@@ -388,6 +416,7 @@ def _render_gold(db: Database, fmt: str, tally: GoldTally, articles: set[str] | 
     for article, spans in rows:
         rec = article_record(article, [])
         del rec["final"], rec["cleared"], rec["final_cleared"], rec["skipped"], rec["retired"], rec["segmentation"]
+        del rec["notes"], rec["retired_notes"]
         rec["spans"] = spans
         if fmt == "jsonl":
             yield jsonl_line(rec)
@@ -424,7 +453,8 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
     if fmt in TASK_FORMATS:
         tasks = (
             Task(row.article, tuple((x.start, x.end, x.label) for x in mine), who,
-                 tuple(provenance.of(x) for x in mine))
+                 tuple(provenance.of(x) for x in mine),
+                 tuple((n.start, n.end, n.note, n.flag) for n in row.notes if n.annotator == who and not n.empty))
             for row in rows
             for who in sorted({x.annotator for x in row.labels})
             for mine in [[x for x in row.labels if x.annotator == who]]
@@ -451,10 +481,15 @@ def render(db: Database, fmt: str, *, annotators: set[str] | None = None, labele
                 "source": lab.source,
                 "score": lab.score if lab.score is not None else provenance.NO_SCORE if fmt == "sentences" else "",
                 "suggested": lab.suggested,
+                # The reviewer's note and flag on the sentence ("" and false when none).
+                "note": note.note if note is not None else "",
+                "flag": note.flag if note is not None else False,
             }
             for row in rows
             for index in [{(s.start, s.end): i for i, s in enumerate(row.article.sentences)}]
+            for marks in [row.notes_by_key()]
             for lab in row.labels
+            for note in [marks.get((lab.start, lab.end, lab.annotator))]
         )
         yield from _lines(flat) if fmt == "sentences" else csv_rows(flat)
     else:

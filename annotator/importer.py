@@ -37,6 +37,7 @@ from annotator.errors import InputError
 from annotator.formats import label_studio, ours as our_exports
 from annotator.formats.detect import foreign
 from annotator.formats.base import (
+    EARLY_STAMP,
     NOT_A_SENTENCE,
     SAME_FINAL,
     SAME_KEY,
@@ -61,6 +62,7 @@ from annotator.model import (
     FinalCleared,
     Label,
     LabelScheme,
+    Note,
     Span,
     is_iso_time,
     text_preview,
@@ -264,6 +266,7 @@ class ImportItem:
     proposed: list[Proposed] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (file, why) of each label not importable
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, note) of what the tool set aside
+    marks: list[Note] = field(default_factory=list)  # the reviewers' notes and flags, from our own export
 
 
 @dataclass(slots=True)
@@ -767,6 +770,31 @@ def _retired_from_export(obj: dict[str, Any], aid: str, where: str) -> list[Labe
     return out
 
 
+def _notes_from_export(obj: dict[str, Any], aid: str, where: str, key: str) -> list[Note]:
+    """The reviewers' notes and flags (``notes``, or ``retired_notes``: the database sorts
+    them out again against the segmentation), from our own export (schema 6)."""
+    raw = obj.get(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: `{key}` is {kind_of(raw)}, not a list; fix or remove it")
+    out: list[Note] = []
+    for n, x in enumerate(raw):
+        d: dict[str, Any] = x if isinstance(x, dict) else {}
+        start, end, who, text, flag = (d.get(k) for k in ("start", "end", "annotator", "note", "flag"))
+        at, flag_at = d.get("updated_at") or "", d.get("flag_updated_at") or ""
+        tick, flag_tick = _tick(d), _tick({"tick": d.get("flag_tick", 0)})
+        if not (type(start) is int and type(end) is int and isinstance(who, str) and who and isinstance(text, str)
+                and isinstance(flag, bool) and isinstance(at, str) and (not at or is_iso_time(at))
+                and isinstance(flag_at, str) and (not flag_at or is_iso_time(flag_at)) and tick is not None
+                and flag_tick is not None):
+            raise InputError(f"{where}: {key} record {n} needs integer start and end, an annotator, a note (text), "
+                             f"a flag (true or false) and ISO updated_at and flag_updated_at (or \"\"); fix or "
+                             f"remove it")
+        out.append(Note(aid, start, end, who, text, flag, at, tick, flag_at, flag_tick))
+    return out
+
+
 def _latest_segmentation(sentences: tuple[Span, ...], events: list[SegEvent]) -> list[Segmentation]:
     """The record's sentences as its latest segmentation decision left them (none if it has none)."""
     if not events:
@@ -861,9 +889,11 @@ def _jsonl_item(obj: object, path: Path, lineno: int, language: str, max_bytes: 
     else:
         exported = [*_labels_from_export(obj, art.id, where), *_skipped_from_export(obj, art.id, where)]
         labels, problems, notes = [_exact(lab, ctx.file) for lab in exported], [], []
+    marks = [*_notes_from_export(obj, art.id, where, "notes"),
+             *_notes_from_export(obj, art.id, where, "retired_notes")] if ours else []
     return ImportItem(art, [], decisions, cleared, final_cleared, events, retired, seg_events,
                       _latest_segmentation(art.sentences, seg_events), labels,
-                      [(ctx.file, r) for r in problems], [(ctx.file, n) for n in notes])
+                      [(ctx.file, r) for r in problems], [(ctx.file, n) for n in notes], marks)
 
 
 def _unpack(obj: dict[str, Any], where: str) -> None:
@@ -1349,7 +1379,7 @@ def dry_run_counts(plan: ImportPlan) -> tuple[int, int]:
 def import_steps(plan: ImportPlan) -> int:
     """How many times ``apply_import`` calls ``progress``: per article, then per article with labels."""
     with_labels = {i.article.id for i in plan.items
-                   if i.labels or i.decisions or i.cleared or i.proposed or i.retired or i.seg_events}
+                   if i.labels or i.decisions or i.cleared or i.proposed or i.retired or i.seg_events or i.marks}
     return len(plan.items) + len(plan.texts) + len(with_labels | {row.ref for row in plan.loose})
 
 
@@ -1563,9 +1593,14 @@ def apply_import(db: Database, plan: ImportPlan, progress: Callable[[int], None]
     decisions += [x for i in plan.items for x in i.retired if isinstance(x, Decision)]
     seg_events = [e for i in plan.items for e in i.seg_events]
     segmentations = [(i.article.id, g) for i in plan.items for g in i.segmentations]
+    # Notes and flags: our jsonl and json records carry them with their stamps; a sentences or
+    # csv row only as they were (stamped early, as gold is: any real decision is later).
+    marks = [n for i in plan.items for n in i.marks]
+    marks += [Note(row.ref, s, e, who, note, flag, EARLY_STAMP if note else "", 0, EARLY_STAMP if flag else "", 0)
+              for row in plan.loose for s, e, who, note, flag in row.marks]
     merged = (db.merge(labels, decisions, progress=on_labels, cleared=cleared, final_cleared=final_cleared,
-                       events=events, seg_events=seg_events, segmentations=segmentations)
-              if labels or decisions or cleared or final_cleared or events or seg_events else None)
+                       events=events, seg_events=seg_events, segmentations=segmentations, notes=marks)
+              if labels or decisions or cleared or final_cleared or events or seg_events or marks else None)
     counts = (merged.added, merged.updated, merged.unchanged, merged.skipped) if merged else (0, 0, 0, 0)
     if counts[3]:
         checked.skipped[("", NOT_A_SENTENCE)] += counts[3]

@@ -28,6 +28,8 @@ APP_KEYS: dict[str, str] = {
     "h": "caret left (split mode)",
     "l": "caret right (split mode)",
     "a": "accept the suggestions on screen",
+    "N": "note on the sentence",
+    "f": "flag the sentence as unsure",
     "/": "search",
 }
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from annotator.errors import InputError
 from annotator.importer import file_kind, quote_path, stat_given
-from annotator.model import Article, Cleared, Decision, Event, FinalCleared, Label
+from annotator.model import Article, Cleared, Decision, Event, FinalCleared, Label, Note
 from annotator.storage import articlefile
 from annotator.resegment import SegEvent, Segmentation
 from annotator.sanitize import sanitize_line
@@ -80,6 +80,7 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
         events: list[Event] = []
         seg_events: list[SegEvent] = []
         segmentations: list[tuple[str, Segmentation]] = []
+        their_notes: list[Note] = []
         plan: dict[str, tuple[str, ...]] = {}
         for info in other.article_infos():
             if not db.has_article(info.id):
@@ -91,6 +92,8 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
             events.extend(other.history(info.id))
             events.extend(other.history(info.id, final=True))
             seg_events.extend(other.segmentation_history(info.id))
+            their_notes.extend(other.notes(info.id))
+            their_notes.extend(r.note for r in other.retired_notes(info.id))  # no history keeps them: bring them as they are
             if (g := other.segmentation(info.id)) is not None:
                 segmentations.append((info.id, g))
             if info.assigned:
@@ -101,7 +104,7 @@ def merge_database(db: Database, other_path: Path) -> MergeReport:
             added, _ = db.add_articles(new_articles, pack=len(new_articles) >= articlefile.PACK_MIN_ARTICLES)
             report.new_articles = len(added)
         report.result = db.merge(labels, decisions, cleared=cleared, final_cleared=final_cleared, events=events,
-                                 seg_events=seg_events, segmentations=segmentations)
+                                 seg_events=seg_events, segmentations=segmentations, notes=their_notes)
         mine = {i.id: i.assigned for i in db.article_infos()}
         # Assignments are the team lead's plan: adopted where this database has none, never changed.
         adopt = {aid: who for aid, who in plan.items() if not mine.get(aid)}
@@ -133,6 +136,9 @@ def format_report(report: MergeReport, limit: int = CONFLICTS_SHOWN) -> list[str
                      "resegmented")
     if r.retired:
         parts.append(f"{r.retired} label(s) retired (their sentence was split or joined)")
+    if r.notes_added or r.notes_updated or r.notes_skipped:
+        parts.append(f"notes and flags: {r.notes_added} added, {r.notes_updated} updated"
+                     + (f", {r.notes_skipped} skipped (sentence not in this database)" if r.notes_skipped else ""))
     if report.assignments:
         parts.append(f"{report.assignments} assignment(s) adopted")
     lines = [f"merged {quote_path(report.path)}: " + "; ".join(parts)]

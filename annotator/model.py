@@ -8,18 +8,23 @@ label attached to the right text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-SCHEMA_VERSION = 5  # the database's files (3: labels files may hold segmentation decisions and retired labels;
+SCHEMA_VERSION = 6  # the database's files (3: labels files may hold segmentation decisions and retired labels;
 # 4: an article's file may be a pack of many, named in its index row; 5: labels and their history may
-# carry provenance, which an older annotator would drop on its next write of the file)
+# carry provenance, which an older annotator would drop on its next write of the file; 6: labels
+# files may hold notes and flags)
 SEGMENTATION_SCHEMA = 3
 PACKS_SCHEMA = 4
 PROVENANCE_SCHEMA = 5
+NOTES_SCHEMA = 6
 # The exports' shape.  6: every label (``spans``, ``skipped``, ``retired``, ``history`` entries and
-# sentence rows) carries its provenance: ``source``, ``score``, ``suggested`` (see ``Label``);
+# sentence rows) carries its provenance: ``source``, ``score``, ``suggested`` (see ``Label``); an
+# article record lists its reviewers' notes and flags (``notes``, and ``retired_notes`` for those on
+# a sentence split or joined since); a sentence row has ``note`` and ``flag`` (its reviewer's).
 # 5: an article record lists its retired labels (``retired``: their
 # sentence was split or joined), its segmentation decisions (``segmentation``) and its skip
 # decisions (``skipped``); 4: a jsonl article record carries its lists of decisions as JSON
@@ -33,7 +38,8 @@ EXPORT_ID_PREFIX = "art_"
 # `datasets` types a JSON Lines column from the file's first 10 MB, so an empty list there
 # (typed null) makes every later record fail to load.  jsonl writes them as JSON strings,
 # typed the same on every row; the json array, read whole, keeps them nested.
-PACKED = ("spans", "final", "cleared", "final_cleared", "skipped", "history", "retired", "segmentation")
+PACKED = ("spans", "final", "cleared", "final_cleared", "skipped", "history", "retired", "segmentation",
+          "notes", "retired_notes")
 
 
 def export_id(article_id: str) -> str:
@@ -116,6 +122,56 @@ class Label:
 
 
 SUGGESTION_SOURCE = "suggestion:"
+
+NOTE_MAX_CHARS = 500
+_NOTE_SPACE = re.compile(r"\s")
+
+
+def note_line(text: str) -> str:
+    """``text`` as one line of printable characters: each whitespace character (a line break, a
+    tab) made a space, every other character that is no printable one (ESC, BEL, DEL, C1
+    controls, bidi and zero-width marks, lone surrogates) left out."""
+    if text.isprintable():
+        return text
+    return "".join(" " if _NOTE_SPACE.match(ch) else ch for ch in text if ch.isprintable() or _NOTE_SPACE.match(ch))
+
+
+def clean_note(text: str) -> str:
+    """A note as it may be stored: ``note_line`` with no space at either end.  Markup
+    (``[bold]``) is text like any other: it is never read as markup."""
+    return note_line(text).strip()
+
+
+def note_ok(text: object) -> bool:
+    """Whether ``text`` is a note as stored: what ``clean_note`` leaves, at most ``NOTE_MAX_CHARS``."""
+    return isinstance(text, str) and len(text) <= NOTE_MAX_CHARS and clean_note(text) == text
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One reviewer's note (one line, "" for none) and flag ("unsure") on one sentence.
+
+    They are two decisions, each with its own stamp (the same hybrid logical clock as
+    labels): ``updated_at``/``tick`` the note's, ``flag_updated_at``/``flag_tick`` the
+    flag's ("" while never set).  So a note written in one copy and a flag set in another
+    both survive a merge, and a note cleared ("") or a flag taken off wins over an older
+    copy of it like any later decision."""
+
+    article_id: str
+    start: int
+    end: int
+    annotator: str
+    note: str = ""
+    flag: bool = False
+    updated_at: str = ""
+    tick: int = 0
+    flag_updated_at: str = ""
+    flag_tick: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """No note and no flag (both cleared, or never set): nothing to show or count."""
+        return not self.note and not self.flag
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from annotator.model import Decision, Label, Span, export_id, stamp_text
+from annotator.model import Decision, Label, Note, Span, export_id, stamp_text
 from annotator.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -74,6 +74,18 @@ class Retired:
     @property
     def final(self) -> bool:
         return isinstance(self.record, Decision)
+
+
+@dataclass(frozen=True, slots=True)
+class RetiredNote:
+    """A reviewer's note and flag whose sentence a segmentation decision took out: kept, as a
+    label is (see ``Retired``), with that decision's op, who and stamp."""
+
+    note: Note
+    op: str
+    by: str
+    updated_at: str
+    tick: int = 0
 
 
 def word_starts(text: str, span: Span) -> list[int]:

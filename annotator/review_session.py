@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from annotator.adjudicate import VoteChange, review_queue, same_votes, vote_changes
 from annotator.errors import SaveError
-from annotator.model import Decision, Event, Span, now_iso
+from annotator.model import Decision, Event, Note, Span, now_iso
 from annotator.resegment import SegEvent
 from annotator.sanitize import sanitize_line
 
@@ -123,6 +123,7 @@ class ReviewSession:
                  d.resolution.decision)
             for d in review_queue(db)
         ]
+        self._notes: dict[str, dict[tuple[int, int, str], Note]] = {}  # article -> its notes, read once
         self.undo_stack: list[Change] = []
         self.save_error: SaveError | None = None
         self.unsaved: Unsaved | None = None
@@ -182,6 +183,14 @@ class ReviewSession:
     def goto(self, index: int) -> None:
         if self.items:
             self.cursor = max(0, min(index, len(self.items) - 1))
+
+    def notes_of(self, item: Item) -> dict[str, Note]:
+        """Each reviewer's note and flag on the item's sentence (those with either), by name."""
+        found = self._notes.get(item.article_id)
+        if found is None:
+            found = self._notes[item.article_id] = {
+                (n.start, n.end, n.annotator): n for n in self.db.notes(item.article_id) if not n.empty}
+        return {who: n for (start, end, who), n in found.items() if (start, end) == (item.span.start, item.span.end)}
 
     def in_article(self, article_index: int) -> Iterator[tuple[int, Item]]:
         """The queue's items (with their queue index) in one article."""

@@ -16,7 +16,17 @@ from typing import Literal
 
 from annotator.assign import queue_first
 from annotator.errors import SaveError
-from annotator.model import SUGGESTION_SOURCE, Article, ArticleInfo, Event, Label, now_iso
+from annotator.model import (
+    NOTE_MAX_CHARS,
+    SUGGESTION_SOURCE,
+    Article,
+    ArticleInfo,
+    Event,
+    Label,
+    Note,
+    clean_note,
+    now_iso,
+)
 from annotator.resegment import SegEvent
 from annotator.suggest.base import Suggestion
 from annotator.suggest.live import LiveSuggestions
@@ -92,6 +102,7 @@ class Session:
         self.article_index = -1
         self.article: Article | None = None
         self.labels: list[Label | None] = []
+        self.notes: dict[int, Note] = {}  # sentence of the open article -> this reviewer's note and flag on it
         self._sentence_index: dict[tuple[int, int], int] = {}
         self.cursor = 0
         # The open article's suggestions by sentence (``offer``); shown only where this
@@ -116,6 +127,7 @@ class Session:
         info = self.infos[index]
         art = self.db.get_article(info.id)
         found = self.db.labels(info.id)  # both files read first: if one is damaged, nothing here changes
+        mine = self.db.notes(info.id, self.annotator)
         self.article_index = index
         self.article = art
         self._sentence_index = {(s.start, s.end): i for i, s in enumerate(art.sentences)}
@@ -130,6 +142,11 @@ class Session:
                 self.labels[i] = lab
             elif self.show_others:
                 self.others.setdefault(i, []).append((lab.annotator, lab.label))
+        self.notes = {}
+        for n in mine:
+            i = self._sentence_index.get((n.start, n.end))
+            if i is not None and not n.empty:
+                self.notes[i] = n
         self.cursor = max(0, min(cursor, len(art.sentences) - 1))
 
     def first_unlabeled(self, start: int = 0) -> int | None:
@@ -326,6 +343,39 @@ class Session:
                 return None
         self.cursor = sentence
         return Change(index, sentence, before, after)
+
+    # -- notes and flags --------------------------------------------------------------
+    def note(self, sentence: int | None = None) -> Note | None:
+        """This reviewer's note and flag on a sentence of the open article (the cursor's)."""
+        return self.notes.get(self.cursor if sentence is None else sentence)
+
+    def set_note(self, text: str) -> Note | None:
+        """Write the cursor's sentence's note (made one printable line, at most NOTE_MAX_CHARS; ""
+        takes it off).  Saved (fsynced) before anything here changes: SaveError if the disk
+        refused, and then nothing changed.  None when there is no sentence."""
+        if self.article is None or not self.labels:
+            return None
+        span = self.article.sentences[self.cursor]
+        note = self.db.set_note(self.article.id, span.start, span.end, self.annotator,
+                                clean_note(text)[:NOTE_MAX_CHARS].rstrip())
+        self._keep_note(self.cursor, note)
+        return note
+
+    def toggle_flag(self) -> Note | None:
+        """Flag the cursor's sentence as unsure, or take the flag off (saved first, as ``set_note``)."""
+        if self.article is None or not self.labels:
+            return None
+        span = self.article.sentences[self.cursor]
+        had = self.notes.get(self.cursor)
+        note = self.db.set_flag(self.article.id, span.start, span.end, self.annotator, not (had and had.flag))
+        self._keep_note(self.cursor, note)
+        return note
+
+    def _keep_note(self, sentence: int, note: Note) -> None:
+        if note.empty:
+            self.notes.pop(sentence, None)
+        else:
+            self.notes[sentence] = note
 
     # -- fixing the split -------------------------------------------------------------
     def split(self, offset: int) -> Resegmented:

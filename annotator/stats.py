@@ -23,6 +23,9 @@ class AnnotatorStats:
     assigned_done: int = 0
     assigned_sentences: int = 0
     assigned_labeled: int = 0
+    # Sentences they flagged as unsure, and sentences they left a note on (retired ones aside).
+    flagged: int = 0
+    noted: int = 0
     # Their labels where a suggestion was shown: accepted, changed, rejected (all suggesters).
     suggestions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
@@ -80,6 +83,8 @@ class Stats:
                     "progress": round(a.labeled / self.sentences, 4) if self.sentences else 0.0,
                     "articles_done": a.articles_done,
                     "per_label": a.per_label,
+                    "flagged": a.flagged,
+                    "notes": a.noted,
                     "assigned": {
                         "articles": a.assigned_articles,
                         "articles_done": a.assigned_done,
@@ -111,7 +116,8 @@ def compute(db: Database, extra_annotator: str | None = None) -> Stats:
         for label, n in counts.items():
             overall[label] = overall.get(label, 0) + n
     assigned = any(i.assigned for i in infos)
-    who = sorted({*db.annotators(), *(n for i in infos for n in i.assigned)})
+    marks = db.note_counts()
+    who = sorted({*db.annotators(), *(n for i in infos for n in i.assigned), *marks})
     if extra_annotator and extra_annotator not in who:
         who = sorted([*who, extra_annotator])
     people: list[AnnotatorStats] = []
@@ -131,8 +137,9 @@ def compute(db: Database, extra_annotator: str | None = None) -> Stats:
                 a_labeled += min(n, info.n_sentences)
             for label, c in counts.items():
                 per_label[label] = per_label.get(label, 0) + c
+        noted, flagged = marks.get(name, (0, 0))
         people.append(AnnotatorStats(name, sum(per_label.values()), _named(db, per_label), done,
-                                     a_articles, a_done, a_sentences, a_labeled))
+                                     a_articles, a_done, a_sentences, a_labeled, flagged, noted))
     unassigned = sum(1 for i in infos if not i.assigned) if assigned else 0
     by_name = {a.name: a for a in people}
     suggesters: dict[str, SuggesterStats] = {}
@@ -169,6 +176,7 @@ def format_text(stats: Stats, db_path: str) -> str:
             lines.append(
                 f"  {sanitize_line(a.name):<{width}}  {a.labeled}/{stats.sentences} sentences labeled ({pct(a.labeled, stats.sentences)}),"
                 f" {a.articles_done}/{stats.articles} articles done; {per}"
+                + (f"; {a.flagged} flagged unsure, {a.noted} with a note" if a.flagged or a.noted else "")
             )
     if stats.assigned:
         lines.append("Assigned work (annotator assign):")

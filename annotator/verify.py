@@ -19,13 +19,15 @@ from annotator import provenance
 from annotator.atomicio import is_data_temp, leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator.importer import article_id
-from annotator.model import LabelScheme, is_iso_time
+from annotator.model import NOTE_MAX_CHARS, LabelScheme, Note, is_iso_time, note_ok
 from annotator.storage import Database, DamagedFile, read_tinydb
 from annotator.model import Span
 from annotator.storage.labelfile import read_state
 from annotator.storage.articlefile import PACK_NAME
 from annotator.storage.lock import data_folder
 from annotator.storage.records import (
+    note_from_doc,
+    retired_note_from_doc,
     cleared_from_doc,
     decision_from_doc,
     event_from_doc,
@@ -43,7 +45,7 @@ RESTORE_HINT = "restore the damaged files from a backup or an export (annotator 
 TEMP_NOTE = "a temp file left by an interrupted save; harmless, the next `annotator label` or import removes it"
 # Every table of a labels file; the index counts their rows (``records``) to tell a lost file.
 LABEL_TABLES = ("labels", "cleared", "final", "final_cleared", "history", "final_history", "retired", "segmentation",
-                "seg_history")
+                "seg_history", "notes", "retired_notes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +258,32 @@ def _check_labels(
             report.add(ERROR, path, f"{where}: updated_at {_short(rec.updated_at)} is not an ISO time")
     for doc_id, d in (data.get("seg_history") or {}).items():
         _parses(report, path, f"segmentation history record {doc_id}", lambda: seg_event_from_doc(path, aid, d))
+    _check_notes(report, path, aid, data, sentences, known)
+
+
+def _check_notes(report: Report, path: Path, aid: str, data: _Tables, sentences: set[tuple[int, int]] | None,
+                 known: set[tuple[int, int]] | None) -> None:
+    """The reviewers' notes and flags: each record readable, on a sentence (a retired one on a
+    span that was one), one line of printable text (else shown with placeholders: a warning)."""
+    for table, spans, kind in (("notes", sentences, "note"), ("retired_notes", known, "retired-note")):
+        for doc_id, d in (data.get(table) or {}).items():
+            where = f"{kind} record {doc_id}"
+            retired = table == "retired_notes"
+
+            def parse(d: dict[str, Any] = d, retired: bool = retired) -> Note:
+                return retired_note_from_doc(path, aid, d).note if retired else note_from_doc(path, aid, d)
+
+            if not _parses(report, path, where, parse):
+                continue
+            n = parse()
+            if spans is not None and (n.start, n.end) not in spans:
+                report.add(ERROR, path, f"{where}: {n.start}-{n.end} is not a sentence of the article")
+            for at in (n.updated_at, n.flag_updated_at):
+                if at and not is_iso_time(at):
+                    report.add(ERROR, path, f"{where}: {_short(at)} is not an ISO time")
+            if not note_ok(n.note):
+                report.add(WARNING, path, f"{where}: the note is not one line of at most {NOTE_MAX_CHARS} printable "
+                                          "characters (it is shown with placeholders)")
 
 
 def _segmented(report: Report, path: Path, aid: str, text: str, base: list[tuple[int, int]],

@@ -29,7 +29,8 @@ def test_jsonl_schema_and_offsets(sample_db: Database) -> None:
     assert len(lines) == 2
     rec = read_record(lines[0])
     assert list(rec) == ["schema_version", "id", "title", "source", "sources", "text", "sentences", "spans", "final",
-                         "cleared", "final_cleared", "skipped", "retired", "segmentation", "meta"]
+                         "cleared", "final_cleared", "skipped", "retired", "segmentation", "notes", "retired_notes",
+                         "meta"]
     assert rec["schema_version"] == EXPORT_SCHEMA_VERSION
     assert [s["label"] for s in rec["spans"]] == ["claim", "quote"]
     for span in rec["spans"]:
@@ -47,7 +48,7 @@ def test_sentences_format(sample_db: Database) -> None:
         assert row["text"] == art.text[row["start"]:row["end"]]
         assert art.sentences[row["sentence"]].start == row["start"]
         assert set(row) == {"schema_version", "article_id", "sentence", "start", "end", "text", "label", "annotator",
-                            "updated_at", "tick", "source", "score", "suggested"}
+                            "updated_at", "tick", "source", "score", "suggested", "note", "flag"}
 
 
 def test_json_document(sample_db: Database) -> None:

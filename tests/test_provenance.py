@@ -140,7 +140,7 @@ def test_an_old_file_reads_and_is_rewritten_unchanged(path: Path) -> None:
 
 def test_the_schema_is_bumped_only_when_provenance_is_first_written(path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    assert SCHEMA_VERSION == PROVENANCE_SCHEMA == 5
+    assert PROVENANCE_SCHEMA == 5 and SCHEMA_VERSION >= PROVENANCE_SCHEMA
     with Database.open(path) as db:
         aid, s = _first(db)
         _decide(db, aid, s[0], "claim", "ana", 1)
@@ -381,13 +381,13 @@ def test_sentence_rows_carry_provenance_and_import_it_back(path: Path, tmp_path:
         want = _prov(db.labels(aid))
     if fmt == "sentences":
         rows = [orjson.loads(x) for x in f.read_bytes().splitlines()]
-        assert all(list(r)[-3:] == ["source", "score", "suggested"] for r in rows)
+        assert all(list(r)[-5:-2] == ["source", "score", "suggested"] for r in rows)  # (then note, flag)
         assert {type(r["score"]) for r in rows} == {float}  # never null: none is -1
         assert sorted(r["score"] for r in rows) == [-1.0] * 5 + [0.875, 1.0]
     else:
         head, *lines = f.read_text(encoding="utf-8-sig").splitlines()
-        assert head.endswith(",source,score,suggested")
-        assert any(line.endswith(",,,") for line in lines)  # no provenance: empty cells
+        assert head.endswith(",source,score,suggested,note,flag")
+        assert any(line.endswith(",,,,False") for line in lines)  # no provenance: empty cells
     with _import_into_fresh(tmp_path, "back", [f], with_texts=True) as back:
         assert _prov(back.labels(aid)) == want
 

@@ -86,3 +86,19 @@ def test_suggestions_as_ghost_labels(snap_compare, sample_db: Database) -> None:
 
 def test_suggestions_at_80x24(snap_compare, sample_db: Database) -> None:
     assert snap_compare(_suggesting(sample_db), terminal_size=(80, 24), run_before=_suggestions_shown)
+def test_flag_and_note_at_80x24(snap_compare, sample_db: Database) -> None:
+    """A flagged sentence with a note: ⚑ and ✎ in the margin after its label, the note on the
+    hint line; a note-only and a flag-only sentence below (the margin still fits at 80 columns)."""
+    db = sample_db
+    aid = db.article_infos()[0].id
+    s = db.get_article(aid).sentences
+    db.set_note(aid, s[1].start, s[1].end, ANNOTATOR, "quote or claim? the attribution is two sentences later")
+    db.set_flag(aid, s[1].start, s[1].end, ANNOTATOR, True)
+    db.set_note(aid, s[2].start, s[2].end, ANNOTATOR, "[bold]not markup[/]")
+    db.set_flag(aid, s[3].start, s[3].end, ANNOTATOR, True)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("1", "3", "k")
+
+    app = AnnotatorApp(db, ANNOTATOR)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -60,7 +60,7 @@ def test_add_a_label_use_it_rename_one_skip_the_junk_and_export(tmp_path: Path, 
     # Reopened after the rename: the margin and the hint line use the new name.
     app = open_app(terminals, tmp_path, "label", "ana")
     shown = app.wait_for("19/19 labeled", "2/2 articles done")
-    assert "assertion   Putin dan Presiden AS" in shown and "claim" not in shown
+    assert "assertion     Putin dan Presiden AS" in shown and "claim" not in shown
     app.keys("g")
     shown = app.wait_for("assertion (1/c)", "opinion (4/o): A view held by someone")
     app.keys("Escape")

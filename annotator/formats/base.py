@@ -94,6 +94,8 @@ class Loose:
     labels: list[Proposed] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The row's reviewer's note and flag: (start, end, annotator, note, flag), when it has either.
+    marks: list[tuple[int, int, str, str, bool]] = field(default_factory=list)
 
 
 def is_int(value: object) -> TypeGuard[int]:

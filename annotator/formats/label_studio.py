@@ -45,6 +45,8 @@ PREDICTIONS = "Label Studio predictions: {n} result(s), not imported (a model's,
 GOLD_PREDICTIONS = ("gold predictions: {n} result(s), not imported (they hold no adjudicator or votes; "
                     "import an `export --gold` jsonl file for the final labels)")
 DRAFTS = "Label Studio drafts: {n}, not imported (never submitted)"
+OUR_MARKS = ("notes and flags of annotator's export: {n}, not imported here (import the jsonl or json export "
+             "for them)")
 BAD_RESULT = "not a Label Studio labels or choices result (value with labels or choices)"
 
 
@@ -134,6 +136,11 @@ def _results(found: Found, ann: dict[str, Any], text: str, who: str, when: str, 
     for r in results if isinstance(results, list) else ():
         kind = r.get("type") if isinstance(r, dict) else None
         value = r.get("value") if isinstance(r, dict) else None
+        if isinstance(r, dict) and ((r.get("from_name"), kind) == ("note", "textarea") or (
+                (r.get("from_name"), kind) == ("flag", "choices") and isinstance(value, dict)
+                and value.get("choices") == ["unsure"])):
+            found.notes.append(OUR_MARKS)  # a note or flag on a sentence, from our own export: no label
+            continue
         if kind not in ("labels", "choices"):
             found.problems.append(other_type(kind) if isinstance(kind, str) else BAD_RESULT)
             continue

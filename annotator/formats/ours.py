@@ -122,9 +122,12 @@ def sentence_row(obj: dict[str, Any], ctx: Context) -> Loose:
         else:
             row.labels.append(Proposed(start, end, label, who, when, tick, file=ctx.file, exact=True, text=text,
                                        source=prov[0], score=prov[1], suggested=prov[2]))
+            note, flag = obj.get("note", ""), obj.get("flag", False)  # schema 6: the reviewer's note and flag
+            if isinstance(note, str) and isinstance(flag, bool) and (note or flag):
+                row.marks.append((start, end, who, note, flag))
     if ref is None:
         row.problems += [BAD_REF] * len(row.labels)
-        row.labels = []
+        row.labels, row.marks = [], []
     return row
 
 

@@ -59,6 +59,8 @@ def csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
 _INT_COLUMNS = frozenset({"schema_version", "sentence", "start", "end", "tick"})
 _JSON_COLUMNS = frozenset({"votes", "annotators"})
 _SCORE = "score"  # a number, or an empty cell for none
+_BOOL_COLUMNS = frozenset({"flag"})  # written as True / False
+_BOOLS = {"true": True, "false": False, "1": True, "0": False, "": False}
 REQUIRED = ("article_id", "start", "end", "label")
 
 
@@ -96,6 +98,10 @@ def read_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
                     obj[key] = float(value) if value else None
                 except ValueError:
                     raise NotOurCsv(f"line {reader.line_num}: score is not a number") from None
+            elif key in _BOOL_COLUMNS:
+                if value.strip().lower() not in _BOOLS:
+                    raise NotOurCsv(f"line {reader.line_num}: {key} is not true or false")
+                obj[key] = _BOOLS[value.strip().lower()]
             elif key in _JSON_COLUMNS:
                 try:
                     obj[key] = orjson.loads(value)

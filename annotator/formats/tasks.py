@@ -21,6 +21,12 @@ in each Prodigy span, in a textcat task's ``meta`` (doccano: its top-level metad
 doccano row's ``provenance`` list; Label Studio marks a result from an accepted suggestion
 ``origin: "prediction"`` with its ``score`` (the others ``"manual"``), and ``data.provenance``
 keeps all three per annotation.  Gold has none.
+
+A reviewer's notes and flags ("unsure") go where each tool keeps such things, on a task
+that has any: doccano's ``Comments`` (its export's list of comment texts; ``start-end:``
+names the sentence, ``[unsure]`` a flag); Prodigy's ``meta`` (``notes``; a textcat task
+``note`` and ``flag``) and its own ``flagged``; Label Studio per-region results of the
+config's ``note`` (a ``textarea``) and ``flag`` (``choices``: ``unsure``) on the sentence.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ class Task:
     who: str
     # Each span's provenance, in the same order; () for gold, which has none.
     provenance: tuple[Provenance, ...] = ()
+    notes: tuple[tuple[int, int, str, bool], ...] = ()  # (start, end, note, flag) of the reviewer's notes and flags
 
     def marked(self) -> list[tuple[int, int, Provenance]]:
         """(start, end, provenance) of each span that has any."""
@@ -62,9 +69,24 @@ class Task:
         source, score, suggested = self.provenance[i]
         return {"source": source, "score": score, "suggested": suggested}
 
+    def marks(self) -> dict[tuple[int, int], tuple[str, bool]]:
+        return {(s, e): (note, flag) for s, e, note, flag in self.notes}
+
 
 def _entries(task: Task) -> list[dict[str, Any]]:
     return [{"start": s, "end": e, "source": p[0], "score": p[1], "suggested": p[2]} for s, e, p in task.marked()]
+
+
+NOTE_FIELD = "note"  # Label Studio: the per-region textarea of the labeling config
+FLAG_FIELD = "flag"  # and the per-region choices, with one choice
+FLAG_CHOICE = "unsure"
+
+
+def comment(note: str, flag: bool, span: tuple[int, int] | None = None) -> str:
+    """A note and flag as one comment text: ``[unsure] note``, after ``start-end: `` when the
+    comment belongs to a whole text of many sentences."""
+    body = " ".join(x for x in (f"[{FLAG_CHOICE}]" if flag else "", note) if x)
+    return f"{span[0]}-{span[1]}: {body}" if span is not None else body
 
 
 def _line(obj: Any) -> bytes:
@@ -83,13 +105,19 @@ def _meta(task: Task, **more: Any) -> dict[str, Any]:
 def doccano(tasks: Iterable[Task]) -> Iterator[bytes]:
     for t in tasks:
         more = {"provenance": _entries(t)} if t.provenance else {}
-        yield _line({"text": t.article.text, "label": [[s, e, name] for s, e, name in t.spans], **_meta(t, **more)})
+        comments = {"Comments": [comment(n, f, (s, e)) for s, e, n, f in t.notes]} if t.notes else {}
+        yield _line({"text": t.article.text, "label": [[s, e, name] for s, e, name in t.spans], **_meta(t, **more),
+                     **comments})
 
 
 def doccano_textcat(tasks: Iterable[Task]) -> Iterator[bytes]:
     for t in tasks:
+        marks = t.marks()
         for i, (s, e, name) in enumerate(t.spans):
-            yield _line({"text": t.article.text[s:e], "label": [name], **_meta(t, start=s, end=e, **t.trio(i))})
+            mark = marks.get((s, e))
+            comments = {"Comments": [comment(*mark)]} if mark is not None else {}
+            yield _line({"text": t.article.text[s:e], "label": [name], **_meta(t, start=s, end=e, **t.trio(i)),
+                         **comments})
 
 
 # ----------------------------------------------------------------------------- Prodigy
@@ -123,20 +151,25 @@ def prodigy(tasks: Iterable[Task]) -> Iterator[bytes]:
         last = {tok["end"]: tok["id"] for tok in toks}
         spans = [{"start": s, "end": e, "label": name, "token_start": first[s], "token_end": last[e], **t.trio(i)}
                  for i, (s, e, name) in enumerate(t.spans)]
+        notes = {"notes": [{"start": s, "end": e, "note": n, "flag": f} for s, e, n, f in t.notes]} if t.notes else {}
+        flagged = {"flagged": True} if any(f for *_, f in t.notes) else {}
         yield _line({
             "text": t.article.text, "tokens": toks, "spans": spans, "answer": "accept",
-            "_annotator_id": _session(t.who), "_session_id": _session(t.who), "meta": _meta(t),
+            "_annotator_id": _session(t.who), "_session_id": _session(t.who), "meta": _meta(t, **notes), **flagged,
         })
 
 
 def prodigy_textcat(tasks: Iterable[Task], labels: tuple[str, ...]) -> Iterator[bytes]:
     options = [{"id": name, "text": name} for name in labels]
     for t in tasks:
+        marks = t.marks()
         for i, (s, e, name) in enumerate(t.spans):
+            note, flag = marks.get((s, e), ("", False))
+            more = {"note": note, "flag": flag} if (s, e) in marks else {}
             yield _line({
                 "text": t.article.text[s:e], "options": options, "accept": [name], "answer": "accept",
                 "_annotator_id": _session(t.who), "_session_id": _session(t.who),
-                "meta": _meta(t, start=s, end=e, **t.trio(i)),
+                "meta": _meta(t, start=s, end=e, **t.trio(i), **more), **({"flagged": True} if flag else {}),
             })
 
 
@@ -157,6 +190,21 @@ def _result(task: Task, i: int) -> dict[str, Any]:
     }
 
 
+def _marks(task: Task) -> list[dict[str, Any]]:
+    """A reviewer's notes and flags as per-region results on their sentences (the region of the
+    sentence's label, by its id)."""
+    out: list[dict[str, Any]] = []
+    for s, e, note, flag in task.notes:
+        where = {"id": f"{task.article.id[:8]}-{s}", "to_name": "text", "origin": "manual"}
+        if note:
+            out.append({**where, "from_name": NOTE_FIELD, "type": "textarea",
+                        "value": {"start": s, "end": e, "text": [note]}})
+        if flag:
+            out.append({**where, "from_name": FLAG_FIELD, "type": "choices",
+                        "value": {"start": s, "end": e, "choices": [FLAG_CHOICE]}})
+    return out
+
+
 def label_studio(tasks: Iterable[Task]) -> Iterator[bytes]:
     """One JSON array: a task per article, an annotation per reviewer (named in
     ``data.annotators``, in the annotations' order), gold as a prediction."""
@@ -175,7 +223,8 @@ def label_studio(tasks: Iterable[Task]) -> Iterator[bytes]:
             # `suggested` have no place in a Label Studio result).
             "data": {"text": art.text, "article_id": export_id(art.id), "annotators": [t.who for t in people],
                      **({"provenance": [_entries(t) for t in people]} if people else {})},
-            "annotations": [{"result": [_result(t, i) for i in range(len(t.spans))], "was_cancelled": False,
+            "annotations": [{"result": [*(_result(t, i) for i in range(len(t.spans))), *_marks(t)],
+                             "was_cancelled": False,
                              "ground_truth": False} for t in people],
             "predictions": [{"model_version": GOLD, "result": [_result(t, i) for i in range(len(t.spans))]}
                             for t in gold],
@@ -187,4 +236,8 @@ def label_studio_config(labels: tuple[str, ...]) -> bytes:
     """The labeling config a Label Studio project needs for these tasks."""
     inner = "\n".join(f"    <Label value={quoteattr(name)}/>" for name in labels)
     return (f'<View>\n  <Labels name="label" toName="text">\n{inner}\n  </Labels>\n'
-            f'  <Text name="text" value="$text"/>\n</View>\n').encode("utf-8")
+            f'  <Text name="text" value="$text"/>\n'
+            f'  <TextArea name="{NOTE_FIELD}" toName="text" perRegion="true" editable="true" maxSubmissions="1" '
+            f'placeholder="note"/>\n'
+            f'  <Choices name="{FLAG_FIELD}" toName="text" perRegion="true">\n'
+            f'    <Choice value="{FLAG_CHOICE}"/>\n  </Choices>\n</View>\n').encode("utf-8")

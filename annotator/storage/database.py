@@ -32,6 +32,7 @@ from annotator.atomicio import fsync_dir, remove_leftover_temps
 from annotator.errors import AnnotatorError, DatabaseError
 from annotator import provenance
 from annotator.model import (
+    NOTES_SCHEMA,
     PACKS_SCHEMA,
     PROVENANCE_SCHEMA,
     SEGMENTATION_SCHEMA,
@@ -44,11 +45,13 @@ from annotator.model import (
     FinalCleared,
     Label,
     LabelScheme,
+    Note,
     Span,
+    note_ok,
     now_iso,
     text_preview,
 )
-from annotator.resegment import Retired, SegEvent, SegOp, Segmentation, join_spans, replaced, split_spans
+from annotator.resegment import Retired, RetiredNote, SegEvent, SegOp, Segmentation, join_spans, replaced, split_spans
 from annotator.names import is_name
 from annotator.storage.articlefile import (
     PACK_ARTICLES,
@@ -72,6 +75,8 @@ from annotator.storage.records import (
     event_key,
     event_order,
     next_stamp,
+    note_from_doc,
+    note_stamp,
     seg_order,
     segmentation_from_doc,
     stamp_order,
@@ -124,6 +129,16 @@ def _later(a: tuple[str, int], b: tuple[str, int]) -> bool:
 
 def _sort_key(label: Label) -> Key:
     return (label.start, label.end, label.annotator)
+
+
+def _tally_notes(notes: Iterable[Note]) -> dict[str, tuple[int, int]]:
+    """annotator -> (notes, flags) among ``notes``."""
+    out: dict[str, tuple[int, int]] = {}
+    for n in notes:
+        if not n.empty:
+            a, b = out.get(n.annotator, (0, 0))
+            out[n.annotator] = (a + bool(n.note), b + n.flag)
+    return out
 
 
 # An article's text and its sentences as (start, end) pairs: what its file holds.
@@ -185,6 +200,8 @@ class Database:
         self._counts: dict[str, dict[str, dict[str, int]]] | None = None
         # (reviewer, suggester, outcome) -> labels (see ``provenance.outcomes``); made and kept with ``_counts``.
         self._outcomes: dict[tuple[str, str, str], int] = {}
+        # article -> annotator -> (notes, flags) they hold there; built and kept with the counts.
+        self._note_counts: dict[str, dict[str, tuple[int, int]]] = {}
         # (person, final?) -> undo and redo stacks; replayed on first use, then kept current.
         self._journals: dict[tuple[str, bool], Journal] = {}
         # (person, final?) -> the latest stamp given or replayed here for them
@@ -491,6 +508,73 @@ class Database:
         st = self._state(article_id)
         return sorted(st.final_history if final else st.history, key=event_key)
 
+    # ----------------------------------------------------------------- notes and flags
+
+    def notes(self, article_id: str, who: str | None = None) -> list[Note]:
+        """The article's notes and flags on its sentences now (of ``who``, or everyone's), in
+        sentence order.  A record with no note and no flag is a clear: kept so that it wins
+        over an older copy in a merge (``Note.empty``)."""
+        found = self._state(article_id).notes
+        return [found[k] for k in sorted(found) if who is None or k[2] == who]
+
+    def retired_notes(self, article_id: str) -> list[RetiredNote]:
+        """The article's notes and flags whose sentence was split or joined since (kept)."""
+        found = self._state(article_id).retired_notes
+        return [found[k] for k in sorted(found)]
+
+    def set_note(self, article_id: str, start: int, end: int, who: str, note: str,
+                 updated_at: str | None = None) -> Note:
+        """Write ``who``'s note on a sentence ("" takes it off: a decision too); fsynced when this
+        returns; returned as stored.  ValueError for an unknown article or sentence, a name no
+        one could type, or a note that is not one printable line of at most
+        ``NOTE_MAX_CHARS`` (``clean_note`` makes one); SaveError if the disk refused."""
+        if not note_ok(note):
+            raise ValueError(f"a note is one line of printable text, at most 500 characters (clean_note): {note[:40]!r}")
+        return self._note_decide(article_id, start, end, who, updated_at or now_iso(), note=note)
+
+    def set_flag(self, article_id: str, start: int, end: int, who: str, flag: bool,
+                 updated_at: str | None = None) -> Note:
+        """Flag ``who``'s sentence as unsure (``flag``), or take the flag off: as ``set_note``."""
+        return self._note_decide(article_id, start, end, who, updated_at or now_iso(), flag=bool(flag))
+
+    def _note_decide(self, article_id: str, start: int, end: int, who: str, now: str, *,
+                     note: str | None = None, flag: bool | None = None) -> Note:
+        self._check_writable()
+        if article_id not in self._infos:
+            raise ValueError(f"no article {article_id!r} in {self.path}")
+        if (start, end) not in self._article(article_id)[1]:
+            raise ValueError(f"article {article_id}: {start}-{end} is not one of its sentences")
+        if not is_name(who):
+            raise ValueError(f"{who!r} is not a name a decision can be made under")
+        lf = self._label_file(article_id)
+        st = lf.state
+        key = (start, end, who)
+        cur = st.notes.get(key)
+        if cur is not None and (note is None or cur.note == note) and (flag is None or cur.flag == flag):
+            return cur
+        stamps = [note_stamp(cur)] if cur is not None else []
+        if (ret := st.retired_notes.get(key)) is not None:
+            stamps.append(note_stamp(ret.note))
+        if st.segmentation is not None:  # after the sentence's split or join, so it counts on it
+            stamps.append((st.segmentation.updated_at, st.segmentation.tick))
+        seen = max(stamps, key=lambda p: stamp_order(*p), default=None)
+        at, tick = next_stamp(now, seen)
+        base = cur or Note(article_id, start, end, who)
+        if note is not None:
+            new_note = Note(article_id, start, end, who, note, base.flag, at, tick, base.flag_updated_at, base.flag_tick)
+        else:
+            new_note = Note(article_id, start, end, who, base.note, bool(flag), base.updated_at, base.tick, at, tick)
+        self._set_schema(NOTES_SCHEMA)  # before the first labels file that needs it
+        new = st.copy()
+        new.retired_notes.pop(key, None)
+        new.notes[key] = new_note
+        self._write_state(lf, new, (None, None))
+        return new_note
+
+    def _note_ok(self, n: Note) -> bool:
+        return (is_name(n.annotator) and note_ok(n.note) and isinstance(n.flag, bool)
+                and isinstance(n.updated_at, str) and isinstance(n.flag_updated_at, str))
+
     def set_label(self, label: Label) -> Label:
         """Label a sentence; the decision is fsynced when this returns, and returned as stored.
 
@@ -659,6 +743,7 @@ class Database:
         for group in (st.labels.values(), st.cleared.values(), st.decisions.values(), st.final_cleared.values(),
                       st.seg_history, [r.record for r in (*st.retired.values(), *st.retired_final.values())]):
             stamps.extend((x.updated_at, x.tick) for x in group)
+        stamps.extend(note_stamp(n) for n in (*st.notes.values(), *(r.note for r in st.retired_notes.values())))
         seen = max(stamps, key=lambda p: stamp_order(*p), default=None)
         clock = self._clocks.get((who, False))
         if clock is not None and when(clock[0]) == when(now) and (seen is None or _later(clock, seen)):
@@ -788,6 +873,8 @@ class Database:
             if lab is not None:
                 self._count(lab, +1)
         self._records[lf.article_id] = new.records()
+        if self._counts is not None:
+            self._note_counts[lf.article_id] = _tally_notes(new.notes.values())
         if resegmented and new.segmentation is not None:
             self._articles.pop(lf.article_id)  # its cached Article has the old sentences
             self._note_sentences(lf.article_id, len(new.segmentation.sentences))
@@ -951,6 +1038,7 @@ class Database:
         events: Iterable[Event] = (),
         seg_events: Iterable[SegEvent] = (),
         segmentations: Iterable[tuple[str, Segmentation]] = (),
+        notes: Iterable[Note] = (),
     ) -> MergeResult:
         """Bring in decisions made elsewhere, as a join (see ``merging``): per key the latest
         decision by stamp wins, histories are united; any order, any number of times, the same.
@@ -964,7 +1052,8 @@ class Database:
         Segmentation decisions (``seg_events``, and each article's latest, ``segmentations``)
         come in the same way: per article the latest decision's sentences win, and labels on a
         sentence that is no longer one are retired (counted in ``retired``).  A label may come
-        in on any span that is or was a sentence of its article.
+        in on any span that is or was a sentence of its article.  Notes and flags (``notes``)
+        come in per (sentence, reviewer), each the latest decision, a clear included.
         Every touched file is read before anything is written, so a damaged one stops the
         merge with nothing changed; after that one write per touched article.
         ``progress`` gets the number of articles checked so far.
@@ -1009,6 +1098,11 @@ class Database:
         for aid, g in segmentations:
             if (inc := group(aid)) is not None:
                 inc.segmentations.append(g)
+        for note in notes:
+            if (inc := group(note.article_id)) is not None:
+                inc.notes.append(note)
+            else:
+                result.notes_skipped += 1
         plans: list[tuple[LabelFile, Incoming, tuple[Span, ...]]] = []
         for n, (aid, inc) in enumerate(groups.items(), 1):
             article, current, base = self._article(aid)
@@ -1029,11 +1123,14 @@ class Database:
                 [c for c in inc.final_cleared if (c.start, c.end) in sentences and is_name(c.by)],
                 [e for e in inc.events if self._event_ok(e, sentences)],
                 splits, segs,
+                [x for x in inc.notes if (x.start, x.end) in sentences and self._note_ok(x)],
             )
+            result.notes_skipped += len(inc.notes) - len(ok.notes)
             result.skipped += len(inc.labels) - len(ok.labels)
             result.decisions_skipped += len(inc.decisions) - len(ok.decisions)
             result.history_skipped += len(inc.events) - len(ok.events)
-            if ok.labels or ok.cleared or ok.decisions or ok.final_cleared or ok.events or ok.seg_events or segs:
+            if ok.labels or ok.cleared or ok.decisions or ok.final_cleared or ok.events or ok.seg_events or segs \
+                    or ok.notes:
                 plans.append((self._label_file(aid), ok, base))
             if progress is not None:
                 progress(n)
@@ -1046,6 +1143,8 @@ class Database:
             self._set_schema(SEGMENTATION_SCHEMA)  # before the first labels file that needs it
         if any(new.has_provenance() for _, new in writes):
             self._set_schema(PROVENANCE_SCHEMA)  # before the first labels file that needs it
+        if any(new.notes or new.retired_notes for _, new in writes):
+            self._set_schema(NOTES_SCHEMA)
         if writes:
             self._journals.clear()  # older decisions may have come in: replay on next use
             self._recording.clear()
@@ -1278,6 +1377,7 @@ class Database:
                     pairs: Iterable[tuple[str, str]] = [(x.annotator, x.label) for x in lf.state.labels.values()]
                     marked = [(x.annotator, x.label, x.source, x.suggested) for x in lf.state.labels.values()
                               if x.source or x.suggested]
+                    self._note_counts[aid] = _tally_notes(lf.state.notes.values())
                 elif (name := f"{aid}.json") in present:
                     path = folder / name  # no _labels_path: the ids were checked when the index was read
                     try:
@@ -1287,6 +1387,9 @@ class Database:
                         pairs = [count_key(path, d) for d in docs]
                         marked = [(d["annotator"], d["label"], d.get("source", ""), d.get("suggested", ""))
                                   for d in docs if "source" in d or "suggested" in d]
+                        if "notes" in data:
+                            self._note_counts[aid] = _tally_notes(
+                                note_from_doc(path, aid, d) for d in (data["notes"] or {}).values())
                         if "segmentation" in data:  # split or joined: the labels file counts its sentences
                             for d in data["segmentation"].values():
                                 self._note_sentences(aid, len(segmentation_from_doc(path, d).sentences))
@@ -1307,6 +1410,17 @@ class Database:
             self._counts = counts
             self._outcomes = outcomes
         return self._counts
+
+    def note_counts(self) -> dict[str, tuple[int, int]]:
+        """annotator -> (sentences with a note, sentences flagged) over every article, from the
+        same pass over the labels files as the label counts (retired notes not counted)."""
+        self._checked_counts()
+        out: dict[str, tuple[int, int]] = {}
+        for per in self._note_counts.values():
+            for who, (n, f) in per.items():
+                a, b = out.get(who, (0, 0))
+                out[who] = (a + n, b + f)
+        return out
 
     def _count(self, label: Label, delta: int) -> None:
         if self._counts is None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from annotator import provenance
-from annotator.model import Cleared, Decision, Event, FinalCleared, Label
-from annotator.resegment import Retired, SegEvent, Segmentation
+from annotator.model import Cleared, Decision, Event, FinalCleared, Label, Note
+from annotator.resegment import Retired, RetiredNote, SegEvent, Segmentation
 from annotator.storage.records import (
     Key,
     SpanKey,
@@ -34,6 +34,10 @@ from annotator.storage.records import (
     final_cleared_from_doc,
     label_doc,
     label_from_doc,
+    note_doc,
+    note_from_doc,
+    retired_note_doc,
+    retired_note_from_doc,
 )
 from annotator.storage.tinyfile import Data, OrjsonStorage, corrupt
 
@@ -45,7 +49,10 @@ class State:
 
     ``segmentation`` is the article's sentences as the latest segmentation decision left them
     (None: as imported, in its article file), ``seg_history`` every such decision.  A label
-    whose sentence a segmentation decision took out is in ``retired`` (see ``retiring``)."""
+    whose sentence a segmentation decision took out is in ``retired`` (see ``retiring``).
+
+    ``notes``: each reviewer's note and flag per sentence (a key is in one of ``notes`` and
+    ``retired_notes``, retired as labels are)."""
 
     labels: dict[Key, Label] = field(default_factory=dict)
     cleared: dict[Key, Cleared] = field(default_factory=dict)
@@ -57,18 +64,21 @@ class State:
     retired_final: dict[SpanKey, Retired] = field(default_factory=dict)
     segmentation: Segmentation | None = None
     seg_history: list[SegEvent] = field(default_factory=list)
+    notes: dict[Key, Note] = field(default_factory=dict)
+    retired_notes: dict[Key, RetiredNote] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.labels), dict(self.cleared), dict(self.decisions), dict(self.final_cleared),
                      list(self.history), list(self.final_history), dict(self.retired), dict(self.retired_final),
-                     self.segmentation, list(self.seg_history))
+                     self.segmentation, list(self.seg_history), dict(self.notes), dict(self.retired_notes))
 
     def records(self) -> int:
         """How many records the file holds; it never shrinks, so ``verify`` can tell a file that
         lost some (restored from an old copy) from one that is current."""
         return (len(self.labels) + len(self.cleared) + len(self.decisions) + len(self.final_cleared)
                 + len(self.history) + len(self.final_history) + len(self.retired) + len(self.retired_final)
-                + (self.segmentation is not None) + len(self.seg_history))
+                + (self.segmentation is not None) + len(self.seg_history) + len(self.notes)
+                + len(self.retired_notes))
 
     def has_provenance(self) -> bool:
         """Whether a label or history event here carries provenance (stored in schema 5 only)."""
@@ -88,6 +98,8 @@ class State:
             {k: self.retired_final[k] for k in sorted(self.retired_final)},
             self.segmentation,
             sorted(self.seg_history, key=seg_order),
+            {k: self.notes[k] for k in sorted(self.notes)},
+            {k: self.retired_notes[k] for k in sorted(self.retired_notes)},
         )
 
 
@@ -114,6 +126,10 @@ def state_data(state: State) -> Data:
         data["segmentation"] = _table([segmentation_doc(state.segmentation)])
     if state.seg_history:
         data["seg_history"] = _table([seg_event_doc(e) for e in state.seg_history])
+    if state.notes:
+        data["notes"] = _table([note_doc(n) for n in state.notes.values()])
+    if state.retired_notes:
+        data["retired_notes"] = _table([retired_note_doc(r) for r in state.retired_notes.values()])
     return data
 
 
@@ -166,6 +182,18 @@ def read_state(path: Path, article_id: str, data: Data) -> State:
         raise corrupt(path, f"{len(segs)} segmentation records, not 1")
     st.segmentation = segmentation_from_doc(path, segs[0]) if segs else None
     st.seg_history = [seg_event_from_doc(path, article_id, d) for d in (data.get("seg_history") or {}).values()]
+    for doc in (data.get("notes") or {}).values():
+        n = note_from_doc(path, article_id, doc)
+        key = (n.start, n.end, n.annotator)
+        if key in st.notes:
+            raise corrupt(path, f"two notes for sentence {n.start}-{n.end} by {n.annotator}")
+        st.notes[key] = n
+    for doc in (data.get("retired_notes") or {}).values():
+        rn = retired_note_from_doc(path, article_id, doc)
+        key = (rn.note.start, rn.note.end, rn.note.annotator)
+        if key in st.notes or key in st.retired_notes:
+            raise corrupt(path, f"sentence {key[0]}-{key[1]} by {key[2]} has a retired note and another one")
+        st.retired_notes[key] = rn
     return st
 
 

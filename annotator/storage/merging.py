@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from annotator.model import Cleared, Decision, Event, FinalCleared, Label, Span
+from annotator.model import Cleared, Decision, Event, FinalCleared, Label, Note, Span
 from annotator.resegment import SegEvent, Segmentation
 from annotator.storage.labelfile import State
 from annotator.storage.records import (
@@ -21,6 +21,7 @@ from annotator.storage.records import (
     cleared_order,
     decision_order,
     final_cleared_order,
+    join_notes,
     label_order,
     Order,
     segmentation_order,
@@ -57,6 +58,9 @@ class MergeResult:
     segmentation_added: int = 0  # segmentation decisions (splits, joins, their undos) brought in
     resegmented: int = 0  # articles whose sentences changed
     retired: int = 0  # labels and final labels retired here: their sentence was split or joined
+    notes_added: int = 0  # notes and flags on a (sentence, reviewer) that had none here
+    notes_updated: int = 0  # a later note or flag (a clear included) over the one here
+    notes_skipped: int = 0  # for a sentence this database does not have, or not a note as stored
     conflicts: list[tuple[Label, Label | Cleared]] = field(default_factory=list)
     decision_conflicts: list[tuple[Decision, Decision]] = field(default_factory=list)
     ahead: dict[str, Ahead] = field(default_factory=dict)
@@ -80,6 +84,7 @@ class Incoming:
     events: list[Event] = field(default_factory=list)
     seg_events: list[SegEvent] = field(default_factory=list)
     segmentations: list[Segmentation] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 def _as_records(inc: Incoming, takes: Callable[[str], bool] | None = None,
@@ -194,6 +199,20 @@ def join(state: State, inc: Incoming, result: MergeResult, now: datetime, base: 
         else:
             new.decisions.pop(skey, None)
             new.final_cleared[skey] = f
+
+    # Notes and flags: per (sentence, reviewer), each of the two the latest decision.
+    for n in inc.notes:
+        key = (n.start, n.end, n.annotator)
+        for at in (n.updated_at, n.flag_updated_at):
+            if at:
+                result.note_ahead(n.annotator, at, now)
+        had = new.notes.get(key)
+        joined = n if had is None else join_notes(had, n)
+        if had is None:
+            result.notes_added += 1
+        elif joined != had:
+            result.notes_updated += 1
+        new.notes[key] = joined
 
     # Histories: the union.
     for events, target in ((new.history, False), (new.final_history, True)):

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from annotator.model import EVENT_OPS, Cleared, Decision, Event, FinalCleared, Label, Span
-from annotator.resegment import SEG_OPS, Retired, SegEvent, Segmentation
+from annotator.model import EVENT_OPS, Cleared, Decision, Event, FinalCleared, Label, Note, Span
+from annotator.resegment import SEG_OPS, Retired, RetiredNote, SegEvent, Segmentation
 from annotator.storage.tinyfile import DamagedFile, corrupt
 
 Key = tuple[int, int, str]  # (start, end, annotator)
@@ -391,6 +391,76 @@ def retired_doc(r: Retired) -> dict[str, Any]:
     doc = decision_doc(rec) if isinstance(rec, Decision) else label_doc(rec)
     if isinstance(rec, Decision):
         doc["final"] = True
+    doc.update({"retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at})
+    if r.tick:
+        doc["retired_tick"] = r.tick
+    return doc
+
+
+# ----------------------------------------------------------------- notes and flags
+
+
+def note_part_order(n: Note) -> Order:
+    """The order of a note's note decisions: by its stamp, then the text ("" a clear, first)."""
+    return (*_text_order(n.updated_at), n.tick, n.note)
+
+
+def flag_part_order(n: Note) -> Order:
+    """The order of a note's flag decisions: by the flag's stamp, then the flag (off first)."""
+    return (*_text_order(n.flag_updated_at), n.flag_tick, n.flag)
+
+
+def note_stamp(n: Note) -> tuple[str, int]:
+    """The later of a note's two stamps: after which a decision on the same key is made, and
+    what a split or join is compared with."""
+    if stamp_order(n.flag_updated_at, n.flag_tick) > stamp_order(n.updated_at, n.tick):
+        return n.flag_updated_at, n.flag_tick
+    return n.updated_at, n.tick
+
+
+def join_notes(a: Note, b: Note) -> Note:
+    """Two copies of one key's note and flag joined: each part the later decision of the two
+    (commutative, associative, idempotent)."""
+    note = a if note_part_order(a) >= note_part_order(b) else b
+    flag = a if flag_part_order(a) >= flag_part_order(b) else b
+    if note is flag:
+        return note
+    return Note(a.article_id, a.start, a.end, a.annotator, note.note, flag.flag, note.updated_at, note.tick,
+                flag.flag_updated_at, flag.flag_tick)
+
+
+def note_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> Note:
+    start, end, who, text, flag = (doc.get(k) for k in ("start", "end", "annotator", "note", "flag"))
+    at, flag_at = doc.get("updated_at", ""), doc.get("flag_updated_at", "")
+    tick, flag_tick = _tick(doc), _tick({"tick": doc.get("flag_tick", 0)})
+    if not (type(start) is int and type(end) is int and isinstance(who, str) and isinstance(text, str)
+            and isinstance(flag, bool) and isinstance(at, str) and isinstance(flag_at, str) and tick is not None
+            and flag_tick is not None):
+        raise _bad(path, "note", doc)
+    return Note(article_id, start, end, who, text, flag, at, tick, flag_at, flag_tick)
+
+
+def note_doc(n: Note) -> dict[str, Any]:
+    doc: dict[str, Any] = {"start": n.start, "end": n.end, "annotator": n.annotator, "note": n.note,
+                           "updated_at": n.updated_at, "flag": n.flag, "flag_updated_at": n.flag_updated_at}
+    if n.tick:
+        doc["tick"] = n.tick
+    if n.flag_tick:
+        doc["flag_tick"] = n.flag_tick
+    return doc
+
+
+def retired_note_from_doc(path: Path, article_id: str, doc: dict[str, Any]) -> RetiredNote:
+    op, by, at = doc.get("retired_op"), doc.get("retired_by"), doc.get("retired_at")
+    tick = _tick({"tick": doc.get("retired_tick", 0)})
+    if not (isinstance(op, str) and isinstance(by, str) and isinstance(at, str) and tick is not None):
+        raise _bad(path, "retired-note", doc)
+    rest = {k: v for k, v in doc.items() if k not in _RETIRED_KEYS}
+    return RetiredNote(note_from_doc(path, article_id, rest), op, by, at, tick)
+
+
+def retired_note_doc(r: RetiredNote) -> dict[str, Any]:
+    doc = note_doc(r.note)
     doc.update({"retired_op": r.op, "retired_by": r.by, "retired_at": r.updated_at})
     if r.tick:
         doc["retired_tick"] = r.tick

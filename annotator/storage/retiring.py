@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from annotator.model import Decision, Label, Span
-from annotator.resegment import Retired, SegEvent
+from annotator.model import Decision, Label, Note, Span
+from annotator.resegment import Retired, RetiredNote, SegEvent
 from annotator.storage.labelfile import State
-from annotator.storage.records import SpanKey, seg_order, stamp_order
+from annotator.storage.records import Key, SpanKey, note_stamp, seg_order, stamp_order
 
 
 def sentences_of(state: State, base: tuple[Span, ...]) -> tuple[Span, ...]:
@@ -71,15 +71,34 @@ def _sort_out(counted: dict[_K, _R], retired: dict[_K, Retired], kind: type[_R],
     return keep, out
 
 
+def _sort_out_notes(state: State, spans: set[SpanKey], gone: dict[SpanKey, SegEvent]) -> None:
+    """Notes and flags, counted or retired now, put where they belong: by the same rule as
+    labels, with the later of a note's two stamps."""
+    keep: dict[Key, Note] = {}
+    out: dict[Key, RetiredNote] = {}
+    for key, n in [*state.notes.items(), *((k, r.note) for k, r in state.retired_notes.items())]:
+        k = (n.start, n.end)
+        e = gone.get(k)
+        at, tick = note_stamp(n)
+        if k in spans and (e is None or stamp_order(at, tick) > stamp_order(e.updated_at, e.tick)):
+            keep[key] = n
+        else:
+            out[key] = RetiredNote(n, "", "", "") if e is None else RetiredNote(n, e.op, e.who, e.updated_at, e.tick)
+    state.notes, state.retired_notes = keep, out
+
+
 def partition(state: State, base: tuple[Span, ...]) -> State:
     """``state`` with each label and final label in ``labels``/``decisions`` if it counts on
-    its sentence, else in ``retired``/``retired_final`` (changed in place, and returned)."""
-    if state.segmentation is None and not state.seg_history and not state.retired and not state.retired_final:
+    its sentence, else in ``retired``/``retired_final`` (changed in place, and returned);
+    notes and flags likewise in ``notes`` or ``retired_notes``."""
+    if state.segmentation is None and not state.seg_history and not state.retired and not state.retired_final \
+            and not state.retired_notes:
         return state  # never resegmented: every label is on a sentence as imported
     spans = {(s.start, s.end) for s in sentences_of(state, base)}
     gone = removals(state.seg_history)
     state.labels, state.retired = _sort_out(state.labels, state.retired, Label, spans, gone)
     state.decisions, state.retired_final = _sort_out(state.decisions, state.retired_final, Decision, spans, gone)
+    _sort_out_notes(state, spans, gone)
     return state
 
 
@@ -94,6 +113,9 @@ def unretired(state: State) -> State:
         assert isinstance(r.record, Decision)
         new.decisions[sk] = r.record
     new.retired, new.retired_final = {}, {}
+    for k, rn in new.retired_notes.items():
+        new.notes[k] = rn.note
+    new.retired_notes = {}
     return new
 
 

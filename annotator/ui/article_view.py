@@ -46,8 +46,11 @@ LABEL_STYLES = 6  # label colours cycle through this many component classes
 # clearing it, as a resize or a theme change does, left every kept Strip to wait for a full
 # pass of the collector, ~20 ms in the middle of a later key.)
 STRIPS_KEPT = 256
-# display line, cursor on it, label, pending, the split caret's offset on it (-1: none)
-LineKey = tuple[int, bool, str | None, bool, int]
+# display line, cursor on it, label, pending, the split caret's offset on it (-1: none), note/flag marks
+LineKey = tuple[int, bool, str | None, bool, int, int]
+# A sentence's marks in the margin (its first line), as bits: the reviewer's flag and note.
+FLAGGED, NOTED = 1, 2
+FLAG_MARK, NOTE_MARK = "⚑", "✎"  # one cell each, in Rich and in terminals (East Asian width: neutral)
 # Lines rendered ahead, after a frame, beyond the half screen a recentring scroll brings in.
 PREFETCH_EXTRA = 8
 LAYOUTS_KEPT = 3  # wrapped layouts kept per article, by width (a resize and back re-wraps nothing)
@@ -180,6 +183,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         "article-view--ghost",
         "article-view--skip",
         "article-view--caret",
+        "article-view--mark",
         *(f"article-view--label-{i}" for i in range(1, LABEL_STYLES + 1)),
         *(f"article-view--marker-{i}" for i in range(1, LABEL_STYLES + 1)),
     }
@@ -198,6 +202,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         & > .article-view--skip { color: $foreground-muted; text-style: italic; }
         & > .article-view--ghost { color: $foreground-muted; text-style: italic; }
         & > .article-view--caret { text-style: reverse bold; }
+        & > .article-view--mark { color: $text-warning; text-style: bold; }
         & > .article-view--label-1 { color: $warning; }
         & > .article-view--label-2 { color: $success; }
         & > .article-view--label-3 { color: $primary; }
@@ -233,12 +238,14 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._label_class = {d.id: (i % LABEL_STYLES) + 1 for i, d in enumerate(scheme.live)}
         self._own_colour = {d.id: Style(color=d.color) for d in scheme.live if d.color}
         self._marker_width = min(max((len(n) for n in (*scheme.names, SKIP)), default=4), 12)
-        self._gutter_width = 1 + self._marker_width + 2  # cursor bar, label marker, two spaces
+        # cursor bar, label marker, a space, the flag and note marks, a space
+        self._gutter_width = 1 + self._marker_width + 1 + 2 + 1
         self._text = ""
         self._sentences: Sequence[Span] = ()
         self._labels: list[str | None] = []
         self._pending: set[int] = set()  # sentences whose decision the disk has not taken yet
         self._ghosts: dict[int, str] = {}  # sentence -> the label suggested there (shown where none is)
+        self._marks: dict[int, int] = {}  # sentence -> its FLAGGED / NOTED bits (none: not there)
         self._cursor = 0
         self._caret: tuple[int, int] | None = None  # split mode: (sentence, offset in the text) of the caret
         self._layout = Layout(0, [], [], [])
@@ -272,10 +279,11 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- content --------------------------------------------------------------------
     def show_article(self, text: str, sentences: Sequence[Span], labels: list[str | None], cursor: int,
-                     pending: set[int] | None = None) -> None:
+                     pending: set[int] | None = None, marks: dict[int, int] | None = None) -> None:
         self._caret = None
         self._pending = set(pending or ())
         self._ghosts = {}
+        self._marks = dict(marks or {})
         self._text = text
         self._sentences = sentences
         self._labels = list(labels)
@@ -343,7 +351,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._cache_box = None
 
     def resegment(self, sentences: Sequence[Span], labels: list[str | None], cursor: int, changed: int,
-                  pending: set[int] | None = None) -> None:
+                  pending: set[int] | None = None, marks: dict[int, int] | None = None) -> None:
         """The same article with its sentences changed from sentence ``changed`` on (a split or a
         join): re-wrapped at this width, the view where it was; the kept lines above the change
         stay, so only the lines from the change down are drawn again."""
@@ -352,6 +360,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._sentences, self._labels, self._cursor = sentences, list(labels), cursor
         self._pending = set(pending or ())
         self._ghosts = {}  # (suggestions are for sentences as they were)
+        self._marks = dict(marks or {})
         self._layouts.clear()
         width = self.wrap_width
         self._layout = self._layouts[width] = wrap_article(self._text, sentences, width, shown_as=sanitize)
@@ -403,6 +412,18 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         while last > self._cursor and self._layout.first_line[last] + self._layout.line_count[last] - 1 > bottom:
             last -= 1
         return max(last, self._cursor)
+    def set_marks(self, index: int, marks: int) -> None:
+        """The sentence's flag and note marks changed (``FLAGGED | NOTED`` bits): only its first
+        display line is drawn again."""
+        if 0 <= index < len(self._layout.first_line) and self._marks.get(index, 0) != marks:
+            if marks:
+                self._marks[index] = marks
+            else:
+                self._marks.pop(index, None)
+            self.refresh_lines(self._layout.first_line[index], 1)
+
+    def marks(self, index: int) -> int:
+        return self._marks.get(index, 0)
 
     def set_cursor(self, index: int, *, center: bool = False) -> None:
         if not self._sentences:
@@ -459,15 +480,16 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         """What a display line's look depends on (with the width and the theme's styles)."""
         lines = self._layout.lines
         if line_no >= len(lines):
-            return (-1, False, None, False, -1)  # below the article: every such row is alike
+            return (-1, False, None, False, -1, 0)  # below the article: every such row is alike
         sid, start, end = lines[line_no]
         if sid < 0:
-            return (line_no, False, None, False, -1)  # a blank line between paragraphs
+            return (line_no, False, None, False, -1, 0)  # a blank line between paragraphs
         label = self._labels[sid] if sid < len(self._labels) else None
         if label is None and (ghost := self._ghosts.get(sid)) is not None:
             label = "\0" + ghost  # (never a label id)
         caret = self._caret[1] if self._caret is not None and self._caret[0] == sid else -1
-        return (line_no, sid == self._cursor, label, sid in self._pending, caret if start <= caret < end else -1)
+        marks = self._marks.get(sid, 0) if self._layout.first_line[sid] == line_no else 0
+        return (line_no, sid == self._cursor, label, sid in self._pending, caret if start <= caret < end else -1, marks)
 
     def _box(self) -> _Box | None:
         """How Textual's styles cache finishes each row of this widget's content, when that is
@@ -669,6 +691,12 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
             marker = Segment(name, base + self._style("article-view--ghost"))
         else:
             marker = Segment(" " * m, base + self._style("article-view--gutter"))
+        marks = self._marks.get(sid, 0) if is_first else 0
+        if marks:
+            shown_marks = (FLAG_MARK if marks & FLAGGED else " ") + (NOTE_MARK if marks & NOTED else " ")
+            mark = Segment(shown_marks, base + self._style("article-view--mark"))
+        else:
+            mark = Segment("  ", base)
         body = sanitize(self._text[start:end]).rstrip()
-        segments = [bar, marker, Segment("  ", base), *self._body(body, start, text_style, base)]
+        segments = [bar, marker, Segment(" ", base), mark, Segment(" ", base), *self._body(body, start, text_style, base)]
         return Strip(segments).crop_extend(0, width, text_style if is_cursor else base)

@@ -29,11 +29,12 @@ from annotator.ui.help import HelpScreen, rows_from_bindings
 from annotator.ui.keys import GuardedQuitApp, with_label_keys
 
 if TYPE_CHECKING:
-    from annotator.model import Decision
+    from annotator.model import Decision, Note
     from annotator.storage import Database
 
 NAME_CELLS = 24  # reviewer names are padded to the longest, up to this many cells
 REASON_CELLS = 300  # a reason is cut to this many characters on the panel (the modal shows it whole)
+NOTE_CELLS = 300  # a reviewer's note, likewise
 
 # The theme variables the article view colours labels with (by position in the scheme), so
 # a label name on the panel has the colour of the same label in the text.  Dark themes use
@@ -233,13 +234,24 @@ class ReviewScreen(Screen[None]):
         item = s.current
         if item is None:
             return
+        try:
+            notes = s.notes_of(item)
+        except AnnotatorError:
+            notes = {}  # its labels file is damaged: the votes came from it before; say nothing more
         names = [sanitize_line(a) for a, _ in item.votes]
-        width = min(max((cell_len(n) for n in names), default=4), NAME_CELLS)
+        width = min(max((cell_len(sanitize_line(n)) for n in (*names, *notes)), default=4), NAME_CELLS)
         rows: list[Content] = []
-        for name, (_, label) in zip(names, item.votes):
+        for name, (who, label) in zip(names, item.votes):
             if cell_len(name) > width:
                 name = set_cell_size(name, width - 1) + "…"
-            rows.append(Content.assemble(Content(set_cell_size(name, width) + "  "), self._label(label)))
+            rows.append(Content.assemble(Content(set_cell_size(name, width) + "  "), self._label(label),
+                                         *self._note_parts(notes.get(who))))
+        for who, n in sorted(notes.items()):
+            if who not in {a for a, _ in item.votes}:  # a note or flag with no label (yet)
+                shown = sanitize_line(who)
+                shown = shown if cell_len(shown) <= width else set_cell_size(shown, width - 1) + "…"
+                rows.append(Content.assemble(Content(set_cell_size(shown, width) + "  "),
+                                             ("(no label)", "$foreground-muted"), *self._note_parts(n)))
         rows.append(self._final_line(item))
         if item.stale:
             rows.append(self._changed_line(item))
@@ -254,6 +266,18 @@ class ReviewScreen(Screen[None]):
                 ("⚠ not saved: ", "bold $text-error"), self._label(s.unsaved.label),
                 (" (the disk refused it; press its key again to retry, u to drop it)", "$text-error")))
         self.query_one("#votes", Static).update(Content("\n").join(rows))
+
+    def _note_parts(self, note: Note | None) -> list[Content | tuple[str, str]]:
+        """A reviewer's flag and note after their label: marked, shown as text (never markup)."""
+        if note is None or note.empty:
+            return []
+        parts: list[Content | tuple[str, str]] = []
+        if note.flag:
+            parts.append(("  ⚑ unsure", "bold $text-warning"))
+        if note.note:
+            shown = note.note if len(note.note) <= NOTE_CELLS else note.note[: NOTE_CELLS - 1] + "…"
+            parts += [("  ✎ ", "bold $text-warning"), Content(sanitize_line(shown))]
+        return parts
 
     def _final_line(self, item: Item) -> Content:
         d: Decision | None = item.decision
