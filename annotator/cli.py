@@ -369,6 +369,8 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
         try:
             app.run()
         finally:
+            if live is not None:
+                live.close()
             import gc
 
             gc.enable()  # the app turns collection off until its first screen; it may not have got there

@@ -37,7 +37,7 @@ GOAL_ADDED_P95_MS = 5.0
 
 CHILD = textwrap.dedent(
     """
-    import asyncio, json, sys, time
+    import asyncio, json, sys, threading, time
     from pathlib import Path
     from annotator import app as app_mod
     from annotator.storage import Database
@@ -57,9 +57,9 @@ CHILD = textwrap.dedent(
     live = None
     if mode == "model":
         from annotator.suggest.live import LiveSuggestions
-        from annotator.suggest.model import ModelSuggester
+        from annotator.suggest.remote import RemoteModelSuggester
 
-        class Timed(ModelSuggester):
+        class Timed(RemoteModelSuggester):  # as label --suggest model runs it
             def update(self, examples):
                 t = time.perf_counter()
                 super().update(examples)
@@ -87,24 +87,37 @@ CHILD = textwrap.dedent(
             for _ in range(10):
                 await pilot.pause()
             session = app.screen.session
-            times, busy = [], 0
-            keys = "123"
-            while len(times) < presses:
-                if session.article_labeled >= session.article_total:
-                    await pilot.press("n")
-                    await pilot.pause()
-                    continue
-                suggesting = app.screen.suggesting
-                training = suggesting is not None and suggesting.training
-                n_frames, n_actions = len(frames), len(actions)
-                t = time.perf_counter()
-                await pilot.press(keys[len(times) % 3])
-                await pilot.pause()
-                start, end = actions[-1]
-                drawn = next((f for f in frames[n_frames:] if f >= end), None)
+            # Keys come as a terminal sends them: from another thread (Textual's driver reads
+            # input in one), at a typist's pace whatever the app is doing, each timed from the
+            # moment it is sent; a loop held up by the training shows as a late frame.
+            sent = []
+            done = threading.Event()
+            loop = asyncio.get_running_loop()
+
+            def typist():
+                k = 0
+                while k < presses:
+                    time.sleep(0.12)
+                    if session.article_labeled >= session.article_total:
+                        loop.call_soon_threadsafe(app.simulate_key, "n")  # on to the next article: not timed
+                        continue
+                    key = "123"[k % 3]
+                    k += 1
+                    suggesting = app.screen.suggesting
+                    busy = suggesting is not None and suggesting.training
+                    sent.append((time.perf_counter(), busy))
+                    loop.call_soon_threadsafe(app.simulate_key, key)
+                done.set()
+
+            threading.Thread(target=typist, daemon=True).start()
+            while not done.is_set() or len(actions) < presses:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            times = []
+            for (t, _), (start, end) in zip(sent, actions):
+                drawn = next((f for f in frames if f >= end), None)
                 times.append(((drawn if drawn is not None else end) - t) * 1000.0)
-                busy += training
-                await asyncio.sleep(0.12)  # a fast reviewer: about 8 keys a second
+            busy = sum(b for _, b in sent)
             out["key_to_frame_ms"] = times
             out["presses_while_training"] = busy
             out["trainings"] = trainings

@@ -28,9 +28,8 @@ def choose(name: str | None, cmd: str | None, *, min_score: float, timeout: floa
 
         return RulesSuggester()
     if name == "model":
-        from annotator.suggest.model import ModelSuggester, require_sklearn
+        from annotator.suggest.remote import RemoteModelSuggester
 
-        require_sklearn()
-        return ModelSuggester(min_score=min_score)
+        return RemoteModelSuggester(min_score=min_score)  # (checks that scikit-learn is there)
     raise InputError(f"--suggest {name}: not a suggester; choose one of {', '.join(BUILT_IN)}, a name of "
                      f"suggestions imported with `annotator suggest import`, or give a command with --suggest-cmd")

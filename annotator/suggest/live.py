@@ -99,6 +99,12 @@ class LiveSuggestions:
         with self._lock:
             return list(self._examples.values())
 
+    def close(self) -> None:
+        """End what the suggester runs (the model's process), when the app ends."""
+        close = getattr(self.suggester, "close", None)
+        if callable(close):
+            close()
+
     def retrain(self, examples: Sequence[Example]) -> None:
         """In a worker: train on ``examples`` (a copy taken on the app's thread)."""
         if isinstance(self.suggester, Learner):

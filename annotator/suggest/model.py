@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import math
 import time
 from collections import Counter
@@ -48,6 +49,12 @@ DEFAULT_MIN_SCORE = 0.5
 C = 10.0
 
 INSTALL_HINT = "pip install 'annotator[suggest]'"
+
+
+def check_sklearn() -> None:
+    """:func:`require_sklearn` without importing it (a second): whether it is installed."""
+    if importlib.util.find_spec("sklearn") is None:
+        raise MissingExtra(f"the model suggester needs scikit-learn, which is not installed; {INSTALL_HINT}")
 
 
 def require_sklearn() -> None:
