@@ -16,6 +16,7 @@ they took.  Goal: the model adds at most 5 ms to the p95.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -187,9 +188,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.presses, args.articles, args.labeled = 60, 30, 100
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("sklearn") is None:
         print(json.dumps({"error": "scikit-learn is not installed: pip install -e '.[suggest]'"}))
         sys.exit(2)
     with tempfile.TemporaryDirectory(prefix="bench-suggest-keys-") as tmp:
