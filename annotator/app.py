@@ -450,6 +450,7 @@ class LabelScreen(Screen[None]):
             return
         s = self.session
         last = self.view.last_seen_sentence()
+        first = s.cursor
         accepted = 0
         for i in range(s.cursor, last + 1):
             if s.ghost(i) is None:
@@ -464,7 +465,9 @@ class LabelScreen(Screen[None]):
             self._decided(i)
         if not accepted:
             self.notify("No suggestions on screen from here down.", timeout=2, markup=False)
-        self._move_to(min(last + 1, s.article_total - 1), center=True)
+        # On to what still needs the reviewer: the first undecided sentence from where they were.
+        todo = s.first_unlabeled(first)
+        self._move_to(todo if todo is not None else min(last + 1, s.article_total - 1), center=todo is None)
         if s.article_labeled >= s.article_total:
             self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
 

@@ -110,9 +110,19 @@ async def test_a_accepts_what_is_on_screen_and_nothing_below(sample_db: Database
         assert decided == list(range(0, last + 1))
         assert len(sample_db.labels(s.infos[0].id, WHO)) == last + 1
         assert all(i in ghosts(app) for i in range(last + 1, total))  # still suggestions, not decisions
-        assert s.cursor == last + 1
+        assert s.cursor == last + 1  # (every sentence on screen was suggested: the next one)
         await pilot.press("a")  # the next screen
         assert len(sample_db.labels(s.infos[0].id, WHO)) > last + 1
+
+
+async def test_a_stops_at_the_first_sentence_it_left_undecided(sample_db: Database) -> None:
+    app = AnnotatorApp(sample_db, WHO, suggestions=LiveSuggestions(Fixed(at=[0, 1, 3, 4])))
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot, app)
+        await pilot.press("a")
+        s = app.session
+        assert [i for i in range(5) if s.labels[i] is not None] == [0, 1, 3, 4]
+        assert s.cursor == 2  # not passed over: it had no suggestion
 
 
 async def test_a_label_key_overrides_and_says_what_it_overrode(sample_db: Database) -> None:
