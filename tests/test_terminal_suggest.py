@@ -5,6 +5,7 @@ key, quit; the labels are in the database and the export says which were accepte
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -33,6 +34,17 @@ def changed(tmux: Tmux, gone: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"{gone!r} stayed; screen was:\n{tmux.screen()}")
 
 
+def labeled(tmux: Tmux, timeout: float = 20.0) -> int:
+    """The first article's labeled count once it is above 0 (read from the status line)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = re.search(r"(\d+)/19 labeled", tmux.screen())
+        if m and int(m.group(1)) > 0:
+            return int(m.group(1))
+        time.sleep(0.1)
+    raise AssertionError(f"nothing labeled; screen was:\n{tmux.screen()}")
+
+
 def test_accept_a_screen_of_rule_suggestions_and_correct_one(tmp_path: Path) -> None:
     tmux = Tmux(tmp_path)
     env = f"PYTHONPATH={shlex.quote(str(ROOT))} ANNOTATOR=ana"
@@ -42,8 +54,7 @@ def test_accept_a_screen_of_rule_suggestions_and_correct_one(tmp_path: Path) -> 
         screen = tmux.wait_for("~quote")
         assert "suggested: quote by rules" in screen and "enter accepts" in screen
         tmux.keys("a")
-        screen = changed(tmux, "0/19 labeled")
-        accepted = int(screen.split("/19 labeled")[0].split()[-1])
+        accepted = labeled(tmux)
         assert accepted >= 2
         tmux.keys("3")  # background, by hand, on the next sentence
         tmux.wait_for(f"{accepted + 1}/19 labeled")
