@@ -9,6 +9,7 @@ is one notification, and labeling goes on without suggestions.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from annotator.errors import AnnotatorError
@@ -41,23 +42,32 @@ class Suggesting:
         self._ask(s.article)
 
     def _ask(self, article: Article) -> None:
-        live, scheme, app = self.live, self.screen.session.scheme, self.screen.app
+        live, scheme = self.live, self.screen.session.scheme
+        self._in_thread(lambda: live.suggest(article, scheme), self._offered, "suggest", f"{live.name} failed")
+
+    def _in_thread(self, work: Callable[[], Offer | None], done: Callable[[Offer | AnnotatorError | None], None],
+                   group: str, failed: str) -> None:
+        """``work`` in a worker thread, its result (or its error, as one line) handed to ``done``
+        on the app's thread; a newer request of the ``suggest`` group replaces an older one."""
+        app = self.screen.app
 
         def run() -> None:
             try:
-                offer: Offer | AnnotatorError = live.suggest(article, scheme)
+                result: Offer | AnnotatorError | None = work()
             except AnnotatorError as exc:
-                offer = exc
-            except Exception as exc:  # a suggester's bug must not end the session
-                offer = SuggestError(f"{live.name} failed: {type(exc).__name__}: {exc}")
+                result = exc
+            except Exception as exc:  # a suggester's or a library's bug must not end the session
+                result = SuggestError(f"{failed}: {type(exc).__name__}: {exc}")
             try:
-                app.call_from_thread(self._offered, offer)
+                app.call_from_thread(done, result)
             except RuntimeError:
                 pass  # the app has quit meanwhile
 
-        self.screen.run_worker(run, thread=True, group="suggest", exclusive=True, exit_on_error=False)
+        self.screen.run_worker(run, thread=True, group=group, exclusive=group == "suggest", exit_on_error=False)
 
-    def _offered(self, offer: Offer | AnnotatorError) -> None:
+    def _offered(self, offer: Offer | AnnotatorError | None) -> None:
+        if offer is None:
+            return
         if isinstance(offer, AnnotatorError):
             if not self.failed:
                 self.failed = True
@@ -111,24 +121,13 @@ class Suggesting:
         live, examples = self.live, self.live.examples()
         s = self.screen.session
         article = s.article if s.article is not None and live.allowed(s.infos[s.article_index]) else None
-        scheme, app = s.scheme, self.screen.app
+        scheme = s.scheme
 
-        def run() -> None:
-            offer: Offer | AnnotatorError | None = None
-            try:
-                live.retrain(examples)
-                if article is not None:
-                    offer = live.suggest(article, scheme)
-            except AnnotatorError as exc:
-                offer = exc
-            except Exception as exc:  # a library's failure must not end the session
-                offer = SuggestError(f"{live.name} could not learn: {type(exc).__name__}: {exc}")
-            try:
-                app.call_from_thread(self._trained, offer)
-            except RuntimeError:
-                pass
+        def work() -> Offer | None:
+            live.retrain(examples)
+            return live.suggest(article, scheme) if article is not None else None
 
-        self.screen.run_worker(run, thread=True, group="train", exit_on_error=False)
+        self._in_thread(work, self._trained, "train", f"{live.name} could not learn")
 
     def _trained(self, offer: Offer | AnnotatorError | None) -> None:
         self.training = False
