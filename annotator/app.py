@@ -18,6 +18,7 @@ from annotator.importer import display_title
 from annotator.model import SKIP, Note
 from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
+from annotator.search import Match, ProjectMatch, in_article
 from annotator.session import Resegmented, Session
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import FLAG_MARK, FLAGGED, NOTE_MARK, NOTED, ArticleView
@@ -25,6 +26,7 @@ from annotator.ui.commands import ArticleCommands
 from annotator.storage import DamagedFile
 from annotator.ui.help import HelpScreen, live_rows
 from annotator.ui.keys import GuardedQuitApp, with_label_keys
+from annotator.ui.search import ProjectSearch, SearchBar
 from annotator.ui.suggesting import Suggesting
 
 if TYPE_CHECKING:
@@ -87,6 +89,10 @@ class LabelScreen(Screen[None]):
         Binding("enter", "split_here", "Split here", id="split.do",
                 tooltip="Split mode: split the sentence here (its labels are retired)"),
         Binding("escape", "split_cancel", "Cancel", id="split.cancel", tooltip="Split mode: leave without splitting"),
+        Binding("slash", "search", "Search", id="search.article", key_display="/", show=False,
+                tooltip="Search this article as you type: enter next match, shift+enter previous, esc close"),
+        Binding("ctrl+f", "project_search", "Search all", id="search.project", show=False,
+                tooltip="Search every article; enter on a match opens it there"),
         Binding("enter", "accept", "Accept", id="suggest.accept",
                 tooltip="Accept the sentence's suggestion (shown ~dimmed in the margin) and move on"),
         Binding("a", "accept_screen", "Accept screen", id="suggest.accept_screen",
@@ -122,6 +128,8 @@ class LabelScreen(Screen[None]):
         self._split_points: list[int] = []  # split mode: where the cursor's sentence can be split
         self._split_at = -1  # split mode: which of them the caret is on (-1: not in split mode)
         self.suggesting = Suggesting(self, session.live) if session.live is not None else None
+        self._matches: list[Match] = []  # the open article's matches of the search bar's query
+        self._match = -1  # which of them the cursor went to
         self._unsaved_note: dict[tuple[str, int, int], str] = {}  # a note the disk refused, offered again on N
 
     def compose(self) -> ComposeResult:
@@ -132,6 +140,7 @@ class LabelScreen(Screen[None]):
                 yield ArticleView(self.session.scheme, id="article")
                 yield Static(Content(EMPTY_HELP), id="empty")
                 yield Static("", id="unavailable")
+        yield SearchBar(id="search")
         yield Static("", id="others")
         yield Static("", id="hint")
         yield Static("", id="status")
@@ -677,6 +686,52 @@ class LabelScreen(Screen[None]):
         self._update_status()
         if self.suggesting is not None:
             self.suggesting.article_opened()  # the suggestions were for the sentences as they were
+
+    # -- search ---------------------------------------------------------------------
+    def action_search(self) -> None:
+        if self._guard():
+            self.query_one(SearchBar).open()
+
+    def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        s = self.session
+        if s.article is None:
+            return
+        self._matches = in_article(s.article, message.query)
+        here = s.article.sentences[s.cursor].start if s.article_total else 0
+        self._match = next((k for k, m in enumerate(self._matches) if m.start >= here), 0) - 1
+        self._step_match(1)
+
+    def on_search_bar_step(self, message: SearchBar.Step) -> None:
+        self._step_match(message.direction)
+
+    def _step_match(self, direction: int) -> None:
+        bar = self.query_one(SearchBar)
+        if not self._matches:
+            bar.show_count("no match" if bar.query_text.strip() else "")
+            return
+        self._match = (self._match + direction) % len(self._matches)
+        m = self._matches[self._match]
+        bar.show_count(f"{self._match + 1}/{len(self._matches)}")
+        if m.sentence >= 0:
+            self._move_to(m.sentence)
+
+    def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
+        self._matches, self._match = [], -1
+        self.view.focus()
+
+    def action_project_search(self) -> None:
+        s = self.session
+        titles = {info.id: self._title(i) for i, info in enumerate(s.infos)}
+
+        def go(found: ProjectMatch | None) -> None:
+            index = next((i for i, info in enumerate(s.infos) if found is not None and info.id == found.article_id),
+                         None)
+            if found is None or index is None:
+                return
+            if self.open_article(index, max(found.sentence, 0)):
+                self._move_to(max(found.sentence, 0), center=True)
+
+        self.app.push_screen(ProjectSearch(s.db.path, titles), go)
 
     # -- command palette ------------------------------------------------------------
     def article_title(self, index: int) -> str:

@@ -9,7 +9,7 @@ app runs it in a worker and stops it when the query changes.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -106,14 +106,18 @@ def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> 
     return ("…" if a else "") + " ".join(text[a:b].split()) + ("…" if b < len(text) else "")
 
 
-def in_project(db: Database, query: str, article_ids: Sequence[str] | None = None) -> Iterator[ProjectMatch]:
+def in_project(db: Database, query: str, article_ids: Sequence[str] | None = None,
+               stop: Callable[[], bool] = lambda: False) -> Iterator[ProjectMatch]:
     """Every match in the project's articles (or those of ``article_ids``), article by article
-    in their order; an article that cannot be read is passed over."""
+    in their order; an article that cannot be read is passed over.  ``stop`` is asked before
+    each article (a newer query, a closed screen)."""
     ids = article_ids if article_ids is not None else [i.id for i in db.article_infos()]
     q = query.casefold()
     if not q.strip():
         return
     for aid in ids:
+        if stop():
+            return
         try:
             article = db.get_article(aid)
         except (AnnotatorError, KeyError):

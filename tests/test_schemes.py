@@ -491,8 +491,7 @@ def bound_keys(bindings: list[Binding]) -> set[str]:
     for b in bindings:
         for key in b.key.split(","):
             key = key.strip()
-            if key == "question_mark":
-                key = "?"
+            key = {"question_mark": "?", "slash": "/"}.get(key, key)
             if key.startswith("ctrl+") or key in IGNORED:
                 continue
             keys.add(key)
