@@ -864,3 +864,7 @@ from annotator.suggest_cli import evaluate_cmd, suggest_cmd  # noqa: E402
 
 cli.add_command(suggest_cmd)
 cli.add_command(evaluate_cmd)
+
+from annotator.config_cli import config_cmd  # noqa: E402
+
+cli.add_command(config_cmd)
