@@ -6,11 +6,12 @@ import gc
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, InvalidThemeError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer, Static
 
 from annotator.errors import AnnotatorError
@@ -19,6 +20,7 @@ from annotator.model import SKIP, Note
 from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
 from annotator.session import Resegmented, Session
+from annotator.settings import UserSettings, pictures_dir
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import FLAG_MARK, FLAGGED, NOTE_MARK, NOTED, ArticleView
 from annotator.ui.commands import ArticleCommands
@@ -153,6 +155,11 @@ class LabelScreen(Screen[None]):
         )
         self.view.focus()
         self.query_one("#others").display = s.show_others
+        width = getattr(self.app, "list_width", "auto")  # the user's setting (annotator config set list_width)
+        if width == "hidden":
+            self.article_list.display = False
+        elif width != "auto":
+            self.article_list.styles.width = int(width)
         # Everything loaded until the first screen lives for the whole session: keep the
         # collector from walking it again and again (full collections otherwise stall keys at
         # 10,000 articles), and from walking it while it is built (the app turns it off).
@@ -784,7 +791,10 @@ class AnnotatorApp(GuardedQuitApp):
 
     def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None,
                  *, show_others: bool = False, suggestions: LiveSuggestions | None = None,
-                 order: Sequence[str] | None = None) -> None:
+                 order: Sequence[str] | None = None, auto_next: bool = True, theme: str | None = None,
+                 list_width: str = "auto", user_settings: UserSettings | None = None) -> None:
+        """``theme`` and ``list_width`` are what the app starts with (see ``annotator.settings``);
+        with ``user_settings``, a theme the user picks is kept there for the next start."""
         # Start-up builds tens of thousands of objects (10,000 sentences and their display
         # lines) that live all session; collecting while they are made cost about 30 ms of
         # the open. Turned back on by settle_gc after the first screen, or on exit.
@@ -793,12 +803,39 @@ class AnnotatorApp(GuardedQuitApp):
         self.session = Session(db, annotator, show_others=show_others, order=order)
         self.session.live = suggestions
         self.startup_messages = startup_messages or []
+        self.auto_next = auto_next
+        self.list_width = list_width
+        self.user_settings = user_settings
+        self._start_theme = theme
 
     def on_mount(self) -> None:
+        if self._start_theme and self._start_theme != self.theme:
+            try:
+                self.theme = self._start_theme
+            except InvalidThemeError:
+                self.notify(f"Theme {sanitize_line(self._start_theme)!r} is not available; using {self.theme}",
+                            severity="warning", timeout=8, markup=False)
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         self.push_screen(LabelScreen(self.session))
         for text, severity in self.startup_messages:
             self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
                         markup=False)
+
+    def _keep_theme(self, theme: Theme) -> None:
+        """The user picked a theme (the palette's Change theme): the next start uses it too."""
+        kept = self.user_settings
+        if kept is None or kept.get("theme") == theme.name:
+            return
+        try:
+            kept.set("theme", theme.name)
+        except AnnotatorError as exc:
+            self.notify(sanitize_line(exc.message), title=exc.title, severity="warning", timeout=8, markup=False)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Screenshots go to a folder that exists (pictures, downloads, else the current folder);
+        Textual's notification says where."""
+        return super().deliver_screenshot(filename, path or str(pictures_dir()), time_format)
 
     def unsaved_warning(self) -> str | None:
         pending = len(self.session.pending)
