@@ -605,12 +605,15 @@ def _json_out(value: Any) -> None:
 
 
 @cli.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (every figure, pace included).")
+@click.option("--chart", is_flag=True, help="Also draw bar charts: progress, labels, decisions per hour, "
+                                           "seconds per decision.")
 @common_options
 @click.pass_context
-def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None) -> None:
-    """Articles, sentences, labels per label and per annotator, progress."""
-    from annotator.stats import compute, format_text
+def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None, chart: bool = False) -> None:
+    """Reviewers with work: progress against their assignment, labels per label, decisions per hour,
+    median time per decision, runs that look rushed; suggestions, flags and notes."""
+    from annotator.stats import chart_lines, compute, format_text
 
     settings = settings_from(ctx, db, annotator)
     _require_db(settings)
@@ -622,6 +625,9 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
         from annotator.importer import path_text
 
         click.echo(format_text(stats, path_text(settings.db_path)))
+        if chart:
+            click.echo("")
+            click.echo("\n".join(chart_lines(stats)))
 
 
 @cli.command("agree")
