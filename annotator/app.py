@@ -69,6 +69,8 @@ class LabelScreen(Screen[None]):
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
         Binding("p", "article(-1)", "Prev article", id="article.previous", show=False, tooltip="Previous article"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
+        Binding("S", "stats", "Stats", id="stats", show=False, key_display="S",
+                tooltip="Project stats: progress, labels, pace (shift+s; as `annotator stats --chart`)"),
         Binding("g", "guidelines", "Guidelines", id="guidelines", show=False,
                 tooltip="The labels' definitions and the project's guidelines"),
         Binding("A", "agreement", "Agreement", id="agreement", show=False,
@@ -720,6 +722,11 @@ class LabelScreen(Screen[None]):
         from annotator.ui.agreement import AgreementScreen
 
         self.app.push_screen(AgreementScreen(self.session.db))
+
+    def action_stats(self) -> None:
+        from annotator.ui.stats import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.session.db, self.session.annotator))
 
     def action_guidelines(self) -> None:
         from annotator.ui.guidelines import GuidelinesScreen
