@@ -70,7 +70,7 @@ class LabelScreen(Screen[None]):
         Binding("p", "article(-1)", "Prev article", id="article.previous", show=False, tooltip="Previous article"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
         Binding("S", "stats", "Stats", id="stats", show=False, key_display="S",
-                tooltip="Project stats: progress, labels, pace (shift+s; as `annotator stats --chart`)"),
+                tooltip="Project stats: progress, labels, pace (annotator stats)"),
         Binding("g", "guidelines", "Guidelines", id="guidelines", show=False,
                 tooltip="The labels' definitions and the project's guidelines"),
         Binding("A", "agreement", "Agreement", id="agreement", show=False,
