@@ -143,3 +143,49 @@ def test_config_with_a_damaged_file(capsys: pytest.CaptureFixture[str], own_sett
     code, out, err = run_cli(capsys, "config")
     assert code == 0 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "textual-dark" in out
+
+
+# ----------------------------------------------------------------------------- label takes them
+
+
+def _label_app(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, object]:
+    """Run `annotator label ...` up to the app, which is not run: what it was made with."""
+    from annotator.app import AnnotatorApp
+
+    seen: dict[str, object] = {}
+
+    def run(self: AnnotatorApp, *a: object, **k: object) -> None:
+        seen.update(show_others=self.session.show_others, suggesting=self.session.live is not None,
+                    auto_next=self.auto_next, theme=self._start_theme, list_width=self.list_width,
+                    messages=list(self.startup_messages), kept=self.user_settings is not None)
+
+    monkeypatch.setattr(AnnotatorApp, "run", run)
+    code, _, err = run_cli(capsys, "label", *args)
+    assert code == 0, err
+    return seen
+
+
+def test_label_uses_the_settings_and_options_win(capsys: pytest.CaptureFixture[str], in_tmp: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _label_app(capsys, monkeypatch)
+    assert seen["show_others"] is False and seen["suggesting"] is False and seen["auto_next"] is True
+    assert seen["theme"] == "textual-dark" and seen["list_width"] == "auto" and seen["kept"] is True
+    s = load_user_settings()
+    for key, value in [("show_others", "true"), ("suggest", "rules"), ("auto_next", "false"), ("theme", "nord"),
+                       ("list_width", "hidden")]:
+        s.set(key, value)
+    seen = _label_app(capsys, monkeypatch)
+    assert seen["show_others"] is True and seen["suggesting"] is True and seen["auto_next"] is False
+    assert seen["theme"] == "nord" and seen["list_width"] == "hidden"
+    seen = _label_app(capsys, monkeypatch, "--blind", "--suggest", "none")
+    assert seen["show_others"] is False and seen["suggesting"] is False
+
+
+def test_label_with_a_damaged_settings_file_says_so_once(capsys: pytest.CaptureFixture[str], in_tmp: Path,
+                                                         own_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (own_settings / SETTINGS_FILE).write_text("theme = \x01")
+    seen = _label_app(capsys, monkeypatch)
+    messages = seen["messages"]
+    assert isinstance(messages, list) and len(messages) == 1 and "damaged" in messages[0][0]
+    assert seen["theme"] == "textual-dark"
+    assert (own_settings / SETTINGS_FILE).read_text() == "theme = \x01"  # not rewritten
