@@ -6,12 +6,11 @@ import gc
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult, InvalidThemeError
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.theme import Theme
 from textual.widgets import Footer, Static
 
 from annotator.errors import AnnotatorError
@@ -20,12 +19,13 @@ from annotator.model import SKIP, Note
 from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
 from annotator.session import Resegmented, Session
-from annotator.settings import UserSettings, pictures_dir
+from annotator.settings import UserSettings
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import FLAG_MARK, FLAGGED, NOTE_MARK, NOTED, ArticleView
 from annotator.ui.commands import ArticleCommands
 from annotator.storage import DamagedFile
 from annotator.ui.help import HelpScreen, live_rows
+from annotator.ui.kept import screenshot_folder, start_theme
 from annotator.ui.keys import GuardedQuitApp, with_label_keys
 from annotator.ui.suggesting import Suggesting
 
@@ -816,33 +816,17 @@ class AnnotatorApp(GuardedQuitApp):
         self._start_theme = theme
 
     def on_mount(self) -> None:
-        if self._start_theme and self._start_theme != self.theme:
-            try:
-                self.theme = self._start_theme
-            except InvalidThemeError:
-                self.notify(f"Theme {sanitize_line(self._start_theme)!r} is not available; using {self.theme}",
-                            severity="warning", timeout=8, markup=False)
-        self.theme_changed_signal.subscribe(self, self._keep_theme)
+        start_theme(self, self._start_theme, self.user_settings)
         self.push_screen(LabelScreen(self.session))
         for text, severity in self.startup_messages:
             self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
                         markup=False)
 
-    def _keep_theme(self, theme: Theme) -> None:
-        """The user picked a theme (the palette's Change theme): the next start uses it too."""
-        kept = self.user_settings
-        if kept is None or kept.get("theme") == theme.name:
-            return
-        try:
-            kept.set("theme", theme.name)
-        except AnnotatorError as exc:
-            self.notify(sanitize_line(exc.message), title=exc.title, severity="warning", timeout=8, markup=False)
-
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
                            time_format: str | None = None) -> str | None:
         """Screenshots go to a folder that exists (pictures, downloads, else the current folder);
         Textual's notification says where."""
-        return super().deliver_screenshot(filename, path or str(pictures_dir()), time_format)
+        return super().deliver_screenshot(filename, screenshot_folder(path), time_format)
 
     def unsaved_warning(self) -> str | None:
         pending = len(self.session.pending)

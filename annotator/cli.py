@@ -429,7 +429,8 @@ def review_cmd(ctx: click.Context, db: str | None, annotator: str | None) -> Non
     with open_db(settings) as database:  # writable: a second writer is refused, as in `label`
         from annotator.ui.review import ReviewApp  # Textual's import cost is paid only here
 
-        app = ReviewApp(database, settings.annotator)
+        user = load_user_settings()
+        app = ReviewApp(database, settings.annotator, theme=user.theme, user_settings=user)
         app.run()
     if app.return_code:
         sys.exit(app.return_code)

@@ -81,3 +81,18 @@ async def test_screenshot_goes_to_a_folder_that_exists(sample_db: Database, tmp_
         await pilot.pause(0.1)
         assert list(tmp_path.glob("*.svg"))
         assert any("Saved screenshot to" in n.message and str(tmp_path) in n.message for n in app._notifications)
+
+
+async def test_review_app_starts_with_and_keeps_the_theme(sample_db: Database, tmp_path: Path) -> None:
+    from annotator.ui.review import ReviewApp
+
+    load_user_settings(tmp_path).set("theme", "nord")
+    user = load_user_settings(tmp_path)
+    app = ReviewApp(sample_db, "lead", theme=user.theme, user_settings=user)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "nord"
+        app.theme = "gruvbox"
+        await pilot.pause()
+        await pilot.pause()
+    assert load_user_settings(tmp_path).theme == "gruvbox"
