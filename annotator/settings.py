@@ -160,14 +160,23 @@ class UserSettings:
         return None if name == "none" else name
 
     def set(self, key: str, raw: object) -> None:
-        """Check and set one value, then save; an unknown key or a bad value is a SettingsError."""
-        self.values[key] = parse_value(key, raw)
+        """Check and set one value, then save; an unknown key or a bad value is a SettingsError.
+        The file is read again first, so a change made meanwhile elsewhere (`annotator config set`
+        while the app runs) is kept."""
+        value = parse_value(key, raw)
+        self._reread()
+        self.values[spec(key).key] = value
         self.save()
 
     def unset(self, key: str) -> None:
-        spec(key)
-        self.values.pop(key, None)
+        name = spec(key).key
+        self._reread()
+        self.values.pop(name, None)
         self.save()
+
+    def _reread(self) -> None:
+        now = load_user_settings(self.path.parent)
+        self.values, self.problems, self.damaged = now.values, now.problems, now.damaged
 
     def save(self) -> None:
         """Write the file atomically; a file that was damaged or held bad values is kept as .bad first."""

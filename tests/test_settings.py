@@ -189,3 +189,11 @@ def test_label_with_a_damaged_settings_file_says_so_once(capsys: pytest.CaptureF
     assert isinstance(messages, list) and len(messages) == 1 and "damaged" in messages[0][0]
     assert seen["theme"] == "textual-dark"
     assert (own_settings / SETTINGS_FILE).read_text() == "theme = \x01"  # not rewritten
+
+
+def test_a_change_made_elsewhere_meanwhile_is_kept(own_settings: Path) -> None:
+    app_copy = load_user_settings()  # the app, started earlier
+    load_user_settings().set("list_width", "40")  # `annotator config set` while it runs
+    app_copy.set("theme", "nord")  # then the user picks a theme in the app
+    now = load_user_settings()
+    assert now.theme == "nord" and now.list_width == "40"
