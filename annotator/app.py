@@ -20,11 +20,13 @@ from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
 from annotator.search import Match, ProjectMatch, in_article
 from annotator.session import Resegmented, Session
+from annotator.settings import UserSettings
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import FLAG_MARK, FLAGGED, NOTE_MARK, NOTED, ArticleView
 from annotator.ui.commands import ArticleCommands
 from annotator.storage import DamagedFile
 from annotator.ui.help import HelpScreen, live_rows
+from annotator.ui.kept import screenshot_folder, start_theme
 from annotator.ui.keys import GuardedQuitApp, with_label_keys
 from annotator.ui.search import ProjectSearch, SearchBar
 from annotator.ui.suggesting import Suggesting
@@ -69,6 +71,8 @@ class LabelScreen(Screen[None]):
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
         Binding("p", "article(-1)", "Prev article", id="article.previous", show=False, tooltip="Previous article"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
+        Binding("S", "stats", "Stats", id="stats", show=False, key_display="S",
+                tooltip="Project stats: progress, labels, pace (annotator stats)"),
         Binding("g", "guidelines", "Guidelines", id="guidelines", show=False,
                 tooltip="The labels' definitions and the project's guidelines"),
         Binding("A", "agreement", "Agreement", id="agreement", show=False,
@@ -162,6 +166,11 @@ class LabelScreen(Screen[None]):
         )
         self.view.focus()
         self.query_one("#others").display = s.show_others
+        width = getattr(self.app, "list_width", "auto")  # the user's setting (annotator config set list_width)
+        if width == "hidden":
+            self.article_list.display = False
+        elif width != "auto":
+            self.article_list.styles.width = int(width)
         # Everything loaded until the first screen lives for the whole session: keep the
         # collector from walking it again and again (full collections otherwise stall keys at
         # 10,000 articles), and from walking it while it is built (the app turns it off).
@@ -772,6 +781,11 @@ class LabelScreen(Screen[None]):
 
         self.app.push_screen(AgreementScreen(self.session.db))
 
+    def action_stats(self) -> None:
+        from annotator.ui.stats import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.session.db, self.session.annotator))
+
     def action_guidelines(self) -> None:
         from annotator.ui.guidelines import GuidelinesScreen
 
@@ -842,7 +856,10 @@ class AnnotatorApp(GuardedQuitApp):
 
     def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None,
                  *, show_others: bool = False, suggestions: LiveSuggestions | None = None,
-                 order: Sequence[str] | None = None) -> None:
+                 order: Sequence[str] | None = None, auto_next: bool = True, theme: str | None = None,
+                 list_width: str = "auto", user_settings: UserSettings | None = None) -> None:
+        """``theme`` and ``list_width`` are what the app starts with (see ``annotator.settings``);
+        with ``user_settings``, a theme the user picks is kept there for the next start."""
         # Start-up builds tens of thousands of objects (10,000 sentences and their display
         # lines) that live all session; collecting while they are made cost about 30 ms of
         # the open. Turned back on by settle_gc after the first screen, or on exit.
@@ -851,12 +868,23 @@ class AnnotatorApp(GuardedQuitApp):
         self.session = Session(db, annotator, show_others=show_others, order=order)
         self.session.live = suggestions
         self.startup_messages = startup_messages or []
+        self.auto_next = auto_next
+        self.list_width = list_width
+        self.user_settings = user_settings
+        self._start_theme = theme
 
     def on_mount(self) -> None:
+        start_theme(self, self._start_theme, self.user_settings)
         self.push_screen(LabelScreen(self.session))
         for text, severity in self.startup_messages:
             self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
                         markup=False)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Screenshots go to a folder that exists (pictures, downloads, else the current folder);
+        Textual's notification says where."""
+        return super().deliver_screenshot(filename, screenshot_folder(path), time_format)
 
     def unsaved_warning(self) -> str | None:
         pending = len(self.session.pending)

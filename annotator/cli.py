@@ -21,7 +21,8 @@ import click
 from annotator import __version__
 from annotator.errors import AnnotatorError, InputError
 from annotator.sanitize import sanitize_line
-from annotator.settings import ENV_ANNOTATOR, ENV_DB, Settings, default_annotator, resolve
+from annotator.settings import (ENV_ANNOTATOR, ENV_DB, Settings, UserSettings, default_annotator,
+                                load_user_settings, resolve)
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_FILES = 50
@@ -115,18 +116,19 @@ def echo_err(msg: str) -> None:
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @common_options
-@click.option("--show-others", is_flag=True,
-              help="With no command: show other reviewers' labels while labeling (default: blind).")
+@click.option("--show-others/--blind", "show_others", default=None,
+              help="With no command: show other reviewers' labels while labeling, or not (default: the "
+                   "show_others setting, else blind).")
 @click.version_option(__version__, prog_name="annotator")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, annotator: str | None, show_others: bool) -> None:
+def cli(ctx: click.Context, db: str | None, annotator: str | None, show_others: bool | None) -> None:
     """Label news articles sentence by sentence: claim, quote or background.
 
     Run without a command to open the labeling app (same as `annotator label`).
     """
     if ctx.invoked_subcommand is None:
         ctx.invoke(label, paths=(), db=db, annotator=annotator, show_others=show_others)
-    elif show_others:
+    elif show_others is not None:
         raise click.UsageError("--show-others goes with labeling: `annotator --show-others` or "
                                "`annotator label --show-others`")
 
@@ -295,11 +297,13 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--encoding", default=None, help="Text encoding of the files to import (default: UTF-8).")
 @click.option("--lang", "language", default="id", show_default=True, help="Language for sentence splitting.")
-@click.option("--show-others", is_flag=True,
-              help="Show other reviewers' labels of the current sentence (default: blind, only your own).")
+@click.option("--show-others/--blind", "show_others", default=None,
+              help="Show other reviewers' labels of the current sentence, or only your own (default: the "
+                   "show_others setting, else blind).")
 @click.option("--suggest", "suggest", metavar="NAME", default=None,
               help="Suggest labels as you go: rules (quotations with attribution, boilerplate lines) or model "
-                   "(learns from the project's labels; needs annotator[suggest]). enter accepts one, a a screen.")
+                   "(learns from the project's labels; needs annotator[suggest]); none for no suggestions. "
+                   "enter accepts one, a a screen. Default: the suggest setting (annotator config).")
 @click.option("--suggest-cmd", metavar="CMD", default=None,
               help="Suggest with a command of your own that speaks JSON Lines (docs/suggest-protocol.md).")
 @click.option("--min-score", type=float, default=0.5, show_default=True,
@@ -318,11 +322,15 @@ def import_summary(plan: Any, result: Any, dry_run: bool = False, checked: Any =
 @click.pass_context
 def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator: str | None,
           encoding: str | None = None, language: str = "id", max_size: str = "10MB",
-          show_others: bool = False, skip_bad_labels: bool = False, suggest: str | None = None,
+          show_others: bool | None = None, skip_bad_labels: bool = False, suggest: str | None = None,
           suggest_cmd: str | None = None, min_score: float = 0.5, suggest_timeout: float = 30.0,
           suggest_everywhere: bool = False, order: str = "file") -> None:
-    """Open the labeling app; PATHS (files or folders) are imported first."""
+    """Open the labeling app; PATHS (files or folders) are imported first.
+
+    Your settings (`annotator config`) are the defaults; the options here win over them."""
     settings = settings_from(ctx, db, annotator)
+    user = load_user_settings()
+    show_others, suggest = label_choices(user, show_others, suggest, suggest_cmd)
     max_bytes = _import_args(encoding, max_size)
     from annotator.suggest.choose import BUILT_IN, choose
 
@@ -339,7 +347,7 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
     check_db_file(settings.db_path)
     database = Database.open(settings.db_path)
     try:
-        messages: list[tuple[str, str]] = []
+        messages: list[tuple[str, str]] = [(line, "error") for line in user.problems]
         if listed is not None:
             plan = _plan(listed, encoding, language, max_bytes, progress=True, reviewer=settings.annotator)
             result = _apply(database, plan, progress=True)
@@ -365,7 +373,8 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
             live = LiveSuggestions(suggester, everywhere=suggest_everywhere, min_score=min_score)
         ids = _uncertain_order(database, settings.annotator) if order == "uncertain" else None
         app = AnnotatorApp(database, settings.annotator, startup_messages=messages, show_others=show_others,
-                           suggestions=live, order=ids)
+                           suggestions=live, order=ids, auto_next=user.auto_next, theme=user.theme,
+                           list_width=user.list_width, user_settings=user)
         try:
             app.run()
         finally:
@@ -378,6 +387,19 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
             sys.exit(app.return_code)
     finally:
         database.close()
+
+
+def label_choices(user: UserSettings, show_others: bool | None, suggest: str | None,
+                  suggest_cmd: str | None) -> tuple[bool, str | None]:
+    """``label``'s show-others and suggester: the option, else the user's setting, else the default
+    (blind, no suggestions); ``--suggest none`` turns a suggest setting off, ``--suggest-cmd`` replaces it."""
+    if show_others is None:
+        show_others = user.show_others
+    if suggest is None and suggest_cmd is None:
+        suggest = user.suggest
+    if suggest == "none":
+        suggest = None
+    return show_others, suggest
 
 
 def _uncertain_order(database: Any, annotator: str) -> list[str]:
@@ -407,7 +429,8 @@ def review_cmd(ctx: click.Context, db: str | None, annotator: str | None) -> Non
     with open_db(settings) as database:  # writable: a second writer is refused, as in `label`
         from annotator.ui.review import ReviewApp  # Textual's import cost is paid only here
 
-        app = ReviewApp(database, settings.annotator)
+        user = load_user_settings()
+        app = ReviewApp(database, settings.annotator, theme=user.theme, user_settings=user)
         app.run()
     if app.return_code:
         sys.exit(app.return_code)
@@ -583,12 +606,15 @@ def _json_out(value: Any) -> None:
 
 
 @cli.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (every figure, pace included).")
+@click.option("--chart", is_flag=True, help="Also draw bar charts: progress, labels, decisions per hour, "
+                                           "seconds per decision.")
 @common_options
 @click.pass_context
-def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None) -> None:
-    """Articles, sentences, labels per label and per annotator, progress."""
-    from annotator.stats import compute, format_text
+def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str | None, chart: bool = False) -> None:
+    """Reviewers with work: progress against their assignment, labels per label, decisions per hour,
+    median time per decision, runs that look rushed; suggestions, flags and notes."""
+    from annotator.stats import chart_lines, compute, format_text
 
     settings = settings_from(ctx, db, annotator)
     _require_db(settings)
@@ -600,6 +626,9 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None, annotator: str 
         from annotator.importer import path_text
 
         click.echo(format_text(stats, path_text(settings.db_path)))
+        if chart:
+            click.echo("")
+            click.echo("\n".join(chart_lines(stats)))
 
 
 @cli.command("agree")
@@ -864,3 +893,7 @@ from annotator.suggest_cli import evaluate_cmd, suggest_cmd  # noqa: E402
 
 cli.add_command(suggest_cmd)
 cli.add_command(evaluate_cmd)
+
+from annotator.config_cli import config_cmd  # noqa: E402
+
+cli.add_command(config_cmd)

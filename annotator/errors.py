@@ -59,3 +59,10 @@ class ExportError(AnnotatorError):
     """An export file cannot be written."""
 
     title = "Export failed"
+
+
+class SettingsError(AnnotatorError):
+    """An unknown setting, a bad value, or a settings file that cannot be written."""
+
+    title = "Bad setting"
+    exit_code = 2

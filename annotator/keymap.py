@@ -20,6 +20,7 @@ APP_KEYS: dict[str, str] = {
     "n": "next article",
     "p": "previous article",
     "A": "agreement",
+    "S": "stats",
     "?": "help",
     "r": "reason (review)",
     "s": "split a sentence",

@@ -17,6 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
 
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's settings (annotator.settings): each gets an empty folder."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("ANNOTATOR_CONFIG_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     database = Database.open(tmp_path / "annotations.json")

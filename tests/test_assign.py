@@ -384,7 +384,9 @@ def test_stats_shows_each_reviewers_assigned_progress(capsys: pytest.CaptureFixt
     assert people["budi"]["labeled_sentences"] == 8
     assert people["citra"]["assigned"] == {"articles": 1, "articles_done": 0, "sentences": a1.n_sentences,
                                            "labeled_sentences": 0}
-    assert people["lead"]["assigned"]["articles"] == 0
+    assert "lead" not in people  # whoever asks is listed only with work of their own
+    assert data["you"] == "lead"
+    assert people["budi"]["progress"] == round(5 / a0.n_sentences, 4)  # against the assignment
     code, out, _ = run(capsys, "stats", "--db", str(cli_db))
     assert code == 0
     lines = out.splitlines()
@@ -394,7 +396,7 @@ def test_stats_shows_each_reviewers_assigned_progress(capsys: pytest.CaptureFixt
     assert f"1/1 articles done, {a0.n_sentences}/{a0.n_sentences} sentences labeled (100%)" in row["ana"]
     assert f"0/1 articles done, 5/{a0.n_sentences} sentences labeled (26%)" in row["budi"]
     assert f"0/1 articles done, 0/{a1.n_sentences} sentences labeled (0%)" in row["citra"]
-    assert "nothing assigned" in row["lead"]
+    assert "lead" not in row and "nothing assigned" not in out
 
 
 def test_stats_without_assignment_has_no_assigned_block(capsys: pytest.CaptureFixture[str], cli_db: Path) -> None:

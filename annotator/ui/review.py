@@ -27,9 +27,11 @@ from annotator.sanitize import sanitize_line
 from annotator.ui.article_view import LABEL_STYLES, ArticleView
 from annotator.ui.help import HelpScreen, rows_from_bindings
 from annotator.ui.keys import GuardedQuitApp, with_label_keys
+from annotator.ui.kept import screenshot_folder, start_theme
 
 if TYPE_CHECKING:
     from annotator.model import Decision, Note
+    from annotator.settings import UserSettings
     from annotator.storage import Database
 
 NAME_CELLS = 24  # reviewer names are padded to the longest, up to this many cells
@@ -459,11 +461,23 @@ class ReviewApp(GuardedQuitApp):
     TITLE = "annotator review"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit (every final label is already saved)")]
 
-    def __init__(self, db: Database, reviewer: str) -> None:
+    def __init__(self, db: Database, reviewer: str, *, theme: str | None = None,
+                 user_settings: UserSettings | None = None) -> None:
+        """``theme``: the one to start with; with ``user_settings``, a theme picked is kept there,
+        and what is wrong with the settings file is one notification."""
         super().__init__()
         self.session = ReviewSession(db, reviewer)
+        self._start_theme = theme
+        self.user_settings = user_settings
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        return super().deliver_screenshot(filename, screenshot_folder(path), time_format)
 
     def on_mount(self) -> None:
+        start_theme(self, self._start_theme, self.user_settings)
+        for line in self.user_settings.problems if self.user_settings is not None else []:
+            self.notify(sanitize_line(line), severity="error", timeout=8, markup=False)
         # The label keys first, so the footer starts with them; screen keys still win a clash.
         self.push_screen(with_label_keys(ReviewScreen, self.session.scheme, "decide",
                                          "Final label {name}, then the next open dispute", first=True)(self.session))
