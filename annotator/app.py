@@ -95,6 +95,10 @@ class LabelScreen(Screen[None]):
         Binding("escape", "split_cancel", "Cancel", id="split.cancel", tooltip="Split mode: leave without splitting"),
         Binding("slash", "search", "Search", id="search.article", key_display="/", show=False,
                 tooltip="Search this article as you type: enter next match, shift+enter previous, esc close"),
+        Binding("greater_than_sign", "next_unlabeled", "Next unlabeled", id="jump.unlabeled", key_display=">",
+                show=False, tooltip="Jump to the next sentence you have not decided (then to the next article's)"),
+        Binding("F", "next_flagged", "Next flagged", id="jump.flagged", show=False,
+                tooltip="Jump to the next sentence you flagged unsure (in this article, from the cursor)"),
         Binding("ctrl+f", "project_search", "Search all", id="search.project", show=False,
                 tooltip="Search every article; enter on a match opens it there"),
         Binding("enter", "accept", "Accept", id="suggest.accept",
@@ -695,6 +699,32 @@ class LabelScreen(Screen[None]):
         self._update_status()
         if self.suggesting is not None:
             self.suggesting.article_opened()  # the suggestions were for the sentences as they were
+
+    # -- jumps ----------------------------------------------------------------------
+    def action_next_unlabeled(self) -> None:
+        if not self._guard():
+            return
+        s = self.session
+        here = s.first_unlabeled(s.cursor + 1)
+        if here is None:
+            here = s.first_unlabeled(0)
+        if here is not None and here != s.cursor:
+            self._move_to(here, center=True)
+        elif s.labels[s.cursor] is None:
+            self.notify("This is the article's only undecided sentence.", timeout=2, markup=False)
+        else:
+            self.goto_next_unfinished()
+
+    def action_next_flagged(self) -> None:
+        if not self._guard():
+            return
+        s = self.session
+        flagged = sorted(i for i, n in s.notes.items() if n.flag)
+        after = [i for i in flagged if i > s.cursor] or flagged
+        if after and after[0] != s.cursor:
+            self._move_to(after[0], center=True)
+        else:
+            self.notify("No other sentence flagged unsure in this article (f flags one).", timeout=2, markup=False)
 
     # -- search ---------------------------------------------------------------------
     def action_search(self) -> None:

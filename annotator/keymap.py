@@ -32,6 +32,8 @@ APP_KEYS: dict[str, str] = {
     "N": "note on the sentence",
     "f": "flag the sentence as unsure",
     "/": "search",
+    ">": "next unlabeled sentence",
+    "F": "next flagged sentence",
 }
 
 

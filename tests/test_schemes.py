@@ -491,7 +491,7 @@ def bound_keys(bindings: list[Binding]) -> set[str]:
     for b in bindings:
         for key in b.key.split(","):
             key = key.strip()
-            key = {"question_mark": "?", "slash": "/"}.get(key, key)
+            key = {"question_mark": "?", "slash": "/", "greater_than_sign": ">"}.get(key, key)
             if key.startswith("ctrl+") or key in IGNORED:
                 continue
             keys.add(key)

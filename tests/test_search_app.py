@@ -78,3 +78,22 @@ async def test_escape_closes_the_project_search_with_nothing_changed(sample_db: 
         await pilot.press("ctrl+f", *"zzz", "escape")
         await pilot.pause()
         assert not isinstance(app.screen, ProjectSearch) and app.session.article_index == 0
+
+
+async def test_jumps_to_the_next_unlabeled_and_the_next_flagged(sample_db: Database) -> None:
+    aid = sample_db.article_infos()[0].id
+    s = sample_db.get_article(aid).sentences
+    for k in (3, 7):
+        sample_db.set_flag(aid, s[k].start, s[k].end, "ana", True)
+    app = AnnotatorApp(sample_db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "1", "1", "home")  # sentences 0-2 labeled, cursor back on 0
+        assert app.session.cursor == 0
+        await pilot.press("greater_than_sign")
+        assert app.session.cursor == 3
+        await pilot.press("home", "F")
+        assert app.session.cursor == 3
+        await pilot.press("F")
+        assert app.session.cursor == 7
+        await pilot.press("F")
+        assert app.session.cursor == 3  # round to the first
