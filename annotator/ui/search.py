@@ -41,7 +41,8 @@ class SearchBar(Horizontal):
 
     DEFAULT_CSS = """
     SearchBar { height: 1; display: none; background: $panel; }
-    SearchBar Input { border: none; height: 1; padding: 0 1; width: 1fr; background: $panel; }
+    SearchBar > Input, SearchBar > Input:focus { border: none; height: 1; padding: 0 1; width: 1fr;
+                                                 background: $panel; }
     SearchBar #search-count { width: auto; padding: 0 1; color: $foreground-muted; }
     """
     BINDINGS = [
