@@ -6,6 +6,8 @@ import gc
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -66,6 +68,8 @@ class LabelScreen(Screen[None]):
         Binding("U,ctrl+y", "redo", "Redo", id="redo", show=False, tooltip="Make the last undone change again and go to it"),
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
         Binding("p", "article(-1)", "Prev article", id="article.previous", show=False, tooltip="Previous article"),
+        Binding("backslash", "toggle_list", "Articles", id="articles.toggle", key_display="\\", show=False,
+                tooltip="Show or hide the article list (it folds away by itself on a narrow terminal)"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
         Binding("g", "guidelines", "Guidelines", id="guidelines", show=False,
                 tooltip="The labels' definitions and the project's guidelines"),
@@ -104,6 +108,13 @@ class LabelScreen(Screen[None]):
     LabelScreen #unavailable { padding: 1 2; color: $text-error; display: none; height: 1fr; }
     """
 
+    # The article list's width by the terminal's: the text gets the room.
+    LIST_HIDDEN_BELOW = 70  # columns: the list folds away (\\ shows it)
+    LIST_NARROW_BELOW = 100  # columns: the list narrows to about a third of the screen
+    LIST_WIDE_FROM = 140  # columns: the list grows to show whole titles
+    LIST_WIDTH = 34
+    LIST_MAX_WIDTH = 60
+
     def __new__(cls, session: Session) -> LabelScreen:
         # The label keys come from the database's scheme, so they are declared in the BINDINGS
         # of a subclass made for that scheme (Textual's public way to bind keys).
@@ -123,6 +134,8 @@ class LabelScreen(Screen[None]):
         self._split_at = -1  # split mode: which of them the caret is on (-1: not in split mode)
         self.suggesting = Suggesting(self, session.live) if session.live is not None else None
         self._unsaved_note: dict[tuple[str, int, int], str] = {}  # a note the disk refused, offered again on N
+        self.list_shown: bool | None = None  # the reviewer's choice with \\ (None: by the terminal's width)
+        self._longest_title = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -151,6 +164,9 @@ class LabelScreen(Screen[None]):
         self.article_list.set_articles(
             [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
         )
+        self._longest_title = max((cell_len(self._title(i)) for i in range(len(s.infos))), default=0) \
+            if len(s.infos) <= 2000 else self.LIST_MAX_WIDTH  # (many articles: as wide as it goes on a wide screen)
+        self.fit_list(self.app.size.width)
         self.view.focus()
         self.query_one("#others").display = s.show_others
         # Everything loaded until the first screen lives for the whole session: keep the
@@ -177,6 +193,35 @@ class LabelScreen(Screen[None]):
             first = min(self._unavailable)
             more = len(self._unavailable) - 1
             self._tell(self._unavailable[first] + (f" ({more} more article(s) cannot be read either)" if more else ""))
+
+    # -- the layout by the terminal's size ------------------------------------------
+    def list_width_for(self, columns: int) -> int:
+        """The article list's width on a terminal ``columns`` wide (0: folded away)."""
+        if columns < self.LIST_HIDDEN_BELOW:
+            return 0
+        if columns < self.LIST_NARROW_BELOW:
+            return max(20, columns * 3 // 10)
+        if columns < self.LIST_WIDE_FROM:
+            return self.LIST_WIDTH
+        # mark, title, count "nn/nn", border and scrollbar
+        wanted = max(self.LIST_WIDTH, self._longest_title + 12)
+        return min(wanted, self.LIST_MAX_WIDTH, columns - 100)
+
+    def fit_list(self, columns: int) -> None:
+        width = self.list_width_for(columns)
+        shown = self.list_shown if self.list_shown is not None else width > 0
+        articles = self.article_list
+        if shown:
+            articles.styles.width = width or min(self.LIST_WIDTH, max(columns // 2, 16))
+        if articles.display != shown:
+            articles.display = shown
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_list(event.size.width)
+
+    def action_toggle_list(self) -> None:
+        self.list_shown = not self.article_list.display
+        self.fit_list(self.size.width or self.app.size.width)
 
     def _prepare_undo(self) -> None:
         """Replay this reviewer's history in a thread, so the first undo after a restart does

@@ -31,6 +31,7 @@ APP_KEYS: dict[str, str] = {
     "N": "note on the sentence",
     "f": "flag the sentence as unsure",
     "/": "search",
+    "\\": "show or hide the article list",
 }
 
 
