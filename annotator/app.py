@@ -119,7 +119,8 @@ class LabelScreen(Screen[None]):
         # The label keys come from the database's scheme, so they are declared in the BINDINGS
         # of a subclass made for that scheme (Textual's public way to bind keys).
         if not cls.__dict__.get("LABEL_KEYS"):
-            cls = with_label_keys(cls, session.scheme, "label", "Label the sentence {name} and move on")
+            cls = with_label_keys(cls, session.scheme, "label", "Label the sentence {name} and move on",
+                                  first=True)  # the label keys first in the footer
         return super().__new__(cls)
 
     def __init__(self, session: Session) -> None:
@@ -218,6 +219,7 @@ class LabelScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_list(event.size.width)
+        self.call_after_refresh(self._update_status)  # the status line's parts by its new width
 
     def action_toggle_list(self) -> None:
         self.list_shown = not self.article_list.display
@@ -336,17 +338,20 @@ class LabelScreen(Screen[None]):
         done = s.articles_done
         pct = 100 * s.total_labeled / s.total_sentences if s.total_sentences else 0
         here = self._shown not in self._unavailable
-        text = (
-            (f"{s.article_labeled}/{s.article_total} labeled" if here else "article unavailable")
-            + f"  ·  overall {s.total_labeled}/{s.total_sentences} ({pct:.0f}%)"
-            f"  ·  {done}/{len(s.infos)} articles done"
-            + (f"  ·  sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}" if here else "")
-            + f"  ·  {sanitize_line(s.annotator)}"
-        )
+        # (priority, text): the lowest go first when the line is too narrow for them all.
+        parts: list[tuple[int, str]] = [
+            (8, f"{s.article_labeled}/{s.article_total} labeled" if here else "article unavailable"),
+            (7, f"overall {s.total_labeled}/{s.total_sentences} ({pct:.0f}%)"),
+            (1, f"{done}/{len(s.infos)} articles done"),
+        ]
+        if here:
+            parts.append((3, f"sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}"))
+        parts.append((9, sanitize_line(s.annotator)))
         if s.queue_size:
-            text += f"  ·  your queue {s.queue_done}/{s.queue_size} done"
+            parts.append((5, f"your queue {s.queue_done}/{s.queue_size} done"))
         if s.pending:
-            text += f"  ·  ⚠ {len(s.pending)} not saved yet, retrying"
+            parts.append((10, f"⚠ {len(s.pending)} not saved yet, retrying"))
+        text = fit_parts(parts, self._status_width())
         if s.show_others:
             self._update_others()
         self._update_hint()
@@ -354,6 +359,11 @@ class LabelScreen(Screen[None]):
             self._status_text = text
             # One row of fixed height: a repaint is enough, a layout of the whole screen is not needed.
             self.query_one("#status", Static).update(Content(text), layout=False)
+
+    def _status_width(self) -> int:
+        """The status line's columns (its padding aside), or the screen's before it is laid out."""
+        width = self.query_one("#status").content_region.width
+        return width if width > 0 else max(self.app.size.width - 2, 20)
 
     def refresh_status(self) -> None:
         self._update_status()
@@ -784,6 +794,22 @@ class LabelScreen(Screen[None]):
         if message.index != self._shown:
             self._open_at_first_unlabeled(message.index)
         self.view.focus()
+
+
+STATUS_SEPARATOR = "  ·  "
+
+
+def fit_parts(parts: Sequence[tuple[int, str]], width: int) -> str:
+    """The parts, in their order, joined by a separator; those of the lowest priority left out
+    first until the line fits ``width`` cells (a narrower separator is tried before a part goes;
+    the highest part is kept even if it does not fit)."""
+    kept = list(parts)
+    while True:
+        for sep in (STATUS_SEPARATOR, " · "):
+            line = sep.join(t for _, t in kept)
+            if cell_len(line) <= width or len(kept) == 1:
+                return line
+        del kept[min(range(len(kept)), key=lambda i: kept[i][0])]
 
 
 NOTE_SHOWN_CHARS = 120  # of a note on the hint line (the whole note: N)
