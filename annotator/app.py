@@ -105,6 +105,8 @@ class LabelScreen(Screen[None]):
     LabelScreen #others { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; display: none; }
     LabelScreen #hint { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; }
     LabelScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
+    /* Toasts sit above the hint, status and footer lines, never over them. */
+    LabelScreen > ToastRack { margin-bottom: 3; }
     LabelScreen #unavailable { padding: 1 2; color: $text-error; display: none; height: 1fr; }
     """
 
@@ -115,7 +117,7 @@ class LabelScreen(Screen[None]):
     LIST_WIDTH = 34
     LIST_MAX_WIDTH = 60
 
-    def __new__(cls, session: Session) -> LabelScreen:
+    def __new__(cls, session: Session, *, auto_next: bool = True) -> LabelScreen:
         # The label keys come from the database's scheme, so they are declared in the BINDINGS
         # of a subclass made for that scheme (Textual's public way to bind keys).
         if not cls.__dict__.get("LABEL_KEYS"):
@@ -123,9 +125,11 @@ class LabelScreen(Screen[None]):
                                   first=True)  # the label keys first in the footer
         return super().__new__(cls)
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, auto_next: bool = True) -> None:
         super().__init__()
         self.session = session
+        self.auto_next = auto_next  # finishing an article opens the next unfinished one
+        self._queue_end_told = False  # n at the end of the reviewer's queue said so once
         self._status_text = ""
         self._others_text = ""
         self._hint_text = ""
@@ -482,7 +486,34 @@ class LabelScreen(Screen[None]):
         if s.cursor < s.article_total - 1:
             self._move_to(s.cursor + 1)
         elif s.article_labeled >= s.article_total:
-            self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
+            self.article_finished()
+
+    def next_unfinished(self) -> int | None:
+        """The next unfinished article (that can be read) after the one shown: in the
+        reviewer's queue first, then any; None if every article is done."""
+        s = self.session
+        n, q = len(s.infos), s.queue_size
+        after = [*range(self._shown + 1, n), *range(0, self._shown)]
+        order: list[int] = [i for i in after if i < q] + [i for i in after if i >= q]
+        for i in order:
+            if s.infos[i].n_sentences and not s.is_done(i) and i not in self._unavailable:
+                return i
+        return None
+
+    def article_finished(self) -> None:
+        """The last sentence of the article is decided and every one is: move on (or say so)."""
+        s = self.session
+        n = len(s.infos)
+        target = self.next_unfinished()
+        if target is None:
+            self.notify(f"All {n} articles are done." if n > 1 else "The article is done.", timeout=4, markup=False)
+            return
+        if not self.auto_next:
+            self.notify("Article done. n: next article.", timeout=3, markup=False)
+            return
+        if self._open_at_first_unlabeled(target):
+            where = "" if target < s.queue_size or not s.queue_size else " (not in your queue)"
+            self.notify(f"Article done. Now {target + 1}/{n}{where}.", timeout=3, markup=False)
 
     def action_accept(self) -> None:
         if not self._guard():
@@ -520,8 +551,8 @@ class LabelScreen(Screen[None]):
         if not accepted:
             self.notify("No suggestions on screen from here down.", timeout=2, markup=False)
         self._move_to(min(last + 1, s.article_total - 1), center=True)
-        if s.article_labeled >= s.article_total:
-            self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
+        if s.article_labeled >= s.article_total and s.cursor == s.article_total - 1:
+            self.article_finished()
 
     def action_clear(self) -> None:
         if not self._guard():
@@ -589,6 +620,13 @@ class LabelScreen(Screen[None]):
         if not 0 <= target < len(s.infos):
             self.notify("No more articles that way.", timeout=2, markup=False)
             return
+        if delta > 0 and s.queue_size and target == s.queue_size and not self._queue_end_told:
+            # The last assigned article: the next ones are someone else's (or no one's); say so first.
+            self._queue_end_told = True
+            self.notify(f"That was the last of your {s.queue_size} assigned articles. "
+                        "n again: the articles not assigned to you.", timeout=5, markup=False)
+            return
+        self._queue_end_told = False
         self._open_at_first_unlabeled(target)
 
     # -- notes and flags ------------------------------------------------------------
@@ -855,7 +893,7 @@ class AnnotatorApp(GuardedQuitApp):
 
     def __init__(self, db: Database, annotator: str, startup_messages: list[tuple[str, str]] | None = None,
                  *, show_others: bool = False, suggestions: LiveSuggestions | None = None,
-                 order: Sequence[str] | None = None) -> None:
+                 order: Sequence[str] | None = None, auto_next: bool = True) -> None:
         # Start-up builds tens of thousands of objects (10,000 sentences and their display
         # lines) that live all session; collecting while they are made cost about 30 ms of
         # the open. Turned back on by settle_gc after the first screen, or on exit.
@@ -864,9 +902,10 @@ class AnnotatorApp(GuardedQuitApp):
         self.session = Session(db, annotator, show_others=show_others, order=order)
         self.session.live = suggestions
         self.startup_messages = startup_messages or []
+        self.auto_next = auto_next  # finishing an article opens the next unfinished one
 
     def on_mount(self) -> None:
-        self.push_screen(LabelScreen(self.session))
+        self.push_screen(LabelScreen(self.session, auto_next=self.auto_next))
         for text, severity in self.startup_messages:
             self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
                         markup=False)

@@ -8,6 +8,7 @@ import pytest
 from annotator.app import AnnotatorApp, LabelScreen
 from annotator.storage import Database
 from annotator.ui.article_view import ArticleView
+from textual.widgets._toast import Toast
 
 ANNOTATOR = "ana"
 
@@ -80,3 +81,83 @@ async def test_backslash_shows_and_hides_the_list(sample_db: Database) -> None:
         await pilot.press("backslash")
         await pilot.pause()
         assert s.article_list.display and s.article_list.outer_size.width > 34
+
+
+N0, N1 = 19, 22  # sentences in the two sample articles
+
+
+def messages(app: AnnotatorApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_finishing_an_article_moves_on_and_the_last_says_all_are_done(sample_db: Database) -> None:
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = screen(app)
+        await pilot.press(*["1"] * N0)
+        await pilot.pause()
+        assert app.session.article_index == 1 and app.session.cursor == 0
+        assert "Article done. Now 2/2." in messages(app)
+        assert s.article_list.highlighted == 1
+        await pilot.press(*["2"] * N1)
+        await pilot.pause()
+        assert app.session.article_index == 1  # nowhere left to go
+        assert messages(app)[-1] == "All 2 articles are done."
+        assert app.session.articles_done == 2
+
+
+async def test_auto_next_off_stays_and_says_how_to_go_on(sample_db: Database) -> None:
+    app = AnnotatorApp(sample_db, ANNOTATOR, auto_next=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*["1"] * N0)
+        await pilot.pause()
+        assert app.session.article_index == 0 and app.session.cursor == N0 - 1
+        assert messages(app)[-1] == "Article done. n: next article."
+
+
+async def test_n_says_where_the_queue_ends_before_it_goes_past_it(sample_db: Database) -> None:
+    """ana is dealt the second sample, budi the first: ana's queue is one article long."""
+    a0, a1 = sample_db.article_infos()
+    sample_db.set_assignments({a1.id: ("ana",), a0.id: ("budi",)}, {"annotators": ["ana", "budi"], "overlap": 0.0})
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.session
+        assert s.queue_size == 1 and s.infos[0].id == a1.id and s.article_index == 0
+        await pilot.press("n")
+        await pilot.pause()
+        assert s.article_index == 0  # not yet: first it says so
+        assert messages(app)[-1].startswith("That was the last of your 1 assigned articles.")
+        await pilot.press("n")
+        await pilot.pause()
+        assert s.article_index == 1 and s.infos[1].id == a0.id
+
+
+async def test_finishing_the_queue_goes_on_to_the_others_and_says_so(sample_db: Database) -> None:
+    a0, a1 = sample_db.article_infos()
+    sample_db.set_assignments({a1.id: ("ana",), a0.id: ("budi",)}, {"annotators": ["ana", "budi"], "overlap": 0.0})
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*["1"] * N1)  # ana's one assigned article (the second sample)
+        await pilot.pause()
+        assert app.session.article_index == 1
+        assert messages(app)[-1] == "Article done. Now 2/2 (not in your queue)."
+
+
+async def test_toasts_never_cover_the_status_line(sample_db: Database) -> None:
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        app.notify("A long message " * 8, timeout=30)
+        app.notify("another", timeout=30)
+        await pilot.pause(0.2)
+        status = app.screen.query_one("#status").region
+        hint = app.screen.query_one("#hint").region
+        toasts = list(app.screen.walk_children(Toast))
+        assert toasts
+        for toast in toasts:
+            assert not toast.region.overlaps(status) and not toast.region.overlaps(hint)
+            assert toast.region.bottom <= hint.y
