@@ -166,11 +166,10 @@ class LabelScreen(Screen[None]):
     def on_mount(self) -> None:
         s = self.session
         self._retry_timer = self.set_interval(RETRY_SECONDS, self.retry_pending, pause=True)
-        self.article_list.set_articles(
-            [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
-        )
-        self._longest_title = max((cell_len(self._title(i)) for i in range(len(s.infos))), default=0) \
-            if len(s.infos) <= 2000 else self.LIST_MAX_WIDTH  # (many articles: as wide as it goes on a wide screen)
+        rows = [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
+        self.article_list.set_articles(rows)
+        # (titles are cut at 60 characters: short strings, measured at C speed when ASCII)
+        self._longest_title = max((len(t) if t.isascii() else cell_len(t) for t, _, _ in rows), default=0)
         self.fit_list(self.app.size.width)
         self.view.focus()
         self.query_one("#others").display = s.show_others
@@ -464,13 +463,13 @@ class LabelScreen(Screen[None]):
         if not self._guard():
             return
         s = self.session
-        sentence, had_pending = s.cursor, bool(s.pending)
+        sentence, had_pending, was_done = s.cursor, bool(s.pending), s.article_labeled >= s.article_total
         outcome = s.set_label(label_id)
         if outcome == "pending":
             self._went_pending(had_pending)
             return
         self._decided(sentence)
-        self._move_on()
+        self._move_on(was_done)
 
     def _decided(self, sentence: int) -> None:
         """A decision saved on ``sentence`` of the open article: shown, counted, learned from."""
@@ -481,11 +480,17 @@ class LabelScreen(Screen[None]):
             lab = s.labels[sentence] if 0 <= sentence < s.article_total else None
             self.suggesting.decided(s.article, sentence, lab.label if lab is not None else None)
 
-    def _move_on(self) -> None:
+    def _move_on(self, was_done: bool) -> None:
+        """After a decision: the next sentence; or, if it finished the article (a decision in a
+        finished article, a correction, does not), the next unfinished article."""
         s = self.session
+        finished = not was_done and s.article_labeled >= s.article_total
+        if finished and self.auto_next and self.next_unfinished() is not None:
+            self.article_finished()
+            return
         if s.cursor < s.article_total - 1:
             self._move_to(s.cursor + 1)
-        elif s.article_labeled >= s.article_total:
+        if finished:
             self.article_finished()
 
     def next_unfinished(self) -> int | None:
@@ -519,7 +524,7 @@ class LabelScreen(Screen[None]):
         if not self._guard():
             return
         s = self.session
-        sentence, had_pending = s.cursor, bool(s.pending)
+        sentence, had_pending, was_done = s.cursor, bool(s.pending), s.article_labeled >= s.article_total
         if s.ghost(sentence) is None:
             self.notify("No suggestion on this sentence (a ~dimmed label in the margin is one).", timeout=2,
                         markup=False)
@@ -528,7 +533,7 @@ class LabelScreen(Screen[None]):
             self._went_pending(had_pending)
             return
         self._decided(sentence)
-        self._move_on()
+        self._move_on(was_done)
 
     def action_accept_screen(self) -> None:
         """Every suggestion the reviewer can see, from the cursor down, each its own decision."""
@@ -536,7 +541,7 @@ class LabelScreen(Screen[None]):
             return
         s = self.session
         last = self.view.last_seen_sentence()
-        accepted = 0
+        accepted, was_done = 0, s.article_labeled >= s.article_total
         for i in range(s.cursor, last + 1):
             if s.ghost(i) is None:
                 continue
@@ -551,7 +556,7 @@ class LabelScreen(Screen[None]):
         if not accepted:
             self.notify("No suggestions on screen from here down.", timeout=2, markup=False)
         self._move_to(min(last + 1, s.article_total - 1), center=True)
-        if s.article_labeled >= s.article_total and s.cursor == s.article_total - 1:
+        if not was_done and s.article_labeled >= s.article_total:
             self.article_finished()
 
     def action_clear(self) -> None:

@@ -8,6 +8,7 @@ import pytest
 from annotator.app import AnnotatorApp, LabelScreen
 from annotator.storage import Database
 from annotator.ui.article_view import ArticleView
+from textual.widgets import Static
 from textual.widgets._toast import Toast
 
 ANNOTATOR = "ana"
@@ -161,3 +162,50 @@ async def test_toasts_never_cover_the_status_line(sample_db: Database) -> None:
         for toast in toasts:
             assert not toast.region.overlaps(status) and not toast.region.overlaps(hint)
             assert toast.region.bottom <= hint.y
+
+
+async def test_correcting_a_label_in_a_finished_article_stays_there(sample_db: Database) -> None:
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("j", *["1"] * (N0 - 1))  # every sentence but the first; the cursor on the last
+        await pilot.pause()
+        assert app.session.article_index == 0
+        await pilot.press("home", "2")  # the first: that finishes it, from its top
+        await pilot.pause()
+        assert app.session.article_index == 1 and "Article done. Now 2/2." in messages(app)
+        await pilot.press("p", "end", "3")  # a correction in the finished article
+        await pilot.pause()
+        assert app.session.article_index == 0 and app.session.cursor == N0 - 1
+        assert [lab.label for lab in sample_db.labels(sample_db.article_infos()[0].id, ANNOTATOR)][-1] == "background"
+
+
+def test_the_status_line_drops_its_least_important_parts_first() -> None:
+    from annotator.app import fit_parts
+
+    parts = [(8, "3/19 labeled"), (7, "overall 3/41 (7%)"), (1, "0/2 articles done"), (3, "sentence 4/19"),
+             (9, "ana"), (5, "your queue 0/1 done")]
+    wide = fit_parts(parts, 200)
+    assert wide == "3/19 labeled  ·  overall 3/41 (7%)  ·  0/2 articles done  ·  sentence 4/19  ·  ana  ·  your queue 0/1 done"
+    assert fit_parts(parts, 78) == "3/19 labeled · overall 3/41 (7%) · sentence 4/19 · ana · your queue 0/1 done"
+    assert fit_parts(parts, 60) == "3/19 labeled · overall 3/41 (7%) · ana · your queue 0/1 done"
+    assert fit_parts(parts, 59) == "3/19 labeled  ·  overall 3/41 (7%)  ·  ana"
+    assert fit_parts(parts, 38) == "3/19 labeled · overall 3/41 (7%) · ana"
+    assert fit_parts(parts, 20) == "3/19 labeled  ·  ana"
+    assert fit_parts(parts, 18) == "3/19 labeled · ana"
+    assert fit_parts(parts, 3) == "ana"
+    for width in range(3, 120):
+        line = fit_parts(parts, width)
+        assert len(line) <= width and "ana" in line
+
+
+async def test_the_reviewer_and_the_counts_show_at_80_columns(sample_db: Database) -> None:
+    app = AnnotatorApp(sample_db, "a-long-reviewer-name")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        status = str(app.screen.query_one("#status", Static).content)
+        assert status.startswith("0/19 labeled") and "overall 0/41" in status and status.endswith("a-long-reviewer-name")
+        await pilot.resize_terminal(40, 10)
+        await pilot.pause()
+        status = str(app.screen.query_one("#status", Static).content)
+        assert "a-long-reviewer-name" in status and len(status) <= 38
