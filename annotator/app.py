@@ -116,6 +116,7 @@ class LabelScreen(Screen[None]):
     LIST_WIDE_FROM = 140  # columns: the list grows to show whole titles
     LIST_WIDTH = 34
     LIST_MAX_WIDTH = 60
+    HINT_HIDDEN_BELOW = 12  # rows: the hint line (the label's definition) gives its row to the text
 
     def __new__(cls, session: Session, *, auto_next: bool = True) -> LabelScreen:
         # The label keys come from the database's scheme, so they are declared in the BINDINGS
@@ -222,6 +223,9 @@ class LabelScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_list(event.size.width)
+        hint = self.query_one("#hint")
+        if hint.display != (event.size.height >= self.HINT_HIDDEN_BELOW):
+            hint.display = event.size.height >= self.HINT_HIDDEN_BELOW  # a short screen: the rows go to the text
         self.call_after_refresh(self._update_status)  # the status line's parts by its new width
 
     def action_toggle_list(self) -> None:
@@ -364,9 +368,9 @@ class LabelScreen(Screen[None]):
             self.query_one("#status", Static).update(Content(text), layout=False)
 
     def _status_width(self) -> int:
-        """The status line's columns (its padding aside), or the screen's before it is laid out."""
-        width = self.query_one("#status").content_region.width
-        return width if width > 0 else max(self.app.size.width - 2, 20)
+        """The status line's columns (the screen's less its padding): from the app's size, which
+        costs nothing (a widget's region is looked up in the screen's map, rebuilt after a change)."""
+        return max(self.app.size.width - 2, 1)
 
     def refresh_status(self) -> None:
         self._update_status()
