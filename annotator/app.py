@@ -63,7 +63,7 @@ class LabelScreen(Screen[None]):
         Binding("end", "jump(-1)", "Last", show=False, id="cursor.last", tooltip="Last sentence"),
         Binding("0", "label('skip')", "Skip", id="label.skip",
                 tooltip="Skip: not applicable (counts as decided; left out of datasets)"),
-        Binding("x,backspace", "clear", "Clear", id="label.clear", tooltip="Clear the sentence's label"),
+        Binding("x,backspace", "clear", "Clear", id="label.clear", show=False, tooltip="Clear the sentence's label"),
         Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change and go back to it"),
         Binding("U,ctrl+y", "redo", "Redo", id="redo", show=False, tooltip="Make the last undone change again and go to it"),
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
@@ -223,6 +223,10 @@ class LabelScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_list(event.size.width)
+        footer = self.query_one(Footer)
+        if footer.show_command_palette != (event.size.width >= self.LIST_NARROW_BELOW):
+            # narrow: the row goes to the keys (ctrl+p still opens the palette; help lists it)
+            footer.show_command_palette = event.size.width >= self.LIST_NARROW_BELOW
         hint = self.query_one("#hint")
         if hint.display != (event.size.height >= self.HINT_HIDDEN_BELOW):
             hint.display = event.size.height >= self.HINT_HIDDEN_BELOW  # a short screen: the rows go to the text
