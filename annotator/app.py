@@ -6,6 +6,8 @@ import gc
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -65,11 +67,13 @@ class LabelScreen(Screen[None]):
         Binding("end", "jump(-1)", "Last", show=False, id="cursor.last", tooltip="Last sentence"),
         Binding("0", "label('skip')", "Skip", id="label.skip",
                 tooltip="Skip: not applicable (counts as decided; left out of datasets)"),
-        Binding("x,backspace", "clear", "Clear", id="label.clear", tooltip="Clear the sentence's label"),
+        Binding("x,backspace", "clear", "Clear", id="label.clear", show=False, tooltip="Clear the sentence's label"),
         Binding("u,ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last change and go back to it"),
         Binding("U,ctrl+y", "redo", "Redo", id="redo", show=False, tooltip="Make the last undone change again and go to it"),
         Binding("n", "article(1)", "Next article", id="article.next", tooltip="Next article"),
         Binding("p", "article(-1)", "Prev article", id="article.previous", show=False, tooltip="Previous article"),
+        Binding("backslash", "toggle_list", "Articles", id="articles.toggle", key_display="\\", show=False,
+                tooltip="Show or hide the article list (it folds away by itself on a narrow terminal)"),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show all keys"),
         Binding("S", "stats", "Stats", id="stats", show=False, key_display="S",
                 tooltip="Project stats: progress, labels, pace (annotator stats)"),
@@ -115,19 +119,32 @@ class LabelScreen(Screen[None]):
     LabelScreen #others { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; display: none; }
     LabelScreen #hint { height: 1; padding: 0 1; background: $panel; color: $foreground-muted; }
     LabelScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
+    /* Toasts sit above the hint, status and footer lines, never over them. */
+    LabelScreen > ToastRack { margin-bottom: 3; }
     LabelScreen #unavailable { padding: 1 2; color: $text-error; display: none; height: 1fr; }
     """
 
-    def __new__(cls, session: Session) -> LabelScreen:
+    # The article list's width by the terminal's: the text gets the room.
+    LIST_HIDDEN_BELOW = 70  # columns: the list folds away (\\ shows it)
+    LIST_NARROW_BELOW = 100  # columns: the list narrows to about a third of the screen
+    LIST_WIDE_FROM = 140  # columns: the list grows to show whole titles
+    LIST_WIDTH = 34
+    LIST_MAX_WIDTH = 60
+    HINT_HIDDEN_BELOW = 12  # rows: the hint line (the label's definition) gives its row to the text
+
+    def __new__(cls, session: Session, *, auto_next: bool = True) -> LabelScreen:
         # The label keys come from the database's scheme, so they are declared in the BINDINGS
         # of a subclass made for that scheme (Textual's public way to bind keys).
         if not cls.__dict__.get("LABEL_KEYS"):
-            cls = with_label_keys(cls, session.scheme, "label", "Label the sentence {name} and move on")
+            cls = with_label_keys(cls, session.scheme, "label", "Label the sentence {name} and move on",
+                                  first=True)  # the label keys first in the footer
         return super().__new__(cls)
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, auto_next: bool = True) -> None:
         super().__init__()
         self.session = session
+        self.auto_next = auto_next  # finishing an article opens the next unfinished one
+        self._queue_end_told = False  # n at the end of the reviewer's queue said so once
         self._status_text = ""
         self._others_text = ""
         self._hint_text = ""
@@ -139,6 +156,8 @@ class LabelScreen(Screen[None]):
         self._matches: list[Match] = []  # the open article's matches of the search bar's query
         self._match = -1  # which of them the cursor went to
         self._unsaved_note: dict[tuple[str, int, int], str] = {}  # a note the disk refused, offered again on N
+        self.list_shown: bool | None = None  # the reviewer's choice with \\ (None: by the terminal's width)
+        self._longest_title = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -165,16 +184,13 @@ class LabelScreen(Screen[None]):
     def on_mount(self) -> None:
         s = self.session
         self._retry_timer = self.set_interval(RETRY_SECONDS, self.retry_pending, pause=True)
-        self.article_list.set_articles(
-            [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
-        )
+        rows = [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
+        self.article_list.set_articles(rows)
+        # (titles are cut at 60 characters: short strings, measured at C speed when ASCII)
+        self._longest_title = max((len(t) if t.isascii() else cell_len(t) for t, _, _ in rows), default=0)
+        self.fit_list(self.app.size.width)
         self.view.focus()
         self.query_one("#others").display = s.show_others
-        width = getattr(self.app, "list_width", "auto")  # the user's setting (annotator config set list_width)
-        if width == "hidden":
-            self.article_list.display = False
-        elif width != "auto":
-            self.article_list.styles.width = int(width)
         # Everything loaded until the first screen lives for the whole session: keep the
         # collector from walking it again and again (full collections otherwise stall keys at
         # 10,000 articles), and from walking it while it is built (the app turns it off).
@@ -199,6 +215,47 @@ class LabelScreen(Screen[None]):
             first = min(self._unavailable)
             more = len(self._unavailable) - 1
             self._tell(self._unavailable[first] + (f" ({more} more article(s) cannot be read either)" if more else ""))
+
+    # -- the layout by the terminal's size ------------------------------------------
+    def list_width_for(self, columns: int) -> int:
+        """The article list's width on a terminal ``columns`` wide (0: folded away): the user's
+        setting (``annotator config set list_width``) if there is one, else by the size."""
+        chosen = getattr(self.app, "list_width", "auto")
+        if chosen == "hidden" or columns < self.LIST_HIDDEN_BELOW:
+            return 0
+        if chosen != "auto":
+            return min(int(chosen), columns - 30)  # the text keeps 30 columns whatever was set
+        if columns < self.LIST_NARROW_BELOW:
+            return max(20, columns * 3 // 10)
+        if columns < self.LIST_WIDE_FROM:
+            return self.LIST_WIDTH
+        # mark, title, count "nn/nn", border and scrollbar
+        wanted = max(self.LIST_WIDTH, self._longest_title + 12)
+        return min(wanted, self.LIST_MAX_WIDTH, columns - 100)
+
+    def fit_list(self, columns: int) -> None:
+        width = self.list_width_for(columns)
+        shown = self.list_shown if self.list_shown is not None else width > 0
+        articles = self.article_list
+        if shown:
+            articles.styles.width = width or min(self.LIST_WIDTH, max(columns // 2, 16))
+        if articles.display != shown:
+            articles.display = shown
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_list(event.size.width)
+        footer = self.query_one(Footer)
+        if footer.show_command_palette != (event.size.width >= self.LIST_NARROW_BELOW):
+            # narrow: the row goes to the keys (ctrl+p still opens the palette; help lists it)
+            footer.show_command_palette = event.size.width >= self.LIST_NARROW_BELOW
+        hint = self.query_one("#hint")
+        if hint.display != (event.size.height >= self.HINT_HIDDEN_BELOW):
+            hint.display = event.size.height >= self.HINT_HIDDEN_BELOW  # a short screen: the rows go to the text
+        self.call_after_refresh(self._update_status)  # the status line's parts by its new width
+
+    def action_toggle_list(self) -> None:
+        self.list_shown = not self.article_list.display
+        self.fit_list(self.size.width or self.app.size.width)
 
     def _prepare_undo(self) -> None:
         """Replay this reviewer's history in a thread, so the first undo after a restart does
@@ -313,17 +370,20 @@ class LabelScreen(Screen[None]):
         done = s.articles_done
         pct = 100 * s.total_labeled / s.total_sentences if s.total_sentences else 0
         here = self._shown not in self._unavailable
-        text = (
-            (f"{s.article_labeled}/{s.article_total} labeled" if here else "article unavailable")
-            + f"  ·  overall {s.total_labeled}/{s.total_sentences} ({pct:.0f}%)"
-            f"  ·  {done}/{len(s.infos)} articles done"
-            + (f"  ·  sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}" if here else "")
-            + f"  ·  {sanitize_line(s.annotator)}"
-        )
+        # (priority, text): the lowest go first when the line is too narrow for them all.
+        parts: list[tuple[int, str]] = [
+            (8, f"{s.article_labeled}/{s.article_total} labeled" if here else "article unavailable"),
+            (7, f"overall {s.total_labeled}/{s.total_sentences} ({pct:.0f}%)"),
+            (1, f"{done}/{len(s.infos)} articles done"),
+        ]
+        if here:
+            parts.append((3, f"sentence {s.cursor + 1 if s.article_total else 0}/{s.article_total}"))
+        parts.append((9, sanitize_line(s.annotator)))
         if s.queue_size:
-            text += f"  ·  your queue {s.queue_done}/{s.queue_size} done"
+            parts.append((5, f"your queue {s.queue_done}/{s.queue_size} done"))
         if s.pending:
-            text += f"  ·  ⚠ {len(s.pending)} not saved yet, retrying"
+            parts.append((10, f"⚠ {len(s.pending)} not saved yet, retrying"))
+        text = fit_parts(parts, self._status_width())
         if s.show_others:
             self._update_others()
         self._update_hint()
@@ -331,6 +391,11 @@ class LabelScreen(Screen[None]):
             self._status_text = text
             # One row of fixed height: a repaint is enough, a layout of the whole screen is not needed.
             self.query_one("#status", Static).update(Content(text), layout=False)
+
+    def _status_width(self) -> int:
+        """The status line's columns (the screen's less its padding): from the app's size, which
+        costs nothing (a widget's region is looked up in the screen's map, rebuilt after a change)."""
+        return max(self.app.size.width - 2, 1)
 
     def refresh_status(self) -> None:
         self._update_status()
@@ -427,13 +492,13 @@ class LabelScreen(Screen[None]):
         if not self._guard():
             return
         s = self.session
-        sentence, had_pending = s.cursor, bool(s.pending)
+        sentence, had_pending, was_done = s.cursor, bool(s.pending), s.article_labeled >= s.article_total
         outcome = s.set_label(label_id)
         if outcome == "pending":
             self._went_pending(had_pending)
             return
         self._decided(sentence)
-        self._move_on()
+        self._move_on(was_done)
 
     def _decided(self, sentence: int) -> None:
         """A decision saved on ``sentence`` of the open article: shown, counted, learned from."""
@@ -444,18 +509,51 @@ class LabelScreen(Screen[None]):
             lab = s.labels[sentence] if 0 <= sentence < s.article_total else None
             self.suggesting.decided(s.article, sentence, lab.label if lab is not None else None)
 
-    def _move_on(self) -> None:
+    def _move_on(self, was_done: bool) -> None:
+        """After a decision: the next sentence; or, if it finished the article (a decision in a
+        finished article, a correction, does not), the next unfinished article."""
         s = self.session
+        finished = not was_done and s.article_labeled >= s.article_total
+        if finished and self.auto_next and self.next_unfinished() is not None:
+            self.article_finished()
+            return
         if s.cursor < s.article_total - 1:
             self._move_to(s.cursor + 1)
-        elif s.article_labeled >= s.article_total:
-            self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
+        if finished:
+            self.article_finished()
+
+    def next_unfinished(self) -> int | None:
+        """The next unfinished article (that can be read) after the one shown: in the
+        reviewer's queue first, then any; None if every article is done."""
+        s = self.session
+        n, q = len(s.infos), s.queue_size
+        after = [*range(self._shown + 1, n), *range(0, self._shown)]
+        order: list[int] = [i for i in after if i < q] + [i for i in after if i >= q]
+        for i in order:
+            if s.infos[i].n_sentences and not s.is_done(i) and i not in self._unavailable:
+                return i
+        return None
+
+    def article_finished(self) -> None:
+        """The last sentence of the article is decided and every one is: move on (or say so)."""
+        s = self.session
+        n = len(s.infos)
+        target = self.next_unfinished()
+        if target is None:
+            self.notify(f"All {n} articles are done." if n > 1 else "The article is done.", timeout=4, markup=False)
+            return
+        if not self.auto_next:
+            self.notify("Article done. n: next article.", timeout=3, markup=False)
+            return
+        if self._open_at_first_unlabeled(target):
+            where = "" if target < s.queue_size or not s.queue_size else " (not in your queue)"
+            self.notify(f"Article done. Now {target + 1}/{n}{where}.", timeout=3, markup=False)
 
     def action_accept(self) -> None:
         if not self._guard():
             return
         s = self.session
-        sentence, had_pending = s.cursor, bool(s.pending)
+        sentence, had_pending, was_done = s.cursor, bool(s.pending), s.article_labeled >= s.article_total
         if s.ghost(sentence) is None:
             self.notify("No suggestion on this sentence (a ~dimmed label in the margin is one).", timeout=2,
                         markup=False)
@@ -464,7 +562,7 @@ class LabelScreen(Screen[None]):
             self._went_pending(had_pending)
             return
         self._decided(sentence)
-        self._move_on()
+        self._move_on(was_done)
 
     def action_accept_screen(self) -> None:
         """Every suggestion the reviewer can see, from the cursor down, each its own decision."""
@@ -473,7 +571,7 @@ class LabelScreen(Screen[None]):
         s = self.session
         last = self.view.last_seen_sentence()
         first = s.cursor
-        accepted = 0
+        accepted, was_done = 0, s.article_labeled >= s.article_total
         for i in range(s.cursor, last + 1):
             if s.ghost(i) is None:
                 continue
@@ -490,8 +588,8 @@ class LabelScreen(Screen[None]):
         # On to what still needs the reviewer: the first undecided sentence from where they were.
         todo = s.first_unlabeled(first)
         self._move_to(todo if todo is not None else min(last + 1, s.article_total - 1), center=todo is None)
-        if s.article_labeled >= s.article_total:
-            self.notify("Article complete. Press n for the next one.", timeout=4, markup=False)
+        if not was_done and s.article_labeled >= s.article_total:
+            self.article_finished()
 
     def action_clear(self) -> None:
         if not self._guard():
@@ -559,6 +657,13 @@ class LabelScreen(Screen[None]):
         if not 0 <= target < len(s.infos):
             self.notify("No more articles that way.", timeout=2, markup=False)
             return
+        if delta > 0 and s.queue_size and target == s.queue_size and not self._queue_end_told:
+            # The last assigned article: the next ones are someone else's (or no one's); say so first.
+            self._queue_end_told = True
+            self.notify(f"That was the last of your {s.queue_size} assigned articles. "
+                        "n again: the articles not assigned to you.", timeout=5, markup=False)
+            return
+        self._queue_end_told = False
         self._open_at_first_unlabeled(target)
 
     # -- notes and flags ------------------------------------------------------------
@@ -843,6 +948,22 @@ class LabelScreen(Screen[None]):
         self.view.focus()
 
 
+STATUS_SEPARATOR = "  ·  "
+
+
+def fit_parts(parts: Sequence[tuple[int, str]], width: int) -> str:
+    """The parts, in their order, joined by a separator; those of the lowest priority left out
+    first until the line fits ``width`` cells (a narrower separator is tried before a part goes;
+    the highest part is kept even if it does not fit)."""
+    kept = list(parts)
+    while True:
+        for sep in (STATUS_SEPARATOR, " · "):
+            line = sep.join(t for _, t in kept)
+            if cell_len(line) <= width or len(kept) == 1:
+                return line
+        del kept[min(range(len(kept)), key=lambda i: kept[i][0])]
+
+
 NOTE_SHOWN_CHARS = 120  # of a note on the hint line (the whole note: N)
 
 
@@ -898,14 +1019,14 @@ class AnnotatorApp(GuardedQuitApp):
         self.session = Session(db, annotator, show_others=show_others, order=order)
         self.session.live = suggestions
         self.startup_messages = startup_messages or []
-        self.auto_next = auto_next
+        self.auto_next = auto_next  # finishing an article opens the next unfinished one
         self.list_width = list_width
         self.user_settings = user_settings
         self._start_theme = theme
 
     def on_mount(self) -> None:
         start_theme(self, self._start_theme, self.user_settings)
-        self.push_screen(LabelScreen(self.session))
+        self.push_screen(LabelScreen(self.session, auto_next=self.auto_next))
         for text, severity in self.startup_messages:
             self.notify(sanitize_line(text), severity="error" if severity == "error" else "information", timeout=8,
                         markup=False)

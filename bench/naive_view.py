@@ -80,7 +80,8 @@ class NaiveArticleView(VerticalScroll, can_focus=True, inherit_bindings=False):
         return " ".join(out)
 
     def show_article(self, text: str, sentences: Sequence[Span], labels: list[str | None], cursor: int,
-                     pending: set[int] | None = None) -> None:
+                     pending: set[int] | None = None, marks: dict[int, int] | None = None) -> None:
+        # (marks: the margin's flag and note marks; the naive view does not show them)
         self._pending = set(pending or ())
         self._display = sanitize(text)
         self._sentences = sentences
@@ -105,6 +106,9 @@ class NaiveArticleView(VerticalScroll, can_focus=True, inherit_bindings=False):
         )
 
     # -- state changes --------------------------------------------------------------
+    def set_marks(self, index: int, marks: int) -> None:
+        pass  # not shown by the naive view
+
     def set_label(self, index: int, label: str | None, *, pending: bool = False) -> None:
         if 0 <= index < len(self._labels):
             self._labels[index] = label

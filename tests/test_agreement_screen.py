@@ -203,3 +203,17 @@ def test_agreement_screen_snapshot(snap_compare, db: Database) -> None:  # type:
         await pilot.pause()
 
     assert snap_compare(AnnotatorApp(db, "ana"), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 15), (40, 10), (200, 60)], ids=["80x24", "60x15", "40x10", "200x60"])
+def test_agreement_screen_at_size(snap_compare, db: Database, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The box fits the screen (it scrolls inside, both ways, on a small one)."""
+    label_pairs(db, PAIRS)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(AnnotatorApp(db, "ana"), terminal_size=size, run_before=run_before)

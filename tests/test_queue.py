@@ -138,7 +138,9 @@ async def test_show_others_follows_the_cursor(db: Database) -> None:
         assert static(app, "#others") == "others: ana claim"
         # Still only budi's labels in the view.
         assert [lab.label if lab else None for lab in app.session.labels[:2]] == ["quote", None]
-        # In another article with nobody else's labels.
+        # In another article with nobody else's labels (past the end of the queue: said first).
+        await pilot.press("n")
+        assert app.session.article_index == 0
         await pilot.press("n")
         assert app.session.article is not None and app.session.article.id == a0.id
         assert static(app, "#others") == NO_OTHERS

@@ -315,7 +315,7 @@ def _line_of(app: AnnotatorApp, y: int) -> str:
 
 
 async def test_key_0_skips_the_sentence_shows_it_counts_it_and_finishes_the_article(sample_db: Database) -> None:
-    app = AnnotatorApp(sample_db, "ana")
+    app = AnnotatorApp(sample_db, "ana", auto_next=False)  # (stays on the finished article)
     async with app.run_test(size=SIZE) as pilot:
         view = app.screen.query_one(ArticleView)
         await pilot.press("0")

@@ -8,6 +8,7 @@ presses; timestamps, paths and the login name are never shown.
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 
 from annotator.app import AnnotatorApp
@@ -102,3 +103,20 @@ def test_flag_and_note_at_80x24(snap_compare, sample_db: Database) -> None:
 
     app = AnnotatorApp(db, ANNOTATOR)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+# Issue 14: the layout at any terminal size (the list narrows at 80, folds away at 60 and 40,
+# grows at 200; the status line keeps its essentials; no word of the text is cut).
+SIZES = [(80, 24), (60, 15), (40, 10), (200, 60)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_main_screen_at_size(snap_compare, sample_db: Database, size: tuple[int, int]) -> None:
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    assert snap_compare(app, terminal_size=size, press=["1", "2", "3"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_help_at_size(snap_compare, sample_db: Database, size: tuple[int, int]) -> None:
+    app = AnnotatorApp(sample_db, ANNOTATOR)
+    assert snap_compare(app, terminal_size=size, press=["question_mark"])

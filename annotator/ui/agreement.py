@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -80,9 +81,11 @@ class AgreementScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     AgreementScreen { align: center middle; }
     AgreementScreen > VerticalScroll {
-        width: 96; max-width: 95%; height: auto; max-height: 90%;
+        width: 96; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $panel; padding: 1 2; overflow-x: auto;
     }
+    /* A small terminal: the box takes it all and scrolls both ways inside (the tables keep their rows). */
+    AgreementScreen.-narrow > VerticalScroll { padding: 0 1; }
     AgreementScreen Static { width: auto; text-wrap: nowrap; }
     AgreementScreen .agreement-title { text-style: bold; }
     AgreementScreen #agreement-status { color: $foreground-muted; margin-top: 1; }
@@ -92,12 +95,16 @@ class AgreementScreen(ModalScreen[None]):
     AgreementScreen .agreement-close { color: $foreground-muted; margin-top: 1; }
     """
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 70 or event.size.height < 20, "-narrow")
+
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
         self.report: AgreementReport | None = None
 
     def compose(self) -> ComposeResult:
+        self.set_class(self.app.size.width < 70 or self.app.size.height < 20, "-narrow")
         with VerticalScroll():
             yield Static(Content("Agreement between reviewers"), classes="agreement-title")
             yield Static(Content(COMPUTING), id="agreement-status")

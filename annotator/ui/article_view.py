@@ -53,6 +53,9 @@ FLAGGED, NOTED = 1, 2
 FLAG_MARK, NOTE_MARK = "⚑", "✎"  # one cell each, in Rich and in terminals (East Asian width: neutral)
 # Lines rendered ahead, after a frame, beyond the half screen a recentring scroll brings in.
 PREFETCH_EXTRA = 8
+GUTTER_EXTRA = 5  # the margin besides the label: cursor bar, a space, flag and note marks, a space
+NARROW_TEXT = 30  # text narrower than this with whole label names: the margin shows their first letters
+COMPACT_MARKER = 3
 LAYOUTS_KEPT = 3  # wrapped layouts kept per article, by width (a resize and back re-wraps nothing)
 
 
@@ -237,7 +240,8 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         # scheme takes it instead of the theme's.
         self._label_class = {d.id: (i % LABEL_STYLES) + 1 for i, d in enumerate(scheme.live)}
         self._own_colour = {d.id: Style(color=d.color) for d in scheme.live if d.color}
-        self._marker_width = min(max((len(n) for n in (*scheme.names, SKIP)), default=4), 12)
+        self._full_marker = min(max((len(n) for n in (*scheme.names, SKIP)), default=4), 12)
+        self._marker_width = self._full_marker  # COMPACT_MARKER on a narrow view (see _gutter_for)
         # cursor bar, label marker, a space, the flag and note marks, a space
         self._gutter_width = 1 + self._marker_width + 1 + 2 + 1
         self._text = ""
@@ -297,14 +301,25 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self.scroll_to_sentence(cursor, center=True)
         self._prefetch_soon()
 
+    def _marker_for(self, content_width: int) -> int:
+        """The margin's label width for a view ``content_width`` cells wide: the whole names,
+        unless that leaves the text fewer than NARROW_TEXT cells, then their first letters."""
+        if content_width - (GUTTER_EXTRA + self._full_marker) < NARROW_TEXT:
+            return min(self._full_marker, COMPACT_MARKER)
+        return self._full_marker
+
     @property
     def wrap_width(self) -> int:
-        return max(self.scrollable_content_region.width - self._gutter_width, 10)
+        """The cells the text has on screen: every one of them, never more (no word is cut)."""
+        content = self.scrollable_content_region.width
+        return max(content - GUTTER_EXTRA - self._marker_for(content), 1)
 
     def _rewrap(self) -> None:
         width = self.wrap_width
         if width == self._layout.width or not self.size.width:
             return
+        self._marker_width = self._marker_for(self.scrollable_content_region.width)
+        self._gutter_width = GUTTER_EXTRA + self._marker_width
         layout = self._layouts.pop(width, None)
         if layout is None:
             # Widths as shown: sanitize() of each sentence that is not plain printable ASCII

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -19,9 +20,11 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 64; height: auto; max-height: 90%;
+        width: 64; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $panel; padding: 1 2;
     }
+    /* A small terminal: the box takes it all, its text wraps inside, it scrolls. */
+    HelpScreen.-narrow > VerticalScroll { padding: 0 1; }
     HelpScreen .help-title { text-style: bold; margin-bottom: 1; }
     """
 
@@ -30,7 +33,11 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
         self.intro = intro
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 70 or event.size.height < 20, "-narrow")
+
     def compose(self) -> ComposeResult:
+        self.set_class(self.app.size.width < 70 or self.app.size.height < 20, "-narrow")
         width = max((len(k) for k, _ in self.rows), default=4) + 2
         body = Content("\n").join(
             Content.assemble(Content.styled(keys.ljust(width), "bold $accent"), Content(desc)) for keys, desc in self.rows
