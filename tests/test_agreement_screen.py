@@ -192,17 +192,19 @@ def test_chart_shows_undefined_with_its_reason() -> None:
     assert "AC1" in text_ and "1.000" in text_
 
 
+async def agreement_shown(pilot: Pilot[None]) -> None:
+    """A pressed, and the agreement computed and drawn."""
+    await pilot.press("A")
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def test_agreement_screen_snapshot(snap_compare, db: Database) -> None:  # type: ignore[no-untyped-def]
     """The screen over the labeling screen: two reviewers, seven shared sentences."""
     label_pairs(db, PAIRS)
 
-    async def run_before(pilot: Pilot[None]) -> None:
-        await pilot.press("A")
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-    assert snap_compare(AnnotatorApp(db, "ana"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(AnnotatorApp(db, "ana"), terminal_size=SIZE, run_before=agreement_shown)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 15), (40, 10), (200, 60)], ids=["80x24", "60x15", "40x10", "200x60"])
@@ -210,10 +212,4 @@ def test_agreement_screen_at_size(snap_compare, db: Database, size: tuple[int, i
     """The box fits the screen (it scrolls inside, both ways, on a small one)."""
     label_pairs(db, PAIRS)
 
-    async def run_before(pilot: Pilot[None]) -> None:
-        await pilot.press("A")
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-    assert snap_compare(AnnotatorApp(db, "ana"), terminal_size=size, run_before=run_before)
+    assert snap_compare(AnnotatorApp(db, "ana"), terminal_size=size, run_before=agreement_shown)
