@@ -20,6 +20,7 @@ from annotator.importer import display_title
 from annotator.model import SKIP, Note
 from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
+from annotator.filters import SHOWN, matching, next_filter
 from annotator.search import Match, ProjectMatch, in_article
 from annotator.session import Resegmented, Session
 from annotator.settings import UserSettings
@@ -101,6 +102,8 @@ class LabelScreen(Screen[None]):
                 tooltip="Search this article as you type: enter next match, shift+enter previous, esc close"),
         Binding("greater_than_sign", "next_unlabeled", "Next unlabeled", id="jump.unlabeled", key_display=">",
                 show=False, tooltip="Jump to the next sentence you have not decided (then to the next article's)"),
+        Binding("V", "next_filter", "Filter list", id="list.filter", show=False,
+                tooltip="The list shows: all, your queue, unfinished, flagged, with notes, disputed (n/p follow it)"),
         Binding("F", "next_flagged", "Next flagged", id="jump.flagged", show=False,
                 tooltip="Jump to the next sentence you flagged unsure (in this article, from the cursor)"),
         Binding("ctrl+f", "project_search", "Search all", id="search.project", show=False,
@@ -153,6 +156,7 @@ class LabelScreen(Screen[None]):
         self._split_points: list[int] = []  # split mode: where the cursor's sentence can be split
         self._split_at = -1  # split mode: which of them the caret is on (-1: not in split mode)
         self.suggesting = Suggesting(self, session.live) if session.live is not None else None
+        self._filter = "all"  # which articles the list shows (``annotator.filters``)
         self._matches: list[Match] = []  # the open article's matches of the search bar's query
         self._match = -1  # which of them the cursor went to
         self._unsaved_note: dict[tuple[str, int, int], str] = {}  # a note the disk refused, offered again on N
@@ -185,7 +189,7 @@ class LabelScreen(Screen[None]):
         s = self.session
         self._retry_timer = self.set_interval(RETRY_SECONDS, self.retry_pending, pause=True)
         rows = [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
-        self.article_list.set_articles(rows)
+        self.article_list.set_articles(rows, queue=s.queue_size)
         # (titles are cut at 60 characters: short strings, measured at C speed when ASCII)
         self._longest_title = max((len(t) if t.isascii() else cell_len(t) for t, _, _ in rows), default=0)
         self.fit_list(self.app.size.width)
@@ -653,6 +657,15 @@ class LabelScreen(Screen[None]):
         s = self.session
         if not s.infos:
             return
+        shown = self.article_list.shown  # (the list's filter, if one is chosen)
+        if self._filter != "all":
+            after = [i for i in shown if (i > self._shown if delta > 0 else i < self._shown)]
+            if not after:
+                self.notify(f"No more articles that way in {SHOWN[self._filter]} (V: the next filter).", timeout=3,
+                            markup=False)
+                return
+            self._open_at_first_unlabeled(after[0] if delta > 0 else after[-1])
+            return
         target = self._shown + delta
         if not 0 <= target < len(s.infos):
             self.notify("No more articles that way.", timeout=2, markup=False)
@@ -665,6 +678,20 @@ class LabelScreen(Screen[None]):
             return
         self._queue_end_told = False
         self._open_at_first_unlabeled(target)
+
+    # -- filters --------------------------------------------------------------------
+    def action_next_filter(self) -> None:
+        """V: the list shows the next filter's articles (all, your queue, unfinished, flagged,
+        with notes, disputed); n and p go through them."""
+        s = self.session
+        self._filter = next_filter(self._filter)
+        shown = matching(s, self._filter)
+        self.article_list.show_only(None if self._filter == "all" else shown)
+        if not self.article_list.display:
+            self.list_shown = True
+            self.fit_list(self.app.size.width)
+        self.notify(f"List: {SHOWN[self._filter]} ({len(shown)} of {len(s.infos)}). V: next filter.", timeout=3,
+                    markup=False)
 
     # -- notes and flags ------------------------------------------------------------
     def action_note(self) -> None:

@@ -34,6 +34,7 @@ APP_KEYS: dict[str, str] = {
     "/": "search",
     ">": "next unlabeled sentence",
     "F": "next flagged sentence",
+    "V": "filter the article list",
     "\\": "show or hide the article list",
 }
 

@@ -1411,6 +1411,13 @@ class Database:
             self._outcomes = outcomes
         return self._counts
 
+    def article_note_counts(self, annotator: str) -> dict[str, tuple[int, int]]:
+        """article id -> (sentences with ``annotator``'s note, sentences they flagged), for the
+        articles that have any; from the counts' pass, no file reads."""
+        self._checked_counts(skip_damaged=True)
+        return {aid: per[annotator] for aid, per in self._note_counts.items()
+                if annotator in per and any(per[annotator])}
+
     def note_counts(self) -> dict[str, tuple[int, int]]:
         """annotator -> (sentences with a note, sentences flagged) over every article, from the
         same pass over the labels files as the label counts (retired notes not counted)."""

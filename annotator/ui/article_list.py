@@ -20,6 +20,7 @@ from annotator.sanitize import sanitize_line
 
 DONE_MARK = "✓"
 UNAVAILABLE_MARK = "⚠"
+QUEUE_MARK = "•"  # dealt to this reviewer, not done yet (so queue and state read without colour)
 LIST_WIDTH = 34
 
 Row = tuple[str, int, int]  # title, labeled, total
@@ -63,16 +64,51 @@ class ArticleList(ScrollView, can_focus=False):
         self._rows: list[Row] = []
         self._highlighted: int | None = None
         self._unavailable: set[int] = set()  # articles whose files cannot be read
+        self._queue = 0  # articles 0 .. _queue-1 are the reviewer's queue
+        # The articles shown, in order (a filter); None: all.  Rows are positions in it.
+        self._shown: list[int] | None = None
+        self._row_of: dict[int, int] = {}
 
-    def set_articles(self, rows: list[Row]) -> None:
+    def set_articles(self, rows: list[Row], queue: int = 0) -> None:
         self._rows = list(rows)
-        self.virtual_size = Size(LIST_WIDTH - 1, len(self._rows))
+        self._queue = queue
+        self.show_only(None)
+
+    def show_only(self, articles: list[int] | None) -> None:
+        """Show just these articles (a filter), in this order; None: all of them."""
+        self._shown = articles
+        self._row_of = {a: r for r, a in enumerate(articles)} if articles is not None else {}
+        self.virtual_size = Size(LIST_WIDTH - 1, self.shown_count)
+        self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
+        if self._highlighted is not None:
+            self.highlighted = self._highlighted
+
+    @property
+    def shown_count(self) -> int:
+        return len(self._shown) if self._shown is not None else len(self._rows)
+
+    @property
+    def shown(self) -> list[int]:
+        """The articles the list shows, in order."""
+        return list(self._shown) if self._shown is not None else list(range(len(self._rows)))
+
+    def _row(self, index: int) -> int | None:
+        """The row showing article ``index`` (None: filtered out)."""
+        if self._shown is None:
+            return index if 0 <= index < len(self._rows) else None
+        return self._row_of.get(index)
+
+    def _article_at(self, row: int) -> int | None:
+        if self._shown is None:
+            return row if 0 <= row < len(self._rows) else None
+        return self._shown[row] if 0 <= row < len(self._shown) else None
 
     def update_article(self, index: int, title: str, labeled: int, total: int) -> None:
         if 0 <= index < len(self._rows):
             self._rows[index] = (title, labeled, total)
-            self.refresh_line(index)  # a line of the list: ScrollView.refresh_line takes off the scroll itself
+            if (row := self._row(index)) is not None:
+                self.refresh_line(row)  # a line of the list: ScrollView.refresh_line takes off the scroll itself
 
     def set_unavailable(self, index: int, unavailable: bool) -> None:
         """Mark an article whose text or labels file is missing or damaged (or clear the mark)."""
@@ -80,7 +116,8 @@ class ArticleList(ScrollView, can_focus=False):
             self._unavailable.add(index)
         else:
             self._unavailable.discard(index)
-        self.refresh_line(index)
+        if (row := self._row(index)) is not None:
+            self.refresh_line(row)
 
     @property
     def row_count(self) -> int:
@@ -93,11 +130,11 @@ class ArticleList(ScrollView, can_focus=False):
     @highlighted.setter
     def highlighted(self, index: int | None) -> None:
         old, self._highlighted = self._highlighted, index
-        for row in (old, index):
-            if row is not None:
+        for article in (old, index):
+            if article is not None and (row := self._row(article)) is not None:
                 self.refresh_line(row)
-        if index is not None:
-            self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True)
+        if index is not None and (row := self._row(index)) is not None:
+            self.scroll_to_region(Region(0, row, 1, 1), animate=False, immediate=True)
 
     def row_text(self, index: int) -> str:
         """The row as it reads on screen (without colours)."""
@@ -107,8 +144,8 @@ class ArticleList(ScrollView, can_focus=False):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        index = offset.y + int(self.scroll_offset.y)
-        if 0 <= index < len(self._rows):
+        index = self._article_at(offset.y + int(self.scroll_offset.y))
+        if index is not None:
             self.post_message(self.Selected(index))
 
     def _row_style(self, name: str, base: Style) -> Style:
@@ -120,9 +157,9 @@ class ArticleList(ScrollView, can_focus=False):
         return base + Style(color=part.color, bold=part.bold)
 
     def render_line(self, y: int) -> Strip:
-        index = y + int(self.scroll_offset.y)
+        index = self._article_at(y + int(self.scroll_offset.y))
         width = self.scrollable_content_region.width
-        if not 0 <= index < len(self._rows) or width <= 0:
+        if index is None or width <= 0:
             return Strip.blank(width, self.rich_style)
         return self._render_row(index, width)
 
@@ -138,7 +175,9 @@ class ArticleList(ScrollView, can_focus=False):
             count = "unavailable"
             count_style = "article-list--unavailable"
         else:
-            mark = Segment(f"{DONE_MARK} ", self._row_style("article-list--done", base)) if done else Segment("  ", base)
+            mark = (Segment(f"{DONE_MARK} ", self._row_style("article-list--done", base)) if done
+                    else Segment(f"{QUEUE_MARK} ", self._row_style("article-list--count", base)) if index < self._queue
+                    else Segment("  ", base))
             count_style = "article-list--done" if done else "article-list--count"
         title_cells = max(width - 2 - len(count) - 1, 4)
         segments = [
