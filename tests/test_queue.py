@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Static
 
 from annotator.app import AnnotatorApp, LabelScreen
+from annotator.ui.article_list import QUEUE_MARK
 from annotator.cli import main
 from annotator.importer import apply_import, plan_import
 from annotator.model import ArticleInfo, Label
@@ -69,8 +70,9 @@ async def test_reviewer_opens_on_their_own_first_article(db: Database) -> None:
         assert (s.article_index, s.cursor) == (0, 0)
         assert static(app, "#article-title") == f"1/2  {a1.title}"
         rows = [screen(app).article_list.row_text(i) for i in range(2)]
-        assert rows[0].strip().startswith(a1.title[:20]) and rows[0].rstrip().endswith(f"0/{a1.n_sentences}")
-        assert rows[1].rstrip().endswith(f"0/{a0.n_sentences}")
+        # Their own article first, marked as their queue's (not by colour alone); the other unmarked.
+        assert rows[0].startswith(f"{QUEUE_MARK} {a1.title[:20]}") and rows[0].rstrip().endswith(f"0/{a1.n_sentences}")
+        assert rows[1].startswith("  ") and rows[1].rstrip().endswith(f"0/{a0.n_sentences}")
         assert screen(app).article_list.highlighted == 0
         assert "budi" in static(app, "#status")
         assert static(app, "#status").endswith("your queue 0/1 done")
