@@ -338,6 +338,9 @@ class LabelScreen(Screen[None]):
         self._update_status()
         if self.suggesting is not None:
             self.suggesting.article_opened()
+        bar = self.query_one(SearchBar)
+        if bar.display and bar.query_text.strip():  # the search goes on in the article opened
+            self._search(bar.query_text)
         return True
 
     def _show_unavailable(self, index: int, exc: AnnotatorError, *, tell: bool) -> None:
@@ -864,10 +867,14 @@ class LabelScreen(Screen[None]):
             self.query_one(SearchBar).open()
 
     def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        self._search(message.query)
+
+    def _search(self, query: str) -> None:
         s = self.session
         if s.article is None:
             return
-        self._matches = in_article(s.article, message.query)
+        self._matches = in_article(s.article, query)
+        self.view.set_found([(m.start, m.end) for m in self._matches])
         here = s.article.sentences[s.cursor].start if s.article_total else 0
         self._match = next((k for k, m in enumerate(self._matches) if m.start >= here), 0) - 1
         self._step_match(1)
@@ -888,6 +895,7 @@ class LabelScreen(Screen[None]):
 
     def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
         self._matches, self._match = [], -1
+        self.view.set_found([])
         self.view.focus()
 
     def action_project_search(self) -> None:

@@ -349,7 +349,7 @@ def _view_info(view: Any, naive: bool) -> dict[str, Any]:
     return {"scroll_y": top, "cursor_visible": top <= first < top + height}
 
 
-async def run_case(kind: str, db_path: Path, presses: int, memory: bool) -> dict[str, Any]:
+async def run_case(kind: str, db_path: Path, presses: int, memory: bool, found: bool = False) -> dict[str, Any]:
     from annotator.app import AnnotatorApp
     from annotator.storage import Database
 
@@ -392,6 +392,18 @@ async def run_case(kind: str, db_path: Path, presses: int, memory: bool) -> dict
             view = screen.view  # type: ignore[attr-defined]
             probe.install_screen(screen)
             n = app.session.article_total
+            if found and not naive:  # search highlights on, as after `/WORD`: every match marked
+                import collections
+                import re
+
+                from annotator.search import in_article
+
+                article = app.session.article
+                word = collections.Counter(re.findall(r"\w{4,}", article.text)).most_common(1)[0][0]
+                matches = [(m.start, m.end) for m in in_article(article, word)]
+                view.set_found(matches)
+                await pilot.pause()
+                out["found"] = {"word": word, "matches": len(matches)}
             if presses:
                 await interact(app, pilot, probe, view, naive, n, presses, out)
             if memory:
@@ -465,6 +477,8 @@ def run_child(kind: str, size: int, base: Path, work: Path, presses: int, memory
     copy = work / f"{kind}-{size}-{'mem' if memory else 'time'}"
     shutil.copytree(base / str(size) / "db", copy)
     cmd = [sys.executable, __file__, "--child", kind, "--db", str(copy / "annotations.json"), "--presses", str(presses)]
+    if FOUND:
+        cmd.append("--found")
     if memory:
         cmd.append("--memory")
     t = time.perf_counter()
@@ -505,6 +519,9 @@ def goals(results: dict[str, dict[str, dict[str, Any]]], sizes: list[int]) -> li
     return out
 
 
+FOUND = False  # --found: the children run with search highlights on
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip the naive view at 10,000 sentences")
@@ -516,10 +533,14 @@ def main() -> None:
     ap.add_argument("--child", choices=["annotator", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--found", action="store_true",
+                    help="with search highlights on: the article's most common word marked wherever it is")
     args = ap.parse_args()
+    global FOUND
+    FOUND = args.found
 
     if args.child:
-        result = asyncio.run(run_case(args.child, args.db, args.presses, args.memory))
+        result = asyncio.run(run_case(args.child, args.db, args.presses, args.memory, args.found))
         print(json.dumps(result))
         return
 

@@ -97,3 +97,26 @@ async def test_jumps_to_the_next_unlabeled_and_the_next_flagged(sample_db: Datab
         assert app.session.cursor == 7
         await pilot.press("F")
         assert app.session.cursor == 3  # round to the first
+
+
+async def test_matches_are_marked_in_the_text_until_the_search_closes(sample_db: Database) -> None:
+    from annotator.ui.article_view import ArticleView
+
+    app = AnnotatorApp(sample_db, "ana")
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(ArticleView)
+        await pilot.press("slash", *"kuzmarov")
+        await pilot.pause()
+        art = app.session.article
+        assert art is not None
+        want = [(a, b) for a, b in [(m.start, m.end) for m in app.screen._matches]]  # type: ignore[attr-defined]
+        assert view._found == want and all(art.text[a:b] == "Kuzmarov" for a, b in want)
+        found_style = view.get_component_rich_style("article-view--found", partial=True)
+        marked = []
+        for y in range(len(view._layout.lines)):
+            strip = view._content_line(y, 100)
+            marked += [seg.text for seg in strip if seg.style is not None and seg.style.bgcolor == found_style.bgcolor
+                       and seg.text.strip()]
+        assert marked and all(t == "Kuzmarov" for t in marked)
+        await pilot.press("escape")
+        assert view._found == []

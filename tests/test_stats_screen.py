@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -53,3 +54,16 @@ def test_stats_screen_snapshot_80x24(snap_compare, sample_db: Database) -> None:
         await pilot.pause()
 
     assert snap_compare(AnnotatorApp(sample_db, "ana"), terminal_size=(80, 24), run_before=run_before)
+
+
+async def _stats_shown(pilot: Pilot[None]) -> None:
+    await pilot.press("S")
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(60, 15), (40, 10), (200, 60)], ids=["60x15", "40x10", "200x60"])
+def test_stats_screen_at_size(snap_compare, sample_db: Database, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The box fits the screen at every size (it scrolls inside on a small one)."""
+    _work(sample_db)
+    assert snap_compare(AnnotatorApp(sample_db, "ana"), terminal_size=size, run_before=_stats_shown)

@@ -13,6 +13,7 @@ and the terminal escape codes.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from collections.abc import Sequence
 from math import ceil
@@ -47,7 +48,7 @@ LABEL_STYLES = 6  # label colours cycle through this many component classes
 # pass of the collector, ~20 ms in the middle of a later key.)
 STRIPS_KEPT = 256
 # display line, cursor on it, label, pending, the split caret's offset on it (-1: none), note/flag marks
-LineKey = tuple[int, bool, str | None, bool, int, int]
+LineKey = tuple[int, bool, str | None, bool, int, int, tuple[tuple[int, int], ...]]
 # A sentence's marks in the margin (its first line), as bits: the reviewer's flag and note.
 FLAGGED, NOTED = 1, 2
 FLAG_MARK, NOTE_MARK = "⚑", "✎"  # one cell each, in Rich and in terminals (East Asian width: neutral)
@@ -184,6 +185,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         "article-view--gutter",
         "article-view--pending",
         "article-view--ghost",
+        "article-view--found",
         "article-view--skip",
         "article-view--caret",
         "article-view--mark",
@@ -204,6 +206,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         & > .article-view--pending { color: $error; text-style: italic; }
         & > .article-view--skip { color: $foreground-muted; text-style: italic; }
         & > .article-view--ghost { color: $foreground-muted; text-style: italic; }
+        & > .article-view--found { background: $warning 45%; text-style: bold; }
         & > .article-view--caret { text-style: reverse bold; }
         & > .article-view--mark { color: $text-warning; text-style: bold; }
         & > .article-view--label-1 { color: $warning; }
@@ -249,6 +252,8 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._labels: list[str | None] = []
         self._pending: set[int] = set()  # sentences whose decision the disk has not taken yet
         self._ghosts: dict[int, str] = {}  # sentence -> the label suggested there (shown where none is)
+        self._found: list[tuple[int, int]] = []  # the search's matches, [start, end) in the text, in order
+        self._found_starts: list[int] = []
         self._marks: dict[int, int] = {}  # sentence -> its FLAGGED / NOTED bits (none: not there)
         self._cursor = 0
         self._caret: tuple[int, int] | None = None  # split mode: (sentence, offset in the text) of the caret
@@ -288,6 +293,7 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         self._pending = set(pending or ())
         self._ghosts = {}
         self._marks = dict(marks or {})
+        self._found, self._found_starts = [], []
         self._text = text
         self._sentences = sentences
         self._labels = list(labels)
@@ -406,6 +412,27 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
                 self._pending.discard(index)
             self._refresh_sentence(index)
 
+    def set_found(self, matches: list[tuple[int, int]]) -> None:
+        """Mark the search's matches in the text ([] when the search closes): one repaint."""
+        if matches == self._found:
+            return
+        self._found = sorted(matches)
+        self._found_starts = [a for a, _ in self._found]
+        self.refresh()
+
+    def _found_in(self, start: int, end: int) -> tuple[tuple[int, int], ...]:
+        """The matches on the text ``[start, end)``, relative to ``start`` and cut to it."""
+        if not self._found:
+            return ()
+        k = max(bisect.bisect_right(self._found_starts, start) - 1, 0)
+        out = []
+        for a, b in self._found[k:]:
+            if a >= end:
+                break
+            if b > start:
+                out.append((max(a, start) - start, min(b, end) - start))
+        return tuple(out)
+
     def set_ghosts(self, ghosts: dict[int, str | None]) -> None:
         """Suggested labels (None: no longer), shown dimmed and marked ``~`` where no label is."""
         for index, label in ghosts.items():
@@ -495,16 +522,17 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         """What a display line's look depends on (with the width and the theme's styles)."""
         lines = self._layout.lines
         if line_no >= len(lines):
-            return (-1, False, None, False, -1, 0)  # below the article: every such row is alike
+            return (-1, False, None, False, -1, 0, ())  # below the article: every such row is alike
         sid, start, end = lines[line_no]
         if sid < 0:
-            return (line_no, False, None, False, -1, 0)  # a blank line between paragraphs
+            return (line_no, False, None, False, -1, 0, ())  # a blank line between paragraphs
         label = self._labels[sid] if sid < len(self._labels) else None
         if label is None and (ghost := self._ghosts.get(sid)) is not None:
             label = "\0" + ghost  # (never a label id)
         caret = self._caret[1] if self._caret is not None and self._caret[0] == sid else -1
         marks = self._marks.get(sid, 0) if self._layout.first_line[sid] == line_no else 0
-        return (line_no, sid == self._cursor, label, sid in self._pending, caret if start <= caret < end else -1, marks)
+        return (line_no, sid == self._cursor, label, sid in self._pending, caret if start <= caret < end else -1, marks,
+                self._found_in(start, end))
 
     def _box(self) -> _Box | None:
         """How Textual's styles cache finishes each row of this widget's content, when that is
@@ -657,7 +685,14 @@ class ArticleView(ScrollView, can_focus=True, inherit_bindings=False):
         # (Sentences never overlap, so an offset inside this line's text is this sentence's caret.)
         caret = self._caret[1] - start if self._caret is not None else -1
         if not 0 <= caret < len(body):
-            return [Segment(body, style)]
+            found = self._found_in(start, start + len(body))
+            if not found:
+                return [Segment(body, style)]
+            mark, out, at = style + self._style("article-view--found"), [], 0
+            for a, b in found:  # the search's matches, marked (one code point is one cell here: sanitized)
+                out += [Segment(body[at:a], style), Segment(body[a:b], mark)]
+                at = b
+            return [*out, Segment(body[at:], style)]
         mark = base + self._style("article-view--caret")
         before, after = body[:caret], body[caret:]
         out = [Segment(before[:-1], style), Segment("│", mark)] if before.endswith(" ") else [Segment(before, style)]
