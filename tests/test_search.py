@@ -41,7 +41,7 @@ def test_every_match_is_a_piece_of_the_text_that_folds_to_contain_the_query(text
     folded, q = fold(text), query.casefold()
     at = [i for i in range(len(folded.text)) if folded.text.startswith(q, i)]
     covered = {k for a, b in matches for k in range(a, b)}
-    assert not at or any(folded.origin[i] in covered for i in at)
+    assert not at or any(folded.at(i) in covered for i in at)
 
 
 def test_matches_know_their_sentence() -> None:
