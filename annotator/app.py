@@ -124,6 +124,8 @@ class LabelScreen(Screen[None]):
     LabelScreen #empty { padding: 2 4; color: $foreground-muted; display: none; height: 1fr; }
     /* Toasts sit above the hint, status and footer lines, never over them. */
     LabelScreen > ToastRack { margin-bottom: 3; }
+    LabelScreen.-searching > ToastRack, LabelScreen.-others > ToastRack { margin-bottom: 4; }
+    LabelScreen.-searching.-others > ToastRack { margin-bottom: 5; }
     LabelScreen #unavailable { padding: 1 2; color: $text-error; display: none; height: 1fr; }
     """
 
@@ -196,6 +198,7 @@ class LabelScreen(Screen[None]):
         self.fit_list(self.app.size.width)
         self.view.focus()
         self.query_one("#others").display = s.show_others
+        self.set_class(s.show_others, "-others")  # (one more status row: toasts go above it too)
         # Everything loaded until the first screen lives for the whole session: keep the
         # collector from walking it again and again (full collections otherwise stall keys at
         # 10,000 articles), and from walking it while it is built (the app turns it off).
@@ -865,6 +868,7 @@ class LabelScreen(Screen[None]):
     # -- search ---------------------------------------------------------------------
     def action_search(self) -> None:
         if self._guard():
+            self.add_class("-searching")  # toasts move up a row, off the bar
             self.query_one(SearchBar).open()
 
     def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
@@ -900,6 +904,7 @@ class LabelScreen(Screen[None]):
 
     def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
         self._matches, self._match = [], -1
+        self.remove_class("-searching")
         self.view.set_found([])
         self.view.focus()
 

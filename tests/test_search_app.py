@@ -120,3 +120,19 @@ async def test_matches_are_marked_in_the_text_until_the_search_closes(sample_db:
         assert marked and all(t == "Kuzmarov" for t in marked)
         await pilot.press("escape")
         assert view._found == []
+
+
+async def test_toasts_stay_off_the_search_bar(sample_db: Database) -> None:
+    from textual.widgets._toast import Toast  # (only to find where the toasts sit)
+
+    app = AnnotatorApp(sample_db, "ana")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("slash", *"kuzmarov")
+        app.notify("a toast " * 6, timeout=30)
+        await pilot.pause(0.2)
+        bar = app.screen.query_one(SearchBar).region
+        toasts = list(app.screen.walk_children(Toast))
+        assert toasts and all(t.region.bottom <= bar.y for t in toasts)  # above the bar, not over it
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.has_class("-searching")
