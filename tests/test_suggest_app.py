@@ -246,3 +246,20 @@ def test_the_model_learns_the_projects_labels(tmp_path: Path) -> None:
         offer = live.suggest(art, db.scheme)
         assert len(offer.suggestions) == len(art.sentences)
         assert all(s.source == "model" and 0.0 <= s.score <= 1.0 for s in offer.suggestions)
+
+
+def test_one_sentence_is_made_as_the_whole_article_makes_it(sample_db: Database) -> None:
+    from annotator.suggest.base import sentence_of, sentences_of
+
+    for info in sample_db.article_infos():
+        art = sample_db.get_article(info.id)
+        assert [sentence_of(art, i) for i in range(len(art.sentences))] == sentences_of(art)
+
+
+def test_a_suggester_that_does_not_learn_keeps_no_examples(sample_db: Database) -> None:
+    live = LiveSuggestions(Fixed())
+    art = sample_db.get_article(sample_db.article_infos()[0].id)
+    assert live.decided(art, 0, "claim", WHO) is False and live.examples() == []
+    learner = LiveSuggestions(Learning())
+    assert [learner.decided(art, i, "claim", WHO) for i in range(RETRAIN_EVERY)] == [False] * (RETRAIN_EVERY - 1) + [True]
+    assert len(learner.examples()) == RETRAIN_EVERY

@@ -112,6 +112,17 @@ def sentences_of(article: Article) -> list[Sentence]:
     ]
 
 
+def sentence_of(article: Article, i: int) -> Sentence:
+    """Sentence ``i`` of ``article`` as ``sentences_of`` has it, without making all the others
+    (the app makes one for every decision)."""
+    spans, text, n = article.sentences, article.text, len(article.sentences)
+
+    def piece(k: int) -> str:
+        return text[spans[k].start:spans[k].end] if 0 <= k < n else ""
+
+    return Sentence(article.id, i, spans[i].start, spans[i].end, piece(i), piece(i - 1), piece(i + 1), article.title, n)
+
+
 @runtime_checkable
 class Suggester(Protocol):
     """Proposes labels for the sentences of one article.

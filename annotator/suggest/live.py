@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from annotator.model import Article, ArticleInfo, Label, LabelScheme
-from annotator.suggest.base import Example, Learner, Suggester, Suggestion, sentences_of
+from annotator.suggest.base import Example, Learner, Suggester, Suggestion, sentence_of, sentences_of
 
 # A learner retrains after this many new labels (training takes 0.2 s at 300 sentences, 2 s
 # at 3,000: after every label it would always be behind).
@@ -81,16 +81,19 @@ class LiveSuggestions:
                 self._examples[(article.id, lab.start, lab.end, lab.annotator)] = Example(sentences[i], lab.label)
 
     def decided(self, article: Article, sentence: int, label: str | None, who: str) -> bool:
-        """A new decision; True when a learner should retrain now."""
+        """A new decision (on every label key: one sentence made, not the article's); True when
+        a learner should retrain now.  A suggester that does not learn keeps no examples."""
+        if not self.learns:
+            return False
         s = article.sentences[sentence]
         key = (article.id, s.start, s.end, who)
         with self._lock:
             if label is None:
                 self._examples.pop(key, None)
             else:
-                self._examples[key] = Example(sentences_of(article)[sentence], label)
+                self._examples[key] = Example(sentence_of(article, sentence), label)
             self._new += 1
-            due = self.learns and self._new >= RETRAIN_EVERY
+            due = self._new >= RETRAIN_EVERY
             if due:
                 self._new = 0
         return due
