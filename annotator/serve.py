@@ -76,6 +76,7 @@ class Session(AppService):
     def __init__(self, argv: list[str], **kwargs: Any) -> None:
         super().__init__(argv[0], **kwargs)
         self.argv = argv
+        self._ending: asyncio.Task[None] | None = None
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
         environment = self._build_environment(width=width, height=height)
@@ -94,7 +95,13 @@ class Session(AppService):
 
     async def end(self) -> None:
         """Quit the app (as ctrl+q does) and wait for its process; terminate, then kill, its
-        process group if it has not ended within ``QUIT_WAIT`` seconds each."""
+        process group if it has not ended within ``QUIT_WAIT`` seconds each.  Safe to call
+        from the session's handler and the server's shutdown at once: both wait for one end."""
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._end())
+        await asyncio.shield(self._ending)
+
+    async def _end(self) -> None:
         process = self._process
         try:
             await asyncio.wait_for(self.stop(), QUIT_WAIT)
