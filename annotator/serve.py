@@ -34,6 +34,7 @@ from textual_serve.server import Server, to_int
 
 from annotator.errors import AnnotatorError, InputError
 from annotator.names import check_name
+from annotator.sanitize import sanitize_line
 
 TOKEN_ENV = "ANNOTATOR_SERVE_TOKEN"  # the token without a --token on the command line (seen by `ps`)
 COOKIE = "annotator_token"
@@ -76,6 +77,8 @@ class Session(AppService):
     def __init__(self, argv: list[str], **kwargs: Any) -> None:
         super().__init__(argv[0], **kwargs)
         self.argv = argv
+        self.started = False  # the app has drawn something
+        self._stderr: _KeptTail | None = None
         self._ending: asyncio.Task[None] | None = None
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
@@ -83,15 +86,28 @@ class Session(AppService):
         environment.pop(TOKEN_ENV, None)
         self._process = process = await asyncio.create_subprocess_exec(
             *self.argv, stdin=PIPE, stdout=PIPE, stderr=PIPE, env=environment, start_new_session=True)
-        assert process.stdin is not None
+        assert process.stdin is not None and process.stderr is not None
         self._stdin = process.stdin
+        process.stderr = self._stderr = _KeptTail(process.stderr)  # textual-serve reads it; we keep its end
         return process
+
+    async def on_data(self, payload: bytes) -> None:
+        self.started = True
+        await super().on_data(payload)
 
     async def run(self) -> None:
         await super().run()
+        if not self.started:  # it could not start: say why on the page ("database in use", ...)
+            await self.remote_write_bytes(f"\r\n  {self.why_not()}\r\n".encode())
         # The app ended (ctrl+q, or it could not start): end the browser's session with it, so
         # the page says so instead of waiting.
         await self.remote_close()
+
+    def why_not(self) -> str:
+        said = self._stderr.tail.decode("utf-8", "replace") if self._stderr is not None else ""
+        lines = [line for line in said.splitlines() if line.strip()]
+        code = self._process.returncode if self._process is not None else None
+        return sanitize_line(lines[-1].strip()) if lines else f"annotator: the app ended at once (exit status {code})"
 
     async def end(self) -> None:
         """Quit the app (as ctrl+q does) and wait for its process; terminate, then kill, its
@@ -120,6 +136,20 @@ class Session(AppService):
                 await asyncio.wait_for(process.wait(), QUIT_WAIT)
             except asyncio.TimeoutError:
                 pass
+
+
+class _KeptTail(asyncio.StreamReader):
+    """A process's stderr as textual-serve reads it, keeping its last bytes for the page."""
+
+    def __init__(self, source: asyncio.StreamReader) -> None:
+        super().__init__()
+        self.source = source
+        self.tail = b""
+
+    async def read(self, n: int = -1) -> bytes:
+        data = await self.source.read(n)
+        self.tail = (self.tail + data)[-4096:]
+        return data
 
 
 FORM = """<!DOCTYPE html>

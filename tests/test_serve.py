@@ -358,3 +358,23 @@ def test_serve_help_names_the_token_rules() -> None:
                          env=clean_env(), timeout=60)
     assert out.returncode == 0
     assert "--token" in out.stdout and "reviewer=NAME" in out.stdout
+
+
+async def test_an_app_that_cannot_start_says_why_on_the_page_and_the_session_ends(tmp_path: Path) -> None:
+    db = sample_database(tmp_path)
+    served = Served(tmp_path, db)
+    try:
+        await asyncio.to_thread(served.wait_ready)
+        db.write_text("not a database")  # damaged after the server checked it: `label` refuses it
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"{served.url.replace('http', 'ws')}/ws/ana?width=80&height=24") as ws:
+                shown = b""
+                async with asyncio.timeout(60):
+                    async for message in ws:  # until the server closes it
+                        shown += message.data
+        text = shown.decode()
+        assert text.startswith("\r\n  annotator: database damaged: ") and "is damaged" in text
+        assert app_processes(db) == []
+        assert served.process.poll() is None
+    finally:
+        served.kill()

@@ -225,3 +225,23 @@ async def test_off_loopback_the_token_is_needed_by_urllib_and_by_the_browser(
         assert app_processes(db) == []
     finally:
         served.kill()
+
+
+async def test_a_session_that_cannot_start_shows_why_above_the_banner(tmp_path: Path, browser: Browser) -> None:
+    db = sample_database(tmp_path)
+    served = Served(tmp_path, db)
+    try:
+        await asyncio.to_thread(served.wait_ready)
+        db.write_text("not a database")  # damaged after the server started: the app refuses it
+        await browser.call("Page.navigate", url=f"{served.url}/?reviewer=ana")
+        await browser.wait_for("annotator: database damaged:")
+        for _ in range(40):
+            if "Session ended" in await browser.evaluate("document.body.innerText"):
+                break
+            await asyncio.sleep(0.25)
+        assert "Session ended" in await browser.evaluate("document.body.innerText")
+        # the banner sits at the bottom, and the terminal's rows with the reason stay visible
+        top = await browser.evaluate("document.querySelector('.closed-dialog').getBoundingClientRect().top")
+        assert top > 450  # of a 900-pixel window
+    finally:
+        served.kill()
