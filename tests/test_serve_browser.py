@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import re
 import signal
 import subprocess
@@ -68,22 +69,25 @@ class Browser:
     """One headless chromium with a fresh profile, and one page of it over CDP."""
 
     def __init__(self, profile: Path) -> None:
-        self.process = subprocess.Popen([str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.profile = profile
+        self.log = profile.parent / f"{profile.name}.log"
+        with open(self.log, "wb") as log:  # a file, not a pipe: a full pipe would stall chromium
+            self.process = subprocess.Popen([str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                                            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         self.session: aiohttp.ClientSession | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.next_id = 0
 
     async def connect(self, timeout: float = 60.0) -> None:
-        def devtools_port() -> int:
-            assert self.process.stderr is not None
-            for line in self.process.stderr:  # chromium says where its DevTools listen, on stderr
-                found = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
-                if found:
-                    return int(found.group(1))
-            raise AssertionError(f"chromium exited {self.process.wait()} before its DevTools listened")
-
-        port = await asyncio.wait_for(asyncio.to_thread(devtools_port), timeout)
+        # --remote-debugging-port=0: chromium picks a free port and writes it to the profile's
+        # DevToolsActivePort (first line) once its DevTools listen.
+        active = self.profile / "DevToolsActivePort"
+        deadline = time.monotonic() + timeout
+        while not (active.exists() and active.read_text().split("\n")[0].strip().isdigit()):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"chromium's DevTools did not start: {self.log.read_text(errors='replace')[-2000:]}")
+            await asyncio.sleep(0.1)
+        port = int(active.read_text().split("\n")[0])
         self.session = aiohttp.ClientSession()
         async with self.session.get(f"http://127.0.0.1:{port}/json/list") as response:
             targets = await response.json()
@@ -134,19 +138,26 @@ class Browser:
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()
-        if self.process.poll() is None:
-            self.process.terminate()
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # chromium and its helpers: one process group
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
             try:
                 self.process.wait(10)
+                break
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # a helper that outlived the main process
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    with tempfile.TemporaryDirectory(prefix="annotator-chromium-") as profile:
-        chromium = Browser(Path(profile))
+    with tempfile.TemporaryDirectory(prefix="annotator-chromium-") as folder:
+        chromium = Browser(Path(folder) / "profile")
         try:
             await chromium.connect()
             yield chromium
