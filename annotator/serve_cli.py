@@ -36,6 +36,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None, token: s
     _require_db(settings)
     with open_db(settings, readonly=True):
         pass  # a damaged file is one line here, not in every session
+    if token == "" and ctx.get_parameter_source("token") == click.core.ParameterSource.ENVIRONMENT:
+        token = None  # an empty variable is unset, as shells mean it
     if token is not None and not token.strip():
         raise click.BadParameter("the token is empty; give one, or leave --token out", param_hint="--token")
     made = token is None and not is_loopback(host)

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from annotator.serve import COOKIE, AnnotatorServer, is_loopback
 from annotator.storage import Database
 from conftest import run_cli
-from serving import Served, app_processes, clean_env, sample_database
+from serving import Served, app_processes, clean_env, free_port, sample_database
 
 TOKEN = "s3cret-Token_value"
 Client = TestClient  # type: ignore[type-arg]
@@ -378,3 +379,26 @@ async def test_an_app_that_cannot_start_says_why_on_the_page_and_the_session_end
         assert served.process.poll() is None
     finally:
         served.kill()
+
+
+def test_the_token_from_the_environment_is_used_and_an_empty_one_is_unset(tmp_path: Path) -> None:
+    db = sample_database(tmp_path)
+    port = free_port()
+    env = {**clean_env(), "ANNOTATOR_SERVE_TOKEN": TOKEN}
+    with open(tmp_path / "err", "wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "annotator", "serve", "--db", str(db), "--port", str(port)],
+                                   stderr=err, stdout=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while "ctrl+c stops" not in (tmp_path / "err").read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "err").read_text()
+            time.sleep(0.1)
+        assert get(f"http://127.0.0.1:{port}/")[0] == 403  # on loopback too, once given
+        assert get(f"http://127.0.0.1:{port}/?token={TOKEN}")[0] == 200
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert TOKEN not in (tmp_path / "err").read_text()
+    done = subprocess.run([sys.executable, "-m", "annotator", "serve", "--db", str(tmp_path / "none.json")],
+                          capture_output=True, text=True, env={**clean_env(), "ANNOTATOR_SERVE_TOKEN": ""}, timeout=60)
+    assert done.returncode == 3 and "--token" not in done.stderr  # not "empty token": unset
