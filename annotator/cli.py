@@ -901,3 +901,7 @@ cli.add_command(evaluate_cmd)
 from annotator.config_cli import config_cmd  # noqa: E402
 
 cli.add_command(config_cmd)
+
+from annotator.serve_cli import serve_cmd  # noqa: E402
+
+cli.add_command(serve_cmd)
