@@ -269,7 +269,8 @@ async def test_stopping_the_server_quits_every_session_app_and_releases_the_data
             while (closed := await ws.receive()).type == aiohttp.WSMsgType.BINARY:
                 pass
         assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
-        database = Database.open(db, lock_timeout=0)  # released: a writer gets it at once
+        # Released: a writer that must be alone, and ana's own session, get it at once.
+        database = Database.open(db, lock_timeout=0, alone=True, reviewer="ana")
         try:
             article = database.article_infos()[0].id
             labels = [(lab.label, lab.annotator) for lab in database.labels(article)]
@@ -402,3 +403,39 @@ def test_the_token_from_the_environment_is_used_and_an_empty_one_is_unset(tmp_pa
     done = subprocess.run([sys.executable, "-m", "annotator", "serve", "--db", str(tmp_path / "none.json")],
                           capture_output=True, text=True, env={**clean_env(), "ANNOTATOR_SERVE_TOKEN": ""}, timeout=60)
     assert done.returncode == 3 and "--token" not in done.stderr  # not "empty token": unset
+
+
+async def test_two_reviewers_label_at_once_and_a_second_tab_under_one_name_says_why(tmp_path: Path) -> None:
+    db = sample_database(tmp_path)
+    served = Served(tmp_path, db)
+    opened: list[aiohttp.ClientSession] = []
+    try:
+        await asyncio.to_thread(served.wait_ready)
+        ana, ana_ws = await open_session(served.url, "ana", "1")
+        opened.append(ana)
+        budi, budi_ws = await open_session(served.url, "budi", "22")
+        opened.append(budi)
+        await ana_ws.send_str(json.dumps(["stdin", "3"]))
+        assert len(app_processes(db)) == 2
+        # ana in a second tab: her app there refuses to start, and the page says why.
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"{served.url.replace('http', 'ws')}/ws/ana?width=80&height=24",
+                                          headers={"Origin": served.url}) as ws:
+                shown = b""
+                async with asyncio.timeout(60):
+                    async for message in ws:
+                        shown += message.data
+        text = shown.decode()
+        assert "ana is already labeling" in text and "pid" in text, text
+        await asyncio.sleep(1.0)
+        code = await asyncio.to_thread(served.stop, signal.SIGTERM)
+        assert code == 0, served.output()
+        with Database.open(db, readonly=True) as database:
+            article = database.article_infos()[0].id
+            got = sorted((lab.annotator, lab.label) for lab in database.labels(article))
+        assert got == [("ana", "background"), ("ana", "claim"), ("budi", "quote"), ("budi", "quote")]
+        assert "Traceback" not in served.output()
+    finally:
+        for s in opened:
+            await s.close()
+        served.kill()
