@@ -101,6 +101,26 @@ def test_refresh_reports_what_another_writer_changed(path: Path) -> None:
     assert verify(path).ok
 
 
+def test_refresh_takes_in_a_big_change_over_several_calls(path: Path) -> None:
+    ana = Database.open(path, reviewer="ana")
+    budi = Database.open(path, reviewer="budi")
+    try:
+        budi.label_counts()
+        for i in range(5):
+            for k in range(6):
+                _label(ana, A(f"a{i}"), k, "ana", "claim")
+        seen: set[str] = set()
+        calls = 0
+        while got := budi.refresh(budget=0):  # one guard a call at least, never none
+            seen |= got.articles
+            calls += 1
+        assert seen == {A(f"a{i}") for i in range(5)} and calls == len({stripe_of(a) for a in seen})
+        assert all(budi.label_counts("ana")[A(f"a{i}")] == {"claim": 6} for i in range(5))
+    finally:
+        ana.close()
+        budi.close()
+
+
 def test_the_same_reviewer_twice_is_refused_naming_the_holder(path: Path) -> None:
     with Database.open(path, reviewer="ana"):
         with pytest.raises(DatabaseLocked) as e:

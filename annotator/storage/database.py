@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -1582,17 +1583,24 @@ class Database:
             if lf.state.segmentation is not None and aid in self._infos:
                 self._note_sentences(aid, len(lf.state.segmentation.sentences))
 
-    def refresh(self) -> Refreshed:
+    def refresh(self, budget: float = 0.025) -> Refreshed:
         """Bring what this process holds up to date with what other writers saved since the last
         call (a cheap check when nothing changed: one read of 8 bytes per guard); returns what
         changed: articles whose labels file changed, and whether the index did (new articles,
-        assignments).  A guard another writer holds right now is looked at next time."""
+        assignments).  A guard another writer holds right now is looked at next time, and so
+        are the guards left once ``budget`` seconds are spent (after a big merge elsewhere, the
+        app's timer takes it in over several ticks, never holding a key up for long)."""
         if self.readonly or self._closed or not self._guards.enabled:
             return Refreshed()
         articles, self._others = set(self._others), set()
+        deadline = time.monotonic() + budget
+        looked = 0
         for name in self._guards.names():
             if self._guards.counter(name) == self._live_seen.get(name):
                 continue
+            if looked and time.monotonic() > deadline:
+                break
+            looked += 1
             try:
                 with self._guards.hold(name, wait=False) as moved:
                     now = self._guards.counter(name)
