@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,9 +72,10 @@ from annotator.storage.articlefile import (
     write_article,
 )
 from annotator.storage.guards import INDEX, Busy, Guards, stripe_of
+from annotator.storage.sharing import SharedWrites
 from annotator.storage.index import PLAIN_SCHEMA, create_index, read_index
 from annotator.storage.journal import Journal, Step, read_history
-from annotator.storage.labelfile import LabelFile, State, read_state, state_data
+from annotator.storage.labelfile import LabelFile, State, read_state, state_data, tally_notes
 from annotator.storage.lock import WriterLock, acquire_lock, data_folder, release_lock
 from annotator.storage.people import PersonLock, take as take_person
 from annotator.storage.merging import Incoming, MergeResult, join
@@ -94,7 +94,7 @@ from annotator.storage.records import (
     when,
 )
 from annotator.storage.retiring import known_spans, partition, removals, sentences_of
-from annotator.storage.tinyfile import OrjsonStorage, Sig, parse_tinydb, read_with_sig, sig_of
+from annotator.storage.tinyfile import OrjsonStorage, Sig, parse_tinydb, read_with_sig
 
 _ARTICLE_CACHE = 16
 _LABEL_FILE_CACHE = 64
@@ -144,29 +144,8 @@ def _sort_key(label: Label) -> Key:
     return (label.start, label.end, label.annotator)
 
 
-def _tally_notes(notes: Iterable[Note]) -> dict[str, tuple[int, int]]:
-    """annotator -> (notes, flags) among ``notes``."""
-    out: dict[str, tuple[int, int]] = {}
-    for n in notes:
-        if not n.empty:
-            a, b = out.get(n.annotator, (0, 0))
-            out[n.annotator] = (a + bool(n.note), b + n.flag)
-    return out
-
-
 # An article's text and its sentences as (start, end) pairs: what its file holds.
 ArticleText = tuple[str, Sequence[tuple[int, int]]]
-
-
-@dataclass(frozen=True)
-class Refreshed:
-    """What other processes changed since the last :meth:`Database.refresh`."""
-
-    articles: frozenset[str] = frozenset()  # articles whose labels file changed
-    index: bool = False  # the article list, assignments or scheme were written again
-
-    def __bool__(self) -> bool:
-        return bool(self.articles) or self.index
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +172,7 @@ def _check_sentences(article_id: str, text: str, sentences: Sequence[tuple[int, 
         raise ValueError(f"article {article_id}: sentence {start}-{end} is outside its text")
 
 
-class Database:
+class Database(SharedWrites):
     """A project's articles and labels.  Open with :meth:`Database.open`."""
 
     path: Path
@@ -960,7 +939,7 @@ class Database:
                 self._count(lab, +1)
         self._records[lf.article_id] = new.records()
         if self._counts is not None:
-            self._note_counts[lf.article_id] = _tally_notes(new.notes.values())
+            self._note_counts[lf.article_id] = tally_notes(new.notes.values())
         if resegmented and new.segmentation is not None:
             self._articles.pop(lf.article_id)  # its cached Article has the old sentences
             self._note_sentences(lf.article_id, len(new.segmentation.sentences))
@@ -1480,173 +1459,6 @@ class Database:
         self._sigs[article_id] = storage.sig
         return lf
 
-    # ----------------------------------------------------------------- several writers
-
-    @contextmanager
-    def _article_write(self, article_id: str) -> Iterator[None]:
-        """Hold the guard of the article's labels file for a read-check-write: files other
-        writers changed since are read again first, so the change is made on what is on disk."""
-        name = stripe_of(article_id)
-        with self._guards.hold(name) as moved:
-            if moved:
-                self._others |= self._reload_cached(name)
-            if self._guards.enabled:
-                # Read now, under the guard, if not in memory: that also drops a cached Article
-                # whose sentences an older copy of the file gave.
-                self._label_file(article_id)
-            yield
-
-    @contextmanager
-    def _index_write(self, wait: bool | float = True) -> Iterator[None]:
-        """Hold the index's guard, with the index as another writer may have left it."""
-        with self._guards.hold(INDEX, wait=wait) as moved:
-            if moved:
-                self._reload_index()
-            yield
-
-    def _bump(self, article_id: str) -> None:
-        """Under the article's guard: its labels file is about to be replaced."""
-        name = stripe_of(article_id)
-        before, after = self._guards.bump(name)
-        if self._live_seen.get(name) == before:
-            self._live_seen[name] = after  # our own write is no news for ``refresh``
-
-    def _reload_cached(self, name: str) -> set[str]:
-        """Read again the labels files in memory that guard ``name`` covers; the changed ones."""
-        changed: set[str] = set()
-        for aid, lf in self._label_files.items():
-            if stripe_of(aid) != name:
-                continue
-            storage = OrjsonStorage(self._labels_path(aid), readonly=self.readonly)
-            if storage.raw == lf.storage.raw:
-                lf.storage.sig = self._sigs[aid] = storage.sig
-                continue
-            try:
-                state = read_state(storage.path, aid, storage.read() or {})
-            except DatabaseError:
-                self._drop(aid)  # the next use reads it and names the damage
-                changed.add(aid)
-                continue
-            lf.storage = storage
-            self._replace_state(lf, state)
-            self._sigs[aid] = storage.sig
-            changed.add(aid)
-        return changed
-
-    def _drop(self, aid: str) -> None:
-        self._label_files.pop(aid)
-        self._articles.pop(aid)
-        self._sigs.pop(aid, None)
-
-    def _recount(self, aid: str, state: State) -> None:
-        """Count the article's labels and notes again, from ``state`` (its labels file now)."""
-        if self._counts is None:
-            return
-        per: dict[str, dict[str, int]] = {}
-        outcomes: dict[tuple[str, str, str], int] = {}
-        known = self._scheme.knows
-        for x in state.labels.values():
-            c = per.setdefault(x.annotator, {})
-            c[x.label] = c.get(x.label, 0) + 1
-            if x.source or x.suggested:
-                for name, outcome in provenance.outcomes(x.label, x.source, x.suggested, known):
-                    outcomes[(x.annotator, name, outcome)] = outcomes.get((x.annotator, name, outcome), 0) + 1
-        self._counts[aid] = per
-        self._outcomes[aid] = outcomes
-        self._note_counts[aid] = _tally_notes(state.notes.values())
-        self._damaged.pop(aid, None)
-        if state.segmentation is not None:
-            self._note_sentences(aid, len(state.segmentation.sentences))
-
-    def _reload_index(self) -> None:
-        """Read the index again (another writer changed it): new articles, rows, scheme."""
-        old = self._infos
-        pending = dict(self._sentence_counts)
-        self._index = OrjsonStorage(self.path, readonly=self.readonly)
-        self._articles_table = Table(self._index, "articles")
-        self._infos, self._meta, self._index_ids, self._files, self._floors = {}, {}, {}, {}, {}
-        self._scheme, self.schema_version = self._load_index()
-        self._stripes = None
-        self._index_reloaded = True
-        for aid, n in pending.items():
-            if aid in self._infos:
-                self._note_sentences(aid, n)
-        for aid, info in self._infos.items():
-            was = old.get(aid)
-            if was is None:
-                if self._counts is not None:
-                    self._counts[aid] = {}
-                    self._sigs.pop(aid, None)  # unknown: read on the next refresh of its guard
-            elif (was.title, was.sources) != (info.title, info.sources):
-                self._articles.pop(aid)  # its cached Article has the old sources
-        for aid, lf in self._label_files.items():
-            if lf.state.segmentation is not None and aid in self._infos:
-                self._note_sentences(aid, len(lf.state.segmentation.sentences))
-
-    def refresh(self, budget: float = 0.025) -> Refreshed:
-        """Bring what this process holds up to date with what other writers saved since the last
-        call (a cheap check when nothing changed: one read of 8 bytes per guard); returns what
-        changed: articles whose labels file changed, and whether the index did (new articles,
-        assignments).  A guard another writer holds right now is looked at next time, and so
-        are the guards left once ``budget`` seconds are spent (after a big merge elsewhere, the
-        app's timer takes it in over several ticks, never holding a key up for long)."""
-        if self.readonly or self._closed or not self._guards.enabled:
-            return Refreshed()
-        articles, self._others = set(self._others), set()
-        deadline = time.monotonic() + budget
-        looked = 0
-        for name in self._guards.names():
-            if self._guards.counter(name) == self._live_seen.get(name):
-                continue
-            if looked and time.monotonic() > deadline:
-                break
-            looked += 1
-            try:
-                with self._guards.hold(name, wait=False) as moved:
-                    now = self._guards.counter(name)
-                    if name == INDEX:
-                        if moved:
-                            self._reload_index()
-                    else:
-                        if moved:
-                            articles |= self._reload_cached(name)
-                        articles |= self._reload_stripe(name)
-                    self._live_seen[name] = now
-            except Busy:
-                continue
-        index, self._index_reloaded = self._index_reloaded, False
-        return Refreshed(frozenset(articles), index)
-
-    def _reload_stripe(self, name: str) -> set[str]:
-        """Under guard ``name``: count again the labels files it covers that changed on disk."""
-        if self._counts is None:
-            return set()  # nothing counted yet: counted from the files when first asked
-        if self._stripes is None:
-            stripes: dict[str, list[str]] = {}
-            for aid in self._infos:
-                stripes.setdefault(stripe_of(aid), []).append(aid)
-            self._stripes = stripes
-        changed: set[str] = set()
-        for aid in self._stripes.get(name, ()):
-            now = sig_of(self._labels_path(aid))
-            if aid in self._sigs and self._sigs[aid] == now:
-                continue
-            if self._label_files.get(aid) is not None:
-                continue  # read again by ``_reload_cached`` when the guard moved
-            raw, now = read_with_sig(self._labels_path(aid))
-            self._sigs[aid] = now
-            try:
-                state = read_state(self._labels_path(aid), aid,
-                                   parse_tinydb(self._labels_path(aid), raw) if raw is not None else {})
-            except DatabaseError as exc:
-                self._damaged[aid] = exc
-                changed.add(aid)
-                continue
-            self._articles.pop(aid)
-            self._recount(aid, state)
-            changed.add(aid)
-        return changed
-
     def _event_ok(self, e: Event, sentences: frozenset[tuple[int, int]]) -> bool:
         return (
             (e.start, e.end) in sentences
@@ -1702,7 +1514,7 @@ class Database:
                     pairs: Iterable[tuple[str, str]] = [(x.annotator, x.label) for x in lf.state.labels.values()]
                     marked = [(x.annotator, x.label, x.source, x.suggested) for x in lf.state.labels.values()
                               if x.source or x.suggested]
-                    self._note_counts[aid] = _tally_notes(lf.state.notes.values())
+                    self._note_counts[aid] = tally_notes(lf.state.notes.values())
                     self._sigs[aid] = lf.storage.sig
                 elif (name := f"{aid}.json") in present:
                     path = folder / name  # no _labels_path: the ids were checked when the index was read
@@ -1714,7 +1526,7 @@ class Database:
                         marked = [(d["annotator"], d["label"], d.get("source", ""), d.get("suggested", ""))
                                   for d in docs if "source" in d or "suggested" in d]
                         if "notes" in data:
-                            self._note_counts[aid] = _tally_notes(
+                            self._note_counts[aid] = tally_notes(
                                 note_from_doc(path, aid, d) for d in (data["notes"] or {}).values())
                         if "segmentation" in data:  # split or joined: the labels file counts its sentences
                             for d in data["segmentation"].values():

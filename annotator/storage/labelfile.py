@@ -6,6 +6,7 @@ new state and the new history event land together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,13 @@ class LabelFile:
     article_id: str
     storage: OrjsonStorage
     state: State
+
+
+def tally_notes(notes: Iterable[Note]) -> dict[str, tuple[int, int]]:
+    """annotator -> (notes, flags) among ``notes``."""
+    out: dict[str, tuple[int, int]] = {}
+    for n in notes:
+        if not n.empty:
+            a, b = out.get(n.annotator, (0, 0))
+            out[n.annotator] = (a + bool(n.note), b + n.flag)
+    return out
