@@ -95,6 +95,11 @@ def test_refresh_reports_what_another_writer_changed(path: Path) -> None:
         got = budi.refresh()
         assert got.index and budi.has_article(A("new")) and budi.label_counts()[A("new")] == {}
         _label(budi, A("new"), 1, "budi", "claim")
+        before = budi.article_info(A("a0"))
+        ana.set_assignments({A("a1"): ("budi",)}, {"by": "test"})
+        assert budi.refresh().index
+        assert budi.article_info(A("a1")).assigned == ("budi",)
+        assert budi.article_info(A("a0")) is before  # an unchanged row is not made again
     finally:
         ana.close()
         budi.close()

@@ -46,9 +46,11 @@ def _article_row_ok(d: dict[str, Any]) -> bool:
     )
 
 
-def read_index(path: Path, data: Data) -> tuple[LabelScheme, int, list[tuple[int, dict[str, Any]]]]:
+def read_index(path: Path, data: Data, known: dict[str, Any] | None = None,
+               ) -> tuple[LabelScheme, int, list[tuple[int, dict[str, Any]]]]:
     """(scheme, schema version, article rows in import order as (doc id, row)); raises
-    DamagedFile naming what is wrong, DatabaseError for a newer schema."""
+    DamagedFile naming what is wrong, DatabaseError for a newer schema.  A row equal to the
+    one ``known`` (the rows as last read) holds under its doc id was checked then."""
     projects = list(data.get("project", {}).values())
     if len(projects) != 1:
         raise corrupt(path, "not an annotator database: it needs exactly one 'project' record")
@@ -77,8 +79,9 @@ def read_index(path: Path, data: Data) -> tuple[LabelScheme, int, list[tuple[int
         raise corrupt(path, "the label scheme names a label or id twice, or has no live label")
     rows = []
     seen: set[str] = set()
+    known = known or {}
     for doc_id, d in data.get("articles", {}).items():
-        if not _article_row_ok(d) or d["id"] in seen:
+        if (known.get(doc_id) != d and not _article_row_ok(d)) or d["id"] in seen:
             raise corrupt(path, f"article record {doc_id} is malformed or duplicated")
         seen.add(d["id"])
         rows.append((int(doc_id), d))

@@ -64,6 +64,7 @@ class SharedWrites:
         _index_ids: dict[str, int]
         _files: dict[str, str]
         _floors: dict[str, int]
+        _kept: tuple[dict[str, ArticleInfo], dict[str, dict[str, object]], dict[str, str], dict[str, int]]
         _scheme: LabelScheme
         _sentence_counts: dict[str, int]
         _articles: _LRU[str, tuple[Article, frozenset[tuple[int, int]], tuple[Span, ...]]]
@@ -162,6 +163,7 @@ class SharedWrites:
         pending = dict(self._sentence_counts)
         self._index = OrjsonStorage(self.path, readonly=self.readonly)
         self._articles_table = Table(self._index, "articles")
+        self._kept = (old, self._meta, self._files, self._floors)
         self._infos, self._meta, self._index_ids, self._files, self._floors = {}, {}, {}, {}, {}
         self._scheme, self.schema_version = self._load_index()
         self._stripes = None
