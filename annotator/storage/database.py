@@ -602,8 +602,7 @@ class Database(SharedWrites):
         if article_id not in self._infos:
             raise ValueError(f"no article {article_id!r} in {self.path}")
         with self._article_write(article_id):
-            if (start, end) not in self._article(article_id)[1]:
-                raise self._outdated(article_id, start, end)
+            self._sentences_with(article_id, start, end)
             if not is_name(who):
                 raise ValueError(f"{who!r} is not a name a decision can be made under")
             lf = self._label_file(article_id)
@@ -1030,10 +1029,7 @@ class Database(SharedWrites):
         if decision.article_id not in self._infos:
             raise ValueError(f"no article {decision.article_id!r} in {self.path}")
         with self._article_write(decision.article_id):
-            spans = self._article(decision.article_id)[1]
-            if (decision.start, decision.end) not in spans:
-                raise self._outdated(decision.article_id, decision.start, decision.end)
-            if not self._decision_ok(decision, spans):
+            if not self._decision_ok(decision, self._sentences_with(decision.article_id, decision.start, decision.end)):
                 raise ValueError(
                     f"invalid final label for article {decision.article_id}: {decision.label!r} by {decision.by!r} "
                     f"on {decision.start}-{decision.end}"
@@ -1383,10 +1379,15 @@ class Database(SharedWrites):
 
     # ----------------------------------------------------------------- internals
 
-    def _outdated(self, article_id: str, start: int, end: int) -> Outdated:
-        return Outdated(f"article {article_id}: characters {start}-{end} are not one of its sentences (split or "
-                        f"joined, perhaps by another reviewer a moment ago); nothing was saved, and the article "
-                        f"is shown as it is now")
+    def _sentences_with(self, article_id: str, start: int, end: int) -> frozenset[tuple[int, int]]:
+        """The article's sentences now, of which ``start``-``end`` must be one: else Outdated
+        (another reviewer may have split or joined it since the caller looked)."""
+        spans = self._article(article_id)[1]
+        if (start, end) not in spans:
+            raise Outdated(f"article {article_id}: characters {start}-{end} are not one of its sentences (split "
+                           f"or joined, perhaps by another reviewer a moment ago); nothing was saved, and the "
+                           f"article is shown as it is now")
+        return spans
 
     def _check_open(self) -> None:
         if self._closed:
@@ -1506,10 +1507,7 @@ class Database(SharedWrites):
     def _check_label(self, label: Label) -> None:
         if label.article_id not in self._infos:
             raise ValueError(f"no article {label.article_id!r} in {self.path}")
-        spans = self._article(label.article_id)[1]
-        if (label.start, label.end) not in spans:
-            raise self._outdated(label.article_id, label.start, label.end)
-        if not self._label_ok(label, spans):
+        if not self._label_ok(label, self._sentences_with(label.article_id, label.start, label.end)):
             raise ValueError(
                 f"invalid label for article {label.article_id}: {label.label!r} by {label.annotator!r} "
                 f"on {label.start}-{label.end} (the label must be in the scheme and the span one of its sentences)"
