@@ -798,9 +798,11 @@ def app_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int, key
 
 
 def crash_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int, decisions: int, kills: int, *,
-                stride: int, speed: float = 1.0, seed: int = 1, rnd: random.Random | None = None) -> dict[str, Any]:
-    """``reviewers`` storage workers; ``kills`` times a random live one is SIGKILLed after 1-3 s
-    (scaled by ``speed``) and restarted as the same reviewer.  Then the check and verify."""
+                stride: int, speed: float = 1.0, seed: int = 1, rnd: random.Random | None = None,
+                kill_gap: tuple[float, float] = (1.0, 3.0)) -> dict[str, Any]:
+    """``reviewers`` storage workers; ``kills`` times a random live one is SIGKILLed after
+    ``kill_gap`` seconds (at random in that range) and restarted as the same reviewer.  Then
+    the check and verify."""
     rnd = rnd or random.Random(seed)
     logs = [work / f"crash-{NAMES[r]}.log" for r in range(reviewers)]
     cfgs = [{"db": str(db_path), "who": NAMES[r], "order": o, "decisions": decisions, "seed": seed,
@@ -809,7 +811,7 @@ def crash_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int, d
     procs = [spawn(c) for c in cfgs]
     killed, restarts_failed = [], []
     for _ in range(kills):
-        time.sleep(rnd.uniform(1.0, 3.0) / max(speed, 1.0))
+        time.sleep(rnd.uniform(*kill_gap))
         live = [i for i, p in enumerate(procs) if p.poll() is None]
         if not live:
             break
