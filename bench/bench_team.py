@@ -26,7 +26,7 @@ progress would.  Figures:
   ``undo``, ``set_note``, ``set_flag``), fsync included, measured in the reviewer process:
   p50/p95/max over every reviewer's calls, ``by_op`` the same per call, ``worst_reviewer_p95``
   the highest p95 of any one reviewer.  Goal: p95 under 5 ms in every run.
-* ``refresh_ms``: the time of ``db.refresh()`` (when the storage has it).
+* ``refresh_ms``: the time of ``db.refresh()`` (when the storage has it), once a second.
 * ``keys_per_s``: the pace each reviewer actually reached (mean over reviewers).
 * ``check``: every decision a reviewer process was told was saved (acknowledged: the Database
   call returned) is written to that reviewer's log right after, flushed.  After the run the
@@ -49,9 +49,9 @@ The phases are apart so that each figure has one cause: the storage phase loads 
 the locks with exactly the decisions asked for, the app phase shows what a reviewer feels.
 All processes share this machine's cores: ``machine`` says how many there were.
 
-``--crash``: five reviewers run the storage phase, and every 1 to 3 s a random one is killed
-with SIGKILL (no chance to finish anything) and restarted as the same reviewer, which goes on
-where its log says it was; ``--kills`` times.  Then every acknowledged decision must be in the
+``--crash``: five reviewers (``--crash-reviewers``) run the storage phase, and ``--kills``
+times (spread over the run) a random one is killed with SIGKILL (no chance to finish anything)
+and restarted at once as the same reviewer, which goes on where its log says it was.  Then every acknowledged decision must be in the
 database: per reviewer and sentence the state found is the last acknowledged one, except
 where the decision in flight when the process was killed (its intent is logged before the
 call, its acknowledgement after) landed without being acknowledged, which is allowed once per
@@ -135,6 +135,16 @@ def storage_api() -> dict[str, bool]:
 
     return {"reviewer_sessions": "reviewer" in inspect.signature(Database.open).parameters,
             "refresh": hasattr(Database, "refresh")}
+
+
+def changed_ids(refreshed: Any) -> set[str]:
+    """The article ids a ``db.refresh()`` reports: a set of them, or an object whose ``articles``
+    holds them."""
+    if refreshed is None:
+        return set()
+    if isinstance(refreshed, (set, frozenset, list, tuple)):
+        return set(refreshed)
+    return set(getattr(refreshed, "articles", ()))
 
 
 def build(folder: Path, articles: int, seed: int = 15) -> dict[str, Any]:
@@ -345,7 +355,7 @@ def worker_main(cfg: dict[str, Any]) -> int:
     def refresh() -> None:
         out, ms = _timed(db.refresh)
         refresh_ms.append(ms)
-        refreshed.update(out or ())
+        refreshed.update(changed_ids(out))
 
     def ack(rec: dict[str, Any]) -> None:
         dlog.write(rec)
@@ -885,7 +895,10 @@ def main() -> None:
             work = root / "crash"
             work.mkdir()
             db = copy_db(project["db"], work / "db")
-            result["crash"] = crash_phase(db, work, ids, n, args.decisions, args.kills, stride=args.stride)
+            # The kills spread over the run: it lasts about decisions / 7.5 s at a typist's pace.
+            every = args.decisions / 7.5 / max(1, args.kills)
+            result["crash"] = crash_phase(db, work, ids, n, args.decisions, args.kills, stride=args.stride,
+                                          kill_gap=(0.5 * every, 1.5 * every))
             log(f"  check ok {result['crash']['check']['ok']}, verify exit {result['crash']['verify']['exit']}")
         result["goals"] = goals(result)
         result["met"] = all(g["met"] for g in result["goals"].values())
