@@ -380,7 +380,7 @@ def worker_main(cfg: dict[str, Any]) -> int:
             ai, si = ai + 1, 0
             continue
         op = {"reviewer": None, "lead": "final", "splitter": "split"}[role] or _pick_op(rnd, mix)
-        prev = spans[si - 1] if si > 0 else spans[si]
+        prev = spans[si - 1] if si > 0 and mix.get("label") else spans[si]
         if op == "clear" and state.get(("label", who, aid, *prev)) is None:
             op = "label"
         intent: dict[str, Any] = {"t": "i", "n": n, "op": op, "pos": [ai, si], "who": who, "aid": aid}
@@ -421,6 +421,8 @@ def worker_main(cfg: dict[str, Any]) -> int:
                     note, ms = _timed(db.set_flag, aid, s, e, who, flag)
                     v = note.flag
                 ack({"t": "a", "n": n, "op": op, "kind": op, "who": who, "aid": aid, "s": s, "e": e, "v": v})
+                if not mix.get("label"):  # only notes and flags: one sentence after the other
+                    si += 1
             elif op == "final":
                 s, e = spans[si]
                 name = _pick_label(rnd)
@@ -754,10 +756,15 @@ def _failures(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def storage_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int, decisions: int, *, stride: int,
-                  speed: float = 1.0, seed: int = 1) -> dict[str, Any]:
-    logs = [work / f"{NAMES[r]}.log" for r in range(reviewers)]
+                  speed: float = 1.0, seed: int = 1, separate: bool = False) -> dict[str, Any]:
+    """The storage phase (see the module's docstring).  With ``separate``, the control: each
+    reviewer on a copy of their own, as before issue 15, so the same processes share only the
+    machine (its cores, its disk) and no file."""
+    tag = "own-" if separate else ""
+    logs = [work / f"{tag}{NAMES[r]}.log" for r in range(reviewers)]
+    dbs = [copy_db(db_path, work / f"own-{NAMES[r]}") if separate else db_path for r in range(reviewers)]
     start_at = time.time() + 2.0 + 0.15 * reviewers  # every process opened and waiting
-    procs = [spawn({"db": str(db_path), "who": NAMES[r], "order": o, "decisions": decisions, "seed": seed,
+    procs = [spawn({"db": str(dbs[r]), "who": NAMES[r], "order": o, "decisions": decisions, "seed": seed,
                     "log": str(logs[r]), "start_at": start_at, "speed": speed})
              for r, o in enumerate(orders(ids, reviewers, stride))]
     results = [result_of(p) for p in procs]
@@ -775,8 +782,14 @@ def storage_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int,
         "errors": [e for r in ok for e in r["errors"]][:10],
         "failed": _failures(results)[:3],
     }
-    out["check"] = check(db_path, logs)
-    out["verify"] = verify(db_path)
+    if separate:
+        checks = [check(d, [lg]) for d, lg in zip(dbs, logs)]
+        out["check"] = {"keys": sum(c["keys"] for c in checks), "found": sum(c["found"] for c in checks),
+                        "ok": all(c["ok"] for c in checks)}
+        out["verify"] = {"exit": max(verify(d)["exit"] for d in dbs)}
+    else:
+        out["check"] = check(db_path, logs)
+        out["verify"] = verify(db_path)
     return out
 
 
@@ -853,6 +866,8 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=8)
     ap.add_argument("--crash-reviewers", type=int, default=5)
     ap.add_argument("--no-app", action="store_true", help="leave out the app phase")
+    ap.add_argument("--control", action="store_true",
+                    help="also each run's storage phase with every reviewer on a copy of their own (no file shared)")
     ap.add_argument("--quick", action="store_true", help="150 decisions, 60 app keys, 60 articles, reviewers 1,5")
     ap.add_argument("--dir", type=Path, default=None, help="folder on the disk to measure (default: a temp folder)")
     args = ap.parse_args()
@@ -881,6 +896,11 @@ def main() -> None:
             run["storage"] = storage_phase(db, work, ids, n, args.decisions, stride=args.stride)
             log(f"  save p95 {run['storage']['save_ms'].get('p95')} ms, check ok {run['storage']['check']['ok']}, "
                 f"verify exit {run['storage']['verify']['exit']}")
+            if args.control and n > 1:
+                log(f"{n} reviewer(s): control, each on a copy of their own")
+                run["storage_separate_copies"] = storage_phase(project["db"], work, ids, n, args.decisions,
+                                                               stride=args.stride, separate=True)
+                log(f"  save p95 {run['storage_separate_copies']['save_ms'].get('p95')} ms")
             if not args.no_app:
                 log(f"{n} reviewer(s): app phase, {args.app_keys} keys each")
                 db = copy_db(project["db"], work / "app")
