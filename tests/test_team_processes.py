@@ -324,3 +324,57 @@ def test_refresh_reports_another_processs_change(project: tuple[Path, list[str]]
         assert team.changed_ids(mine.refresh()) == set()  # its own change is not another process's
     finally:
         mine.close()
+
+
+def split_in_another_process(db: Path, article_id: str, sentence: int) -> None:
+    """The lead splits sentence ``sentence`` of the article, between two words near its middle,
+    with ``annotator split`` (a process of its own)."""
+    from annotator.storage import Database
+
+    with Database.open(db, readonly=True) as ro:
+        art = ro.get_article(article_id)
+    s = art.sentences[sentence]
+    cut = art.text.find(" ", s.start + (s.end - s.start) // 2, s.end - 1) + 1
+    out = team.run_cli("split", article_id, str(cut), "--db", str(db), "--annotator", "lead", timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("what", ["label", "final", "note"])
+def test_a_decision_on_a_sentence_split_meanwhile_elsewhere_is_refused_or_retired(
+        project: tuple[Path, list[str]], what: str) -> None:
+    """The reviewer's process still has the article as it was (it has not refreshed yet) when
+    the lead's split of that sentence lands: the decision must be refused (nothing written) or
+    kept as retired, never stored live on a span that is no longer a sentence."""
+    from annotator.errors import AnnotatorError
+    from annotator.model import Decision
+
+    db, ids = project
+    aid = ids[0]
+    mine = team.open_as(db, "ana")
+    try:
+        s = mine.get_article(aid).sentences[2]
+        split_in_another_process(db, aid, 2)
+        try:
+            if what == "label":
+                mine.set_label(Label(aid, s.start, s.end, "claim", "ana", now_iso()))
+            elif what == "final":
+                mine.set_decision(Decision(aid, s.start, s.end, "claim", "ana", "", now_iso(), ()))
+            else:
+                mine.set_note(aid, s.start, s.end, "ana", "quote or claim?")
+            accepted = True
+        except (ValueError, AnnotatorError):
+            accepted = False
+        mine.refresh()
+        now = {(x.start, x.end) for x in mine.get_article(aid).sentences}
+        assert (s.start, s.end) not in now  # the split is there
+        live = [(x.start, x.end) for x in mine.labels(aid)] + [(x.start, x.end) for x in mine.decisions(aid)] + \
+            [(x.start, x.end) for x in mine.notes(aid) if not x.empty]
+        assert (s.start, s.end) not in live, "a decision stored live on a sentence that is no longer one"
+        if accepted:
+            kept = [(x.record.start, x.record.end) for x in mine.retired(aid)] + \
+                [(x.note.start, x.note.end) for x in mine.retired_notes(aid)]
+            assert (s.start, s.end) in kept  # acknowledged, so it must be somewhere
+    finally:
+        mine.close()
+    verdict = team.verify(db)
+    assert verdict["exit"] == 0, verdict
