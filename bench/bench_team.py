@@ -26,6 +26,9 @@ progress would.  Figures:
   ``undo``, ``set_note``, ``set_flag``), fsync included, measured in the reviewer process:
   p50/p95/max over every reviewer's calls, ``by_op`` the same per call, ``worst_reviewer_p95``
   the highest p95 of any one reviewer.  Goal: p95 under 5 ms in every run.
+* ``disk_floor_ms``: meanwhile, in one more process at the same pace, a 1 KB file written,
+  fsynced, renamed into place and its folder fsynced: what any durable save pays on this disk
+  at that moment (a shared disk's speed drifts 2-3x within minutes).
 * ``refresh_ms``: the time of ``db.refresh()`` (when the storage has it), once a second.
 * ``keys_per_s``: the pace each reviewer actually reached (mean over reviewers).
 * ``check``: every decision a reviewer process was told was saved (acknowledged: the Database
@@ -56,6 +59,13 @@ database: per reviewer and sentence the state found is the last acknowledged one
 where the decision in flight when the process was killed (its intent is logged before the
 call, its acknowledgement after) landed without being acknowledged, which is allowed once per
 kill (``in_flight_landed``); and ``verify`` clean.
+
+``--control``: each run with more than one reviewer also runs both phases with every
+reviewer on a copy of the database of their own (``storage_separate_copies``,
+``app_separate_copies``): the same processes, sharing the machine's cores and disk but no
+file, as before issue 15.  What a figure loses against its control is what sharing the
+database costs; what the control loses against the lone reviewer is this machine's.
+``cpu_s_per_reviewer``: CPU seconds each reviewer process used.
 
 ``--quick``: 150 decisions and 60 app keys per reviewer, 60 articles, reviewers 1 and 5.
 
@@ -313,6 +323,32 @@ def _pick_op(rnd: random.Random, mix: dict[str, float]) -> str:
     return next(iter(mix))
 
 
+def floor_main(cfg: dict[str, Any]) -> int:
+    """The disk's floor while a phase runs: a 1 KB file written, fsynced, renamed into place and
+    its folder fsynced (what any durable save pays), at a typist's pace in folder ``dir``, until
+    ``until`` (epoch).  Prints one JSON line: ``save_ms`` {"floor": [...]}."""
+    folder = Path(cfg["dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    wait_until(float(cfg.get("start_at", 0)))
+    clock = Clock(Pace(random.Random(5), float(cfg.get("speed", 1.0))))
+    times: list[float] = []
+    target, tmp, data = folder / "floor.json", folder / ".floor.tmp", os.urandom(1024)
+    while time.time() < float(cfg["until"]):
+        clock.wait()
+        t = time.perf_counter()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        os.replace(tmp, target)
+        dfd = os.open(folder, os.O_RDONLY)
+        os.fsync(dfd)
+        os.close(dfd)
+        times.append((time.perf_counter() - t) * 1000.0)
+    print(json.dumps({"save_ms": {"floor": times}}))
+    return 0
+
+
 def worker_main(cfg: dict[str, Any]) -> int:
     """One process making decisions through the Database (see the module's ``storage`` phase).
 
@@ -322,6 +358,8 @@ def worker_main(cfg: dict[str, Any]) -> int:
     ``set_decision``; ``splitter``: splits of sentences), ``order`` (article ids), ``decisions``,
     ``seed``, ``log``, ``start_at`` (epoch), ``speed`` (see ``Pace``), ``refresh_every`` (s),
     ``mix``.  Prints one JSON line with its timings at the end."""
+    if cfg.get("role") == "floor":
+        return floor_main(cfg)
     from annotator.errors import AnnotatorError
     from annotator.model import Decision, Label, now_iso
 
@@ -764,9 +802,12 @@ def storage_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int,
     logs = [work / f"{tag}{NAMES[r]}.log" for r in range(reviewers)]
     dbs = [copy_db(db_path, work / f"own-{NAMES[r]}") if separate else db_path for r in range(reviewers)]
     start_at = time.time() + 2.0 + 0.15 * reviewers  # every process opened and waiting
+    cpu = _children_cpu()
     procs = [spawn({"db": str(dbs[r]), "who": NAMES[r], "order": o, "decisions": decisions, "seed": seed,
                     "log": str(logs[r]), "start_at": start_at, "speed": speed})
              for r, o in enumerate(orders(ids, reviewers, stride))]
+    floor = spawn({"role": "floor", "dir": str(work / f"floor-{tag}storage"), "start_at": start_at,
+                   "until": start_at + decisions / 8.0})
     results = [result_of(p) for p in procs]
     wall = time.time() - start_at
     by_op, every = _merge_ms(results)
@@ -779,27 +820,28 @@ def storage_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int,
                                   default=None),
         "open_ms": pct([r["open_ms"] for r in ok]),
         "refresh_ms": pct([m for r in ok for m in r["refresh_ms"]]),
+        "disk_floor_ms": pct(result_of(floor).get("save_ms", {}).get("floor", [])),
+        "cpu_s_per_reviewer": round((_children_cpu() - cpu) / max(1, reviewers), 1),
         "errors": [e for r in ok for e in r["errors"]][:10],
         "failed": _failures(results)[:3],
     }
-    if separate:
-        checks = [check(d, [lg]) for d, lg in zip(dbs, logs)]
-        out["check"] = {"keys": sum(c["keys"] for c in checks), "found": sum(c["found"] for c in checks),
-                        "ok": all(c["ok"] for c in checks)}
-        out["verify"] = {"exit": max(verify(d)["exit"] for d in dbs)}
-    else:
-        out["check"] = check(db_path, logs)
-        out["verify"] = verify(db_path)
+    out.update(_checked(dbs, logs, separate))
     return out
 
 
 def app_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int, keys: int, *, stride: int,
-              speed: float = 1.0, seed: int = 1) -> dict[str, Any]:
-    logs = [work / f"app-{NAMES[r]}.log" for r in range(reviewers)]
+              speed: float = 1.0, seed: int = 1, separate: bool = False) -> dict[str, Any]:
+    """The app phase (see the module's docstring); ``separate`` as in ``storage_phase``."""
+    tag = "own-" if separate else ""
+    logs = [work / f"app-{tag}{NAMES[r]}.log" for r in range(reviewers)]
+    dbs = [copy_db(db_path, work / f"app-own-{NAMES[r]}") if separate else db_path for r in range(reviewers)]
     start_at = time.time() + 6.0 + 0.8 * reviewers  # Textual's import and the first screen, on shared cores
-    procs = [spawn({"db": str(db_path), "who": NAMES[r], "order": o, "keys": keys, "seed": seed,
+    cpu = _children_cpu()
+    procs = [spawn({"db": str(dbs[r]), "who": NAMES[r], "order": o, "keys": keys, "seed": seed,
                     "log": str(logs[r]), "start_at": start_at, "speed": speed}, app=True)
              for r, o in enumerate(orders(ids, reviewers, stride))]
+    floor = spawn({"role": "floor", "dir": str(work / f"floor-{tag}app"), "start_at": start_at,
+                   "until": start_at + keys / 8.0})
     results = [result_of(p) for p in procs]
     ok = [r for r in results if "exit" not in r]
     every = [t for r in ok for ts in r["key_to_frame_ms"].values() for t in ts]
@@ -812,12 +854,30 @@ def app_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int, key
                                     if k in ("p50", "p95")} for r in ok},
         "keys_per_s": round(statistics.mean(r["keys_sent"] / r["pace_s"] for r in ok if r["pace_s"]), 2) if ok else None,
         "keys_without_action": sum(r["keys_sent"] - r["actions"] for r in ok),
+        "cpu_s_per_reviewer": round((_children_cpu() - cpu) / max(1, reviewers), 1),
         "save_ms": pct(saves),
+        "disk_floor_ms": pct(result_of(floor).get("save_ms", {}).get("floor", [])),
         "failed": _failures(results)[:3],
     }
-    out["check"] = check(db_path, logs)
-    out["verify"] = verify(db_path)
+    out.update(_checked(dbs, logs, separate))
     return out
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _checked(dbs: Sequence[Path], logs: Sequence[Path], separate: bool) -> dict[str, Any]:
+    """``check`` and ``verify``: of the one database, or (``separate``) of each reviewer's own."""
+    if not separate:
+        return {"check": check(dbs[0], logs), "verify": verify(dbs[0])}
+    checks = [check(d, [lg]) for d, lg in zip(dbs, logs)]
+    return {"check": {"keys": sum(c["keys"] for c in checks), "found": sum(c["found"] for c in checks),
+                      "ok": all(c["ok"] for c in checks)},
+            "verify": {"exit": max(verify(d)["exit"] for d in dbs)}}
 
 
 def crash_phase(db_path: Path, work: Path, ids: Sequence[str], reviewers: int, decisions: int, kills: int, *,
@@ -908,6 +968,11 @@ def main() -> None:
                 run["app"] = app_phase(db, work, ids, n, args.app_keys, stride=args.stride)
                 log(f"  key-to-frame p95 {run['app']['key_to_frame_ms'].get('p95')} ms, "
                     f"check ok {run['app']['check']['ok']}")
+                if args.control and n > 1:
+                    log(f"{n} reviewer(s): app control, each on a copy of their own")
+                    run["app_separate_copies"] = app_phase(project["db"], work, ids, n, args.app_keys,
+                                                           stride=args.stride, separate=True)
+                    log(f"  key-to-frame p95 {run['app_separate_copies']['key_to_frame_ms'].get('p95')} ms")
             result["runs"][str(n)] = run
         if args.crash:
             n = min(args.crash_reviewers, len(NAMES))
