@@ -429,14 +429,14 @@ def worker_main(cfg: dict[str, Any]) -> int:
                 dlog.write({**intent, "kind": "label", "s": s, "e": e, "v": name})
                 lab, ms = _timed(db.set_label, Label(aid, s, e, name, who, now_iso()))
                 ack({"t": "a", "n": n, "op": op, "kind": "label", "who": who, "aid": aid, "s": s, "e": e,
-                            "v": lab.label, "at": [lab.updated_at, lab.tick]})
+                     "v": lab.label, "at": [lab.updated_at, lab.tick]})
                 si += 1
             elif op == "clear":
                 s, e = prev
                 dlog.write({**intent, "kind": "label", "s": s, "e": e, "v": None})
                 _, ms = _timed(db.clear_label, aid, s, e, who)
                 ack({"t": "a", "n": n, "op": op, "kind": "label", "who": who, "aid": aid, "s": s, "e": e,
-                            "v": None})
+                     "v": None})
             elif op == "undo":
                 dlog.write({**intent, "kind": ""})
                 ev, ms = _timed(db.undo, who)
@@ -444,7 +444,7 @@ def worker_main(cfg: dict[str, Any]) -> int:
                     ack({"t": "a", "n": n, "op": op, "kind": ""})
                 else:
                     ack({"t": "a", "n": n, "op": op, "kind": "label", "who": who, "aid": ev.article_id,
-                                "s": ev.start, "e": ev.end, "v": ev.label, "at": [ev.updated_at, ev.tick]})
+                         "s": ev.start, "e": ev.end, "v": ev.label, "at": [ev.updated_at, ev.tick]})
             elif op in ("note", "flag"):
                 s, e = prev
                 if op == "note":
@@ -468,7 +468,7 @@ def worker_main(cfg: dict[str, Any]) -> int:
                 dlog.write({**intent, "kind": "final", "who": "", "s": s, "e": e, "v": name})
                 dec, ms = _timed(db.set_decision, Decision(aid, s, e, name, who, "bench", now_iso(), votes))
                 ack({"t": "a", "n": n, "op": op, "kind": "final", "who": "", "aid": aid, "s": s, "e": e,
-                            "v": dec.label, "at": [dec.updated_at, dec.tick]})
+                     "v": dec.label, "at": [dec.updated_at, dec.tick]})
                 si += 1
             else:  # split: between two words near the middle of a sentence long enough
                 s, e = spans[si]
@@ -480,7 +480,7 @@ def worker_main(cfg: dict[str, Any]) -> int:
                 dlog.write({**intent, "kind": "", "s": s, "e": e, "v": cut + 1})
                 ev, ms = _timed(db.split_sentence, aid, cut + 1, who)
                 ack({"t": "a", "n": n, "op": op, "kind": "", "who": who, "aid": aid,
-                            "added": [[x.start, x.end] for x in ev.added], "at": [ev.updated_at, ev.tick]})
+                     "added": [[x.start, x.end] for x in ev.added], "at": [ev.updated_at, ev.tick]})
             save_ms.setdefault(op, []).append(ms)
         except (ValueError, AnnotatorError) as exc:  # a sentence split meanwhile by another process, say
             dlog.write({"t": "err", "n": n, "op": op, "error": f"{type(exc).__name__}: {exc}"})
