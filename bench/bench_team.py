@@ -19,7 +19,7 @@ racing through boilerplate); the schedule is absolute, so a slow save delays the
 as a real keyboard buffer would.  Reviewers work in pairs: both of a pair start on the same
 article (the agreement overlap, two people writing one article's labels file at once), and
 each pair starts ``--stride`` articles after the one before, so the pairs' stretches overlap
-as well.  Each process calls ``db.refresh()`` once a second, as an app showing the others'
+as well (``--stride 0``: every reviewer on the same articles at the same time, a hot spot).  Each process calls ``db.refresh()`` once a second, as an app showing the others'
 progress would.  Figures:
 
 * ``save_ms``: the time of each Database call that writes (``set_label``, ``clear_label``,
