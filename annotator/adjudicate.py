@@ -12,7 +12,7 @@ export leaves it out until it is decided again on today's votes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -113,17 +113,19 @@ class Dispute:
     resolution: Resolution
 
 
-def review_queue(db: Database) -> Iterator[Dispute]:
+def review_queue(db: Database, only: Collection[str] | None = None) -> Iterator[Dispute]:
     """Every sentence to show in review, in article and sentence order: where reviewers
     disagree (decided or not), and every final label chosen on votes that changed since,
     even if the reviewers now agree or fewer than two of them are left.
 
     The labels of an article with two or more reviewers are read whole; one with fewer can
     only hold a stale final label, so only its final labels are read, and only if it has
-    any is the rest.
+    any is the rest.  ``only``: just these articles (those another writer changed).
     """
     by_article = db.annotators_by_article()
     for n, info in enumerate(db.article_infos()):
+        if only is not None and info.id not in only:
+            continue
         if len(by_article.get(info.id, ())) >= 2:
             _, res = article_resolutions(db, info.id)
         else:

@@ -22,7 +22,7 @@ from annotator.resegment import word_starts
 from annotator.sanitize import sanitize_line
 from annotator.filters import SHOWN, matching, next_filter
 from annotator.search import Folded, Match, ProjectMatch, fold, in_article
-from annotator.session import Resegmented, Session
+from annotator.session import OTHERS_SECONDS, Resegmented, Session
 from annotator.settings import UserSettings
 from annotator.ui.article_list import ArticleList
 from annotator.ui.article_view import FLAG_MARK, FLAGGED, NOTE_MARK, NOTED, ArticleView
@@ -191,6 +191,7 @@ class LabelScreen(Screen[None]):
     def on_mount(self) -> None:
         s = self.session
         self._retry_timer = self.set_interval(RETRY_SECONDS, self.retry_pending, pause=True)
+        self.set_interval(OTHERS_SECONDS, self.take_in_others)
         rows = [(self._title(i), s.labeled[i], info.n_sentences) for i, info in enumerate(s.infos)]
         self.article_list.set_articles(rows, queue=s.queue_size)
         # (titles are cut at 60 characters: short strings, measured at C speed when ASCII)
@@ -478,11 +479,38 @@ class LabelScreen(Screen[None]):
         if not s.pending:
             self._retry_timer.pause()
             return
+        s.outdated = None
         s.retry_pending()
         n = self._redraw_drained()
         if not s.pending:
             self._retry_timer.pause()
             self.notify(f"Saved {n} decision(s) that were waiting.", timeout=4, markup=False)
+        if s.outdated is not None:  # one was on a sentence split or joined meanwhile: dropped, said
+            self._outdated()
+
+    def take_in_others(self) -> None:
+        """What other reviewers (an import, a merge, an assignment) saved meanwhile: their rows in
+        the list, new articles at its end, and the open article as it is now."""
+        if self._split_at >= 0:
+            return  # the sentences must not move under the caret: next time
+        s = self.session
+        try:
+            got = s.take_in_others()
+        except AnnotatorError:
+            return  # a file another writer is replacing, or damaged: opening that article says so
+        if got.added:
+            first = len(s.infos) - got.added
+            self.article_list.add_articles(
+                [(self._title(i), s.labeled[i], s.infos[i].n_sentences) for i in range(first, len(s.infos))])
+            self._longest_title = max(self._longest_title, *(cell_len(self._title(i)) for i in range(first, len(s.infos))))
+        for i in got.changed:
+            self.article_list.update_article(i, self._title(i), s.labeled[i], s.infos[i].n_sentences)
+        if got.reopened and self._shown == s.article_index:
+            self._show_resegmented(s.article_index, 0)
+            if s.show_others:
+                self._update_others()
+        elif got.changed or got.added:
+            self._update_status()
 
     def _guard(self) -> bool:
         s = self.session
@@ -507,6 +535,9 @@ class LabelScreen(Screen[None]):
         outcome = s.set_label(label_id)
         if outcome == "pending":
             self._went_pending(had_pending)
+            return
+        if outcome == "outdated":
+            self._outdated()
             return
         self._decided(sentence)
         self._move_on(was_done)
@@ -569,8 +600,12 @@ class LabelScreen(Screen[None]):
             self.notify("No suggestion on this sentence (a ~dimmed label in the margin is one).", timeout=2,
                         markup=False)
             return
-        if s.accept() == "pending":
+        outcome = s.accept()
+        if outcome == "pending":
             self._went_pending(had_pending)
+            return
+        if outcome == "outdated":
+            self._outdated()
             return
         self._decided(sentence)
         self._move_on(was_done)
@@ -588,9 +623,13 @@ class LabelScreen(Screen[None]):
                 continue
             s.cursor = i
             had_pending = bool(s.pending)
-            if s.accept() == "pending":
+            outcome = s.accept()
+            if outcome == "pending":
                 self._went_pending(had_pending)
                 self._move_to(i)
+                return
+            if outcome == "outdated":
+                self._outdated()
                 return
             accepted += 1
             self._decided(i)
@@ -610,8 +649,18 @@ class LabelScreen(Screen[None]):
         outcome = s.clear_label()
         if outcome == "pending":
             self._went_pending(had_pending)
+        elif outcome == "outdated":
+            self._outdated()
         elif outcome == "saved":
             self._decided(s.cursor)
+
+    def _outdated(self) -> None:
+        """A decision on a sentence another reviewer split or joined a moment ago: say so, show
+        the article as it is now (nothing was saved)."""
+        exc = self.session.outdated
+        if exc is not None:
+            self.notify(sanitize_line(exc.message), title=exc.title, severity="warning", timeout=6, markup=False)
+        self.take_in_others()
 
     def _redraw_drained(self) -> int:
         drained = self.session.take_drained()

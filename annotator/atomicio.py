@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -150,12 +151,21 @@ def is_data_temp(name: str) -> bool:
     return re.fullmatch(rf"\.(?:{_DATA_FILE})\.{_RANDOM}{re.escape(TEMP_SUFFIX)}", name) is not None
 
 
+# A temp file younger than this may be another writer's save in flight (several processes
+# may write one database at once): only older ones are left over from a killed save.
+LEFTOVER_AGE_SECONDS = 600.0
+
+
 def remove_leftover_temps(db_path: Path, data_folders: Iterable[Path]) -> int:
-    """Delete what :func:`leftover_temps` lists; only for the writer, under the database's
-    lock (no other process writes there then).  Returns how many were removed."""
+    """Delete what :func:`leftover_temps` lists that is older than ``LEFTOVER_AGE_SECONDS``
+    (a save takes milliseconds; a younger one may be another writer's, not yet renamed).
+    Returns how many were removed."""
     removed = 0
+    now = time.time()
     for path in leftover_temps(db_path, data_folders):
         try:
+            if now - os.stat(path).st_mtime < LEFTOVER_AGE_SECONDS:
+                continue
             os.unlink(path)
             removed += 1
         except OSError:

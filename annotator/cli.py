@@ -89,11 +89,15 @@ def check_db_file(path: Path) -> None:
 
 
 @contextmanager
-def open_db(settings: Settings, *, readonly: bool = False, lock_timeout: float = 0.0) -> Iterator[Any]:
+def open_db(settings: Settings, *, readonly: bool = False, lock_timeout: float = 0.0, alone: bool = False,
+            role: str | None = None) -> Iterator[Any]:
+    """The database, read-only, or writable beside other writers (``alone``: none other);
+    with ``role`` ("label", "review") as the reviewer's one session of that kind."""
     from annotator.storage import Database
 
     check_db_file(settings.db_path)
-    db = Database.open(settings.db_path, readonly=readonly, create=not readonly, lock_timeout=lock_timeout)
+    db = Database.open(settings.db_path, readonly=readonly, create=not readonly, lock_timeout=lock_timeout,
+                       alone=alone, reviewer=settings.annotator if role else None, role=role or "label")
     try:
         yield db
     finally:
@@ -345,7 +349,7 @@ def label(ctx: click.Context, paths: tuple[Path, ...], db: str | None, annotator
     from annotator.storage import Database
 
     check_db_file(settings.db_path)
-    database = Database.open(settings.db_path)
+    database = Database.open(settings.db_path, reviewer=settings.annotator)  # beside other reviewers, not twice
     try:
         messages: list[tuple[str, str]] = [(line, "error") for line in user.problems]
         if listed is not None:
@@ -426,7 +430,7 @@ def review_cmd(ctx: click.Context, db: str | None, annotator: str | None) -> Non
     """
     settings = settings_from(ctx, db, annotator)
     _require_db(settings)
-    with open_db(settings) as database:  # writable: a second writer is refused, as in `label`
+    with open_db(settings, role="review") as database:  # beside reviewers; the same lead twice is refused
         from annotator.ui.review import ReviewApp  # Textual's import cost is paid only here
 
         user = load_user_settings()
@@ -897,3 +901,7 @@ cli.add_command(evaluate_cmd)
 from annotator.config_cli import config_cmd  # noqa: E402
 
 cli.add_command(config_cmd)
+
+from annotator.serve_cli import serve_cmd  # noqa: E402
+
+cli.add_command(serve_cmd)

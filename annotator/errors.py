@@ -49,6 +49,14 @@ class DatabaseLocked(DatabaseError):
     exit_code = 4
 
 
+class Outdated(DatabaseError, ValueError):
+    """A decision on a sentence that is no longer one: another reviewer split or joined it a
+    moment ago (the screen had not taken that in yet).  Nothing was written.  Also a
+    ValueError, as a decision on a span that is not a sentence always was."""
+
+    title = "Changed meanwhile"
+
+
 class SaveError(DatabaseError):
     """A write did not reach the disk (disk full, read-only folder, ...)."""
 

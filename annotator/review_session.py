@@ -130,6 +130,53 @@ class ReviewSession:
         first = self.next_open(-1)
         self.cursor = first if first is not None else 0
 
+    # -- other writers --------------------------------------------------------------
+    def take_in_others(self) -> bool:
+        """Take in what reviewers (and imports, merges) saved meanwhile (``Database.refresh``): the
+        queue's sentences in the articles that changed are made again, in place, the cursor kept
+        on its sentence.  Not while a refused choice waits (its place in the queue must hold).
+        True if the queue may have changed."""
+        if self.unsaved is not None:
+            return False
+        r = self.db.refresh()
+        if not r:
+            return False
+        touched = set(r.articles)
+        if r.index:
+            known = {i.id for i in self.infos}
+            self.infos = self.db.article_infos()
+            touched |= {i.id for i in self.infos if i.id not in known}
+        if not touched:
+            return r.index
+
+        def key(it: Item) -> tuple[str, int, int]:
+            return it.article_id, it.span.start, it.span.end
+
+        current = self.current
+        noted = {key(it): it.noted for it in self.items if it.noted is not None}
+        fresh = [Item(d.article_index, d.article_id, d.resolution.sentence, d.resolution.span, d.resolution.votes,
+                      d.resolution.decision) for d in review_queue(self.db, only=touched)]
+        for it in fresh:
+            it.noted = noted.get(key(it))
+        items = [it for it in self.items if it.article_id not in touched] + fresh
+        items.sort(key=lambda it: (it.article_index, it.sentence))
+        where = {key(it): n for n, it in enumerate(items)}
+        self.undo_stack = [Change(where.get(key(self.items[c.index]), -1), c.before, c.after, c.noted_before)
+                           for c in self.undo_stack if 0 <= c.index < len(self.items)]
+        self.items = items
+        for aid in touched:
+            self._notes.pop(aid, None)
+        if current is not None and key(current) in where:
+            self.cursor = where[key(current)]
+        elif current is not None:  # its sentence left the queue: the next one after it
+            self.cursor = next((n for n, it in enumerate(items)
+                                if (it.article_index, it.sentence) >= (current.article_index, current.sentence)),
+                               max(0, len(items) - 1))
+        else:
+            first = self.next_open(-1)
+            self.cursor = first if first is not None else 0
+        return True
+
     # -- the queue ------------------------------------------------------------------
     @property
     def current(self) -> Item | None:

@@ -36,7 +36,8 @@ def _change(ctx: click.Context, db: str | None, annotator: str | None, edit: Any
     """Open the database for writing, make the new scheme from the old, store it, say so."""
     settings = settings_from(ctx, db, annotator)
     _require_db(settings)
-    with open_db(settings) as database:
+    # Alone: a label retired while someone labels with it, or a running app on the old scheme, would be wrong.
+    with open_db(settings, alone=True, lock_timeout=3.0) as database:
         new = edit(database)
         database.set_scheme(new)
         click.echo(done)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from typing import Literal
 
 from annotator.assign import queue_first
-from annotator.errors import SaveError
+from annotator.errors import AnnotatorError, Outdated, SaveError
 from annotator.model import (
     NOTE_MAX_CHARS,
     SUGGESTION_SOURCE,
@@ -66,7 +66,22 @@ class Pending:
     target: Label | None
 
 
-Outcome = Literal["saved", "unchanged", "pending"]
+# "outdated": its sentence is no longer one (another reviewer split or joined it); nothing saved.
+Outcome = Literal["saved", "unchanged", "pending", "outdated"]
+
+# How often a screen takes in what other reviewers saved (a read of 8 bytes per guard when
+# nothing changed, see ``Database.refresh``).
+OTHERS_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Others:
+    """What ``Session.take_in_others`` found: the articles whose rows changed, whether the open
+    article was read again, and how many new articles came at the end of the list."""
+
+    changed: tuple[int, ...] = ()
+    reopened: bool = False
+    added: int = 0
 
 
 class Session:
@@ -98,6 +113,7 @@ class Session:
         self.queue_done = sum(1 for i in range(self.queue_size) if self.is_done(i))  # of their assigned articles
         self.pending: list[Pending] = []
         self.save_error: SaveError | None = None
+        self.outdated: Outdated | None = None  # the last decision refused as outdated (see Outcome)
         self._drained: list[Pending] = []  # saved by a retry since the caller last asked
         self.article_index = -1
         self.article: Article | None = None
@@ -166,6 +182,52 @@ class Session:
     def is_done(self, index: int) -> bool:
         n = self.infos[index].n_sentences
         return n > 0 and self.labeled[index] >= n
+
+    # -- other writers --------------------------------------------------------------
+    def take_in_others(self) -> Others:
+        """Take in what other reviewers (and imports, merges, assignments) saved meanwhile
+        (``Database.refresh``).  New articles are added at the end of the list, so every index
+        stays what it was; the open article is read again unless a decision on it waits."""
+        r = self.db.refresh()
+        if not r:
+            return Others()
+        added = 0
+        if r.index:
+            for info in self.db.article_infos():
+                i = self._index.get(info.id)
+                if i is None:
+                    self._index[info.id] = len(self.infos)
+                    self.infos.append(info)
+                    mine = len(self.db.labels(info.id, self.annotator))
+                    self.labeled.append(mine)
+                    self.total_sentences += info.n_sentences
+                    self.total_labeled += mine
+                    self.articles_done += self.is_done(len(self.infos) - 1)
+                    added += 1
+                elif info != self.infos[i]:
+                    self._reread(i)
+        changed: list[int] = []
+        for aid in sorted(r.articles):
+            i = self._index.get(aid)
+            if i is None:
+                continue
+            try:
+                self._reread(i)
+            except AnnotatorError:
+                continue  # damaged now: shown as unavailable when opened
+            changed.append(i)
+        reopened = False
+        if self.article_index in changed and not self.pending and self.article is not None:
+            at = self.article.sentences[self.cursor].start if self.article_total else 0
+            try:
+                self.open_article(self.article_index, 0)
+            except AnnotatorError:
+                return Others(tuple(changed), False, added)
+            # The cursor stays on the text it was on, whatever was split or joined before it.
+            self.cursor = next((k for k, sp in enumerate(self.article.sentences) if sp.end > at),
+                               max(0, self.article_total - 1))
+            reopened = True
+        return Others(tuple(changed), reopened, added)
 
     # -- changes --------------------------------------------------------------------
     def shown_label(self, sentence: int) -> tuple[Label | None, bool]:
@@ -241,6 +303,9 @@ class Session:
             return "pending"
         try:
             self._write(p)
+        except Outdated as exc:
+            self.outdated = exc  # nothing saved: the screen takes in the article as it is now
+            return "outdated"
         except SaveError as exc:
             self.save_error = exc
             self._queue(p)
@@ -270,6 +335,10 @@ class Session:
                 continue
             try:
                 self._write(p)
+            except Outdated as exc:
+                self.outdated = exc  # its sentence was split or joined meanwhile: it cannot be saved
+                self.pending.pop(0)
+                continue
             except SaveError as exc:
                 self.save_error = exc
                 break

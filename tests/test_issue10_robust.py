@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from textual.widgets import Static
 
 from annotator.app import AnnotatorApp, LabelScreen
+from annotator.atomicio import LEFTOVER_AGE_SECONDS
 from annotator.errors import DatabaseLocked
 from annotator.importer import apply_import, plan_import
 from annotator.model import Label, now_iso
@@ -58,12 +60,13 @@ def data(path: Path) -> Path:
 
 
 def holder(path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A process that holds the database open for writing until its stdin closes."""
+    """A process that holds the database open for writing, alone (as a scheme change does),
+    until its stdin closes: no other writer may come in beside it."""
     code = """
         import sys
         from pathlib import Path
         from annotator.storage import Database
-        db = Database.open(Path(sys.argv[1]))
+        db = Database.open(Path(sys.argv[1]), alone=True)
         print("ready", flush=True)
         sys.stdin.read()
         db.close()
@@ -104,7 +107,7 @@ def new_text(tmp_path: Path) -> Path:
     return p
 
 
-# ----------------------------------------------------------------------------- 1. one writer, for sure
+# ------------------------------------------------- 1. a writer alone is alone, for sure (several writers: test_several_writers)
 
 
 def _delete(path: Path) -> None:
@@ -183,7 +186,7 @@ def test_the_lock_is_released_on_close_and_when_the_holder_is_killed(dbpath: Pat
     with Database.open(dbpath) as db:
         assert len(db.article_infos()) == 3
         with pytest.raises(DatabaseLocked, match=f"pid {os.getpid()},"):
-            Database.open(dbpath)
+            Database.open(dbpath, alone=True)
 
 
 def test_a_refused_open_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -224,6 +227,12 @@ def test_temp_files_of_a_killed_save_are_listed_by_verify_and_removed_by_the_nex
         pass
     assert all(p.exists() for p in ours)  # nor does a reader remove anything
 
+    with Database.open(dbpath):
+        pass
+    assert all(p.exists() for p in ours)  # young: maybe another writer's save in flight (several writers)
+    old = time.time() - LEFTOVER_AGE_SECONDS - 60
+    for p in ours + theirs:
+        os.utime(p, (old, old))
     with Database.open(dbpath):
         pass
     assert not any(p.exists() for p in ours)

@@ -391,9 +391,11 @@ def test_cli_review_needs_a_database(capsys: pytest.CaptureFixture[str], tmp_pat
     assert not (tmp_path / "none.json").exists()
 
 
-def test_cli_review_refuses_a_second_writer(capsys: pytest.CaptureFixture[str], disputed: Database) -> None:
-    code, _, err = run(capsys, "review", "--db", str(disputed.path), "--annotator", "citra")
-    assert code == 4 and "in use" in err and "Traceback" not in err
+def test_cli_review_refuses_the_same_lead_twice(capsys: pytest.CaptureFixture[str], disputed: Database) -> None:
+    # (others may write meanwhile: disputed is open; the same lead's second review is refused)
+    with Database.open(disputed.path, reviewer="citra", role="review"):
+        code, _, err = run(capsys, "review", "--db", str(disputed.path), "--annotator", "citra")
+    assert code == 4 and "in use" in err and "citra is already reviewing" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 

@@ -229,22 +229,27 @@ def test_closed_database_refuses(db: Database) -> None:
 # --------------------------------------------------------------------------- locking
 
 
-def test_second_writer_refused_in_process(db: Database, dbpath: Path) -> None:
+def test_a_writer_alone_and_other_writers_refuse_each_other(db: Database, dbpath: Path) -> None:
+    Database.open(dbpath).close()  # writers share the database
     with pytest.raises(DatabaseLocked) as e:
-        Database.open(dbpath)
-    assert f"pid {os.getpid()}" in one_line(e.value) and str(dbpath) in str(e.value) and "--db" in str(e.value)
+        Database.open(dbpath, alone=True)
+    assert f"pid {os.getpid()}" in one_line(e.value) and str(dbpath) in str(e.value)
     db.close()
+    with Database.open(dbpath, alone=True):
+        with pytest.raises(DatabaseLocked) as e:
+            Database.open(dbpath)
+        assert f"pid {os.getpid()}" in one_line(e.value) and str(dbpath) in str(e.value) and "--db" in str(e.value)
     Database.open(dbpath).close()
 
 
 def test_lock_timeout_waits(db: Database, dbpath: Path) -> None:
     threading.Timer(0.2, db.close).start()
     t = time.monotonic()
-    with Database.open(dbpath, lock_timeout=5):
+    with Database.open(dbpath, lock_timeout=5, alone=True):
         assert time.monotonic() - t < 4
 
 
-def test_second_writer_refused_from_subprocess(db: Database, dbpath: Path) -> None:
+def test_a_writer_alone_is_refused_from_a_subprocess(db: Database, dbpath: Path) -> None:
     db.set_label(lab(0, 0, "quote"))
     child = run_py(
         """
@@ -253,7 +258,7 @@ def test_second_writer_refused_from_subprocess(db: Database, dbpath: Path) -> No
         from annotator.storage import Database
         from annotator.errors import DatabaseLocked
         try:
-            Database.open(Path(sys.argv[1]))
+            Database.open(Path(sys.argv[1]), alone=True)
             print("opened")
         except DatabaseLocked as e:
             print("locked:", e)
@@ -275,7 +280,7 @@ def test_dead_holder_releases_lock(db: Database, dbpath: Path) -> None:
         import sys
         from pathlib import Path
         from annotator.storage import Database
-        db = Database.open(Path(sys.argv[1]))
+        db = Database.open(Path(sys.argv[1]), alone=True)
         print("ready", flush=True)
         sys.stdin.read()
         """,

@@ -111,12 +111,14 @@ def test_label_undo_quit_resume_export_in_a_real_terminal(tmux: Tmux, tmp_path: 
 
 
 def holder_pid(tmp_path: Path) -> int:
-    """The app's pid, from the file that names the holder of the database lock."""
-    info = tmp_path / "annotations" / "annotations.json.lock.info"
+    """The app's pid, from the lock that names the reviewer's session (``storage.people``)."""
+    from annotator.storage.people import in_session
+
     deadline = time.monotonic() + 10
-    while not info.exists() and time.monotonic() < deadline:
+    while not (found := in_session(tmp_path / "annotations" / "annotations.d")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return int(orjson.loads(info.read_bytes())["pid"])
+    assert len(found) == 1, found
+    return int(found[0]["pid"])
 
 
 def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -153,16 +155,17 @@ def test_sigkill_loses_no_label_the_status_line_counted(tmux: Tmux, tmp_path: Pa
     assert verdict.returncode == 0 and verdict.stdout.startswith("ok: 2 articles, 41 sentences, 4 labels checked")
 
 
-def test_second_app_is_refused_while_export_stats_and_verify_work(tmux: Tmux, tmp_path: Path) -> None:
+def test_the_same_reviewers_second_app_is_refused_while_export_stats_and_verify_work(tmux: Tmux, tmp_path: Path) -> None:
     tmux.start(f"{annotator_cmd()} label samples/")
     tmux.wait_for("0/19 labeled")
     tmux.keys("1", "2")
     tmux.wait_for("2/19 labeled")
     pid = holder_pid(tmp_path)
 
-    second = run_cli(tmp_path, "label")
+    second = run_cli(tmp_path, "label")  # ana again
     assert second.returncode == 4, second
     assert len(second.stderr.splitlines()) == 1 and f"pid {pid}" in second.stderr, second.stderr
+    assert "ana is already labeling" in second.stderr
     assert "Traceback" not in second.stderr and second.stdout == ""
 
     exported = run_cli(tmp_path, "export")

@@ -260,3 +260,42 @@ def test_team_round_import_assign_label_merge_agree_review_gold(terminals: list[
     # 8. The database the round leaves behind is sound.
     verdict = run(lead, "verify").stdout
     assert verdict.startswith("ok: 2 articles, 41 sentences, 20 labels checked"), verdict
+
+
+def test_one_server_two_reviewers_at_once_and_the_lead_reviewing_meanwhile(
+        terminals: list[Terminal], tmp_path: Path) -> None:
+    """Issue 15: ana and budi label the same database at the same time, each in their own
+    terminal; each sees the other's work without a restart, the lead reviews meanwhile, an
+    import and the stats run beside them, and the same name twice is refused."""
+    team = tmp_path / "server"
+    team.mkdir()
+    run(team, "import", str(SAMPLES))
+    ana = open_app(terminals, team, "label --show-others", "ana")
+    budi = open_app(terminals, team, "label --show-others", "budi")
+    ana.wait_for("0/19 labeled")
+    budi.wait_for("0/19 labeled")
+    for a, b in zip(ANA_KEYS[:4], BUDI_KEYS[:4]):  # interleaved, on the same article's file
+        ana.keys(a)
+        budi.keys(b)
+    ana.wait_for("4/19 labeled")
+    budi.wait_for("4/19 labeled")
+    budi.keys("k", "k", "k", "k")  # back to sentence 1: ana's label shows, within a second
+    budi.wait_for("others: ana claim", timeout=10)
+    again = subprocess.run([str(ANNOTATOR), "label"], cwd=team, capture_output=True, text=True,
+                           env={**clean_env(), "ANNOTATOR": "ana"}, timeout=60)
+    assert again.returncode == 4 and "ana is already labeling" in again.stderr, again.stderr
+    assert len(again.stderr.splitlines()) == 1 and "Traceback" not in again.stderr
+    stats = orjson.loads(run(team, "stats", "--json").stdout)
+    who = {a["name"]: a["labeled_sentences"] for a in stats["annotators"]}
+    assert stats["labels"] == 8 and who == {"ana": 4, "budi": 4}, stats
+    # The lead reviews while both label (sentence 2: ana claim, budi quote).
+    lead = open_app(terminals, team, "review", "lead")
+    shown = lead.wait_for("Review: dispute 1 of")
+    assert "reviewing as lead" in shown
+    extra = team / "new.txt"
+    extra.write_text("Berita baru\n\nIni kalimat pertama berita baru. Ini kalimat kedua.\n", encoding="utf-8")
+    run(team, "import", str(extra))
+    ana.wait_for("Berita baru", timeout=10)  # the new article at the end of her list, no restart
+    for t in (ana, budi, lead):
+        t.quit()
+    assert "ok:" in run(team, "verify").stdout

@@ -3,15 +3,22 @@
 Layout for ``--db annotations/annotations.json``::
 
     annotations/annotations.json            TinyDB index: tables ``project`` and ``articles``
-    annotations/annotations.json.lock       flock held by the one writer
-    annotations/annotations.json.lock.info  who holds it (pid, host, command, start time)
+    annotations/annotations.json.lock       flock held by every writer (shared), or by one alone
+    annotations/annotations.json.lock.info  who holds it alone (pid, host, command, start time)
+    annotations/annotations.d/locks/        the guards of shared files (see ``guards``)
+    annotations/annotations.d/people/       one lock per reviewer in a session (see ``people``)
     annotations/annotations.d/articles/<id>.json   TinyDB, table ``article``: exact text + sentences
     annotations/annotations.d/labels/<id>.json     TinyDB: the article's decisions (see ``labelfile``)
 
 A label save rewrites only its article's small labels file, so its cost does not grow
 with the project.  The parts: ``tinyfile`` (atomic TinyDB files), ``records`` (how each
 record is encoded and ordered), ``labelfile`` (one article's state and history),
-``merging`` (the join), ``journal`` (undo and redo), ``lock`` (the one writer).
+``merging`` (the join), ``journal`` (undo and redo), ``lock`` (the writers),
+``guards`` (several writers at once), ``people`` (one session per person).
+
+Several processes may write one database at once: each change of a shared file (an
+article's labels file, the index) is made under its guard, on what the file holds then,
+so no process ever writes back an older copy over another's decision.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from __future__ import annotations
 import itertools
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +37,7 @@ from typing import Any, Generic, TypeVar, cast
 from tinydb.table import Table
 
 from annotator.atomicio import fsync_dir, remove_leftover_temps
-from annotator.errors import AnnotatorError, DatabaseError
+from annotator.errors import AnnotatorError, DatabaseError, Outdated
 from annotator import provenance
 from annotator.model import (
     NOTES_SCHEMA,
@@ -63,10 +71,12 @@ from annotator.storage.articlefile import (
     read_article,
     write_article,
 )
+from annotator.storage.guards import INDEX, Busy, Guards, stripe_of
 from annotator.storage.index import PLAIN_SCHEMA, create_index, read_index
 from annotator.storage.journal import Journal, Step, read_history
 from annotator.storage.labelfile import LabelFile, State, read_state, state_data
-from annotator.storage.lock import WriterLock, acquire_lock, release_lock
+from annotator.storage.lock import WriterLock, acquire_lock, data_folder, release_lock
+from annotator.storage.people import PersonLock, take as take_person
 from annotator.storage.merging import Incoming, MergeResult, join
 from annotator.storage.records import (
     Key,
@@ -83,12 +93,14 @@ from annotator.storage.records import (
     when,
 )
 from annotator.storage.retiring import known_spans, partition, removals, sentences_of
-from annotator.storage.tinyfile import OrjsonStorage, parse_tinydb, read_bytes
+from annotator.storage.tinyfile import OrjsonStorage, Sig, parse_tinydb, read_with_sig, sig_of
 
 _ARTICLE_CACHE = 16
 _LABEL_FILE_CACHE = 64
 # From this many labels files on, merge writes them with one sync for all, not one each.
 _GROUP_COMMIT_MIN = 32
+# Articles a merge changes under one hold of their guards (and one sync).
+_MERGE_BATCH = 512
 # Oldest database schema this version opens (and upgrades on its first write).
 _OLDEST_SCHEMA = 1
 
@@ -145,6 +157,17 @@ def _tally_notes(notes: Iterable[Note]) -> dict[str, tuple[int, int]]:
 ArticleText = tuple[str, Sequence[tuple[int, int]]]
 
 
+@dataclass(frozen=True)
+class Refreshed:
+    """What other processes changed since the last :meth:`Database.refresh`."""
+
+    articles: frozenset[str] = frozenset()  # articles whose labels file changed
+    index: bool = False  # the article list, assignments or scheme were written again
+
+    def __bool__(self) -> bool:
+        return bool(self.articles) or self.index
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleFile:
     """A new article as ``add_articles`` writes it: its file's bytes (``article_bytes``) and
@@ -174,10 +197,20 @@ class Database:
 
     path: Path
 
-    def __init__(self, path: Path, index: OrjsonStorage, *, readonly: bool, lock: WriterLock | None) -> None:
+    def __init__(self, path: Path, index: OrjsonStorage, *, readonly: bool, lock: WriterLock | None,
+                 guards: Guards | None = None) -> None:
         self.path = path
         self.readonly = readonly
         self._lock = lock
+        self._person: PersonLock | None = None
+        self._guards = guards if guards is not None else Guards(data_folder(path), enabled=False)
+        # guard -> its counter when this process last brought what it shows up to date (``refresh``)
+        self._live_seen: dict[str, int] = {}
+        # article -> its labels file's Sig when last read or written here (None: there was none)
+        self._sigs: dict[str, Sig] = {}
+        self._stripes: dict[str, list[str]] | None = None  # guard -> its articles, made on first use
+        self._others: set[str] = set()  # articles others changed, found while writing, for ``refresh``
+        self._index_reloaded = False
         self._closed = False
         self._index = index
         self._articles_table = Table(index, "articles")
@@ -198,8 +231,9 @@ class Database:
         self._label_files: _LRU[str, LabelFile] = _LRU(_LABEL_FILE_CACHE)
         # article -> annotator -> label -> count (no zeros); built on first use, then kept current.
         self._counts: dict[str, dict[str, dict[str, int]]] | None = None
-        # (reviewer, suggester, outcome) -> labels (see ``provenance.outcomes``); made and kept with ``_counts``.
-        self._outcomes: dict[tuple[str, str, str], int] = {}
+        # article -> (reviewer, suggester, outcome) -> labels (see ``provenance.outcomes``); made and
+        # kept with ``_counts``, per article so another process's change to one can be counted again.
+        self._outcomes: dict[str, dict[tuple[str, str, str], int]] = {}
         # article -> annotator -> (notes, flags) they hold there; built and kept with the counts.
         self._note_counts: dict[str, dict[str, tuple[int, int]]] = {}
         # (person, final?) -> undo and redo stacks; replayed on first use, then kept current.
@@ -216,8 +250,13 @@ class Database:
 
     @classmethod
     def open(
-        cls, path: Path, *, readonly: bool = False, create: bool = True, lock_timeout: float = 0.0
+        cls, path: Path, *, readonly: bool = False, create: bool = True, lock_timeout: float = 0.0,
+        reviewer: str | None = None, role: str = "label", alone: bool = False,
     ) -> Database:
+        """Open the database at ``path``.  Writers share it (each write guarded, see ``guards``);
+        ``alone`` waits (``lock_timeout``) until no other writer has it open and keeps them out
+        (scheme changes).  ``reviewer``: this is their ``role`` session ("label" or "review"),
+        refused (DatabaseLocked, naming the holder) while they have one open elsewhere."""
         path = Path(path)
         if path.is_dir():
             raise DatabaseError(f"{path} is a folder; give a database file, e.g. --db {path / 'annotations.json'}")
@@ -231,18 +270,29 @@ class Database:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise DatabaseError(f"cannot create folder {parent}: {e.strerror or e}; use another --db") from None
-        lock = None if readonly else acquire_lock(path, lock_timeout)
+        lock = None if readonly else acquire_lock(path, lock_timeout, shared=not alone)
+        person: PersonLock | None = None
+        guards = Guards(data_folder(path), enabled=not readonly)
         try:
+            guards.snapshot()  # before any file is read: a change after this is seen
             index = OrjsonStorage(path, readonly=readonly)
             new = not index.exists
             if new:
                 if readonly or not create:
                     raise DatabaseError(f"no database at {path}; import articles first or check --db")
-                create_index(index)
-            db = cls(path, index, readonly=readonly, lock=lock)
+                with guards.hold(INDEX):  # two first writers would each create an index
+                    index = OrjsonStorage(path)
+                    if not index.exists:
+                        guards.bump(INDEX)
+                        create_index(index)
+            db = cls(path, index, readonly=readonly, lock=lock, guards=guards)
+            if reviewer is not None and not readonly:
+                person = db._person = take_person(path, data_folder(path), reviewer, role)
+            db._live_seen = guards.seen()
             if not readonly and db.schema_version < PLAIN_SCHEMA:
                 # Schema 2 adds histories and stamps to labels files; files without them still read.
-                db._set_schema(PLAIN_SCHEMA)
+                with db._index_write():
+                    db._set_schema(PLAIN_SCHEMA)
             if not readonly:
                 for sub in ("articles", "labels"):
                     try:
@@ -257,6 +307,9 @@ class Database:
                 remove_leftover_temps(path, (db.articles_folder, db.labels_folder))  # a killed save's temp files
             return db
         except BaseException:
+            guards.close()
+            if person is not None:
+                person.release()
             if lock is not None:
                 release_lock(path, lock)
             raise
@@ -266,14 +319,19 @@ class Database:
             return
         if not self.readonly:
             try:
-                self._save_floors()
-                self._save_sentence_counts()
-            except (AnnotatorError, OSError):
+                with self._index_write(wait=2.0):
+                    self._save_floors()
+                    self._save_sentence_counts()
+            except (AnnotatorError, OSError, Busy):
                 pass  # only a check for `verify`, and counts the labels files hold; every decision is on disk
         self._closed = True
         self._articles.clear()
         self._label_files.clear()
         self._counts = None
+        self._guards.close()
+        if self._person is not None:
+            self._person.release()
+            self._person = None
         if self._lock is not None:
             release_lock(self.path, self._lock)
             self._lock = None
@@ -302,11 +360,13 @@ class Database:
         ids = [d.id for d in scheme.labels]
         if len(set(ids)) != len(ids) or not scheme.live:
             raise ValueError("a scheme needs a live label and every id once")
-        lost = [d.id for d in self._scheme.labels if not scheme.known(d.id)]
-        if lost:
-            raise ValueError(f"label ids {lost} would be forgotten; retire them instead")
-        Table(self._index, "project").update({"scheme": scheme.to_json()})
-        self._scheme = scheme
+        with self._index_write():
+            lost = [d.id for d in self._scheme.labels if not scheme.known(d.id)]
+            if lost:
+                raise ValueError(f"label ids {lost} would be forgotten; retire them instead")
+            self._guards.bump(INDEX)
+            Table(self._index, "project").update({"scheme": scheme.to_json()})
+            self._scheme = scheme
 
     def guidelines(self) -> str:
         """The project's labeling guidelines (Markdown; "" if none were stored)."""
@@ -319,7 +379,9 @@ class Database:
     def set_guidelines(self, text: str) -> None:
         """Store the guidelines (``annotator scheme guidelines FILE.md``), in one write of the index."""
         self._check_writable()
-        Table(self._index, "project").update({"guidelines": text})
+        with self._index_write():
+            self._guards.bump(INDEX)
+            Table(self._index, "project").update({"guidelines": text})
 
     def label_usage(self) -> dict[str, int]:
         """Label id -> how many sentences hold it, as a reviewer's label or a final label
@@ -387,8 +449,17 @@ class Database:
         in worker processes): checked as they come, not all before the first is written.
         With ``pack``, new articles are written in packs of many (``articlefile``), for an
         import of thousands: the database is then schema ``PACKS_SCHEMA``.
+        Done under the index's guard: another import waits (reviewers' saves do not).
         """
         self._check_writable()
+        with self._index_write():
+            return self._add_articles(articles, progress, load, then, pack)
+
+    def _add_articles(
+        self, articles: Iterable[Article], progress: Callable[[int], None] | None,
+        load: Callable[[Article], ArticleText | ArticleFile | None] | None,
+        then: Iterable[Article], pack: bool,
+    ) -> tuple[list[str], list[str]]:
         if isinstance(articles, Sequence):  # all of them at hand: refuse a bad one before writing any
             for a in articles:
                 check_id(a.id)
@@ -467,6 +538,8 @@ class Database:
         if new_docs and hasattr(os, "sync"):
             os.sync()
         schema = self.schema_version
+        self._guards.bump(INDEX)
+        self._stripes = None
         try:
             with self._index.batch():
                 if packs:
@@ -489,6 +562,7 @@ class Database:
             self._add_info(doc_id, doc)
             if self._counts is not None:
                 self._counts[doc["id"]] = {}
+                self._sigs[doc["id"]] = None
         return added, present
 
     # ----------------------------------------------------------------- labels
@@ -542,34 +616,35 @@ class Database:
         self._check_writable()
         if article_id not in self._infos:
             raise ValueError(f"no article {article_id!r} in {self.path}")
-        if (start, end) not in self._article(article_id)[1]:
-            raise ValueError(f"article {article_id}: {start}-{end} is not one of its sentences")
-        if not is_name(who):
-            raise ValueError(f"{who!r} is not a name a decision can be made under")
-        lf = self._label_file(article_id)
-        st = lf.state
-        key = (start, end, who)
-        cur = st.notes.get(key)
-        if cur is not None and (note is None or cur.note == note) and (flag is None or cur.flag == flag):
-            return cur
-        stamps = [note_stamp(cur)] if cur is not None else []
-        if (ret := st.retired_notes.get(key)) is not None:
-            stamps.append(note_stamp(ret.note))
-        if st.segmentation is not None:  # after the sentence's split or join, so it counts on it
-            stamps.append((st.segmentation.updated_at, st.segmentation.tick))
-        seen = max(stamps, key=lambda p: stamp_order(*p), default=None)
-        at, tick = next_stamp(now, seen)
-        base = cur or Note(article_id, start, end, who)
-        if note is not None:
-            new_note = Note(article_id, start, end, who, note, base.flag, at, tick, base.flag_updated_at, base.flag_tick)
-        else:
-            new_note = Note(article_id, start, end, who, base.note, bool(flag), base.updated_at, base.tick, at, tick)
-        self._set_schema(NOTES_SCHEMA)  # before the first labels file that needs it
-        new = st.copy()
-        new.retired_notes.pop(key, None)
-        new.notes[key] = new_note
-        self._write_state(lf, new, (None, None))
-        return new_note
+        with self._article_write(article_id):
+            if (start, end) not in self._article(article_id)[1]:
+                raise self._outdated(article_id, start, end)
+            if not is_name(who):
+                raise ValueError(f"{who!r} is not a name a decision can be made under")
+            lf = self._label_file(article_id)
+            st = lf.state
+            key = (start, end, who)
+            cur = st.notes.get(key)
+            if cur is not None and (note is None or cur.note == note) and (flag is None or cur.flag == flag):
+                return cur
+            stamps = [note_stamp(cur)] if cur is not None else []
+            if (ret := st.retired_notes.get(key)) is not None:
+                stamps.append(note_stamp(ret.note))
+            if st.segmentation is not None:  # after the sentence's split or join, so it counts on it
+                stamps.append((st.segmentation.updated_at, st.segmentation.tick))
+            seen = max(stamps, key=lambda p: stamp_order(*p), default=None)
+            at, tick = next_stamp(now, seen)
+            base = cur or Note(article_id, start, end, who)
+            if note is not None:
+                new_note = Note(article_id, start, end, who, note, base.flag, at, tick, base.flag_updated_at, base.flag_tick)
+            else:
+                new_note = Note(article_id, start, end, who, base.note, bool(flag), base.updated_at, base.tick, at, tick)
+            self._set_schema(NOTES_SCHEMA)  # before the first labels file that needs it
+            new = st.copy()
+            new.retired_notes.pop(key, None)
+            new.notes[key] = new_note
+            self._write_state(lf, new, (None, None))
+            return new_note
 
     def _note_ok(self, n: Note) -> bool:
         return (is_name(n.annotator) and note_ok(n.note) and isinstance(n.flag, bool)
@@ -586,16 +661,19 @@ class Database:
         """
         self._check_writable()
         provenance.check(label)
-        self._check_label(label)
-        lf = self._label_file(label.article_id)
-        key = _sort_key(label)
-        cur = lf.state.labels.get(key)
-        if cur is not None and cur.label == label.label and provenance.of(cur) == provenance.of(label):
-            return cur
-        ev = self._stamped(lf, label.start, label.end, label.annotator, label.label, "label", label.updated_at,
-                           prov=provenance.of(label))
-        self._record(lf, ev)
-        return lf.state.labels[key]
+        if label.article_id not in self._infos:
+            raise ValueError(f"no article {label.article_id!r} in {self.path}")
+        with self._article_write(label.article_id):
+            self._check_label(label)
+            lf = self._label_file(label.article_id)
+            key = _sort_key(label)
+            cur = lf.state.labels.get(key)
+            if cur is not None and cur.label == label.label and provenance.of(cur) == provenance.of(label):
+                return cur
+            ev = self._stamped(lf, label.start, label.end, label.annotator, label.label, "label", label.updated_at,
+                               prov=provenance.of(label))
+            self._record(lf, ev)
+            return lf.state.labels[key]
 
     def clear_label(
         self, article_id: str, start: int, end: int, annotator: str, updated_at: str | None = None
@@ -605,12 +683,13 @@ class Database:
         self._check_writable()
         if article_id not in self._infos:
             raise ValueError(f"no article {article_id!r} in {self.path}")
-        lf = self._label_file(article_id)
-        old = lf.state.labels.get((start, end, annotator))
-        if old is None:
-            return None
-        self._record(lf, self._stamped(lf, start, end, annotator, None, "clear", updated_at or now_iso()))
-        return old
+        with self._article_write(article_id):
+            lf = self._label_file(article_id)
+            old = lf.state.labels.get((start, end, annotator))
+            if old is None:
+                return None
+            self._record(lf, self._stamped(lf, start, end, annotator, None, "clear", updated_at or now_iso()))
+            return old
 
     def undo(self, annotator: str, *, final: bool = False) -> Event | SegEvent | None:
         """Take back ``annotator``'s latest decision not yet undone, in any article, by a new
@@ -661,25 +740,26 @@ class Database:
     def _take(self, target: Event, op: EventOp, label: str | None, final: bool) -> Event:
         if label is not None and not self._scheme.takes(label):
             label = None  # removed from the scheme since: never put back; the sentence is left undecided
-        lf = self._label_file(target.article_id)
-        if final:
-            # Restore the whole earlier decision (its reason and votes), not just its label.
-            reason, votes = "", cast(tuple[tuple[str, str], ...], ())
-            source = target if op == "redo" else self._previous(lf.state.final_history, target)
-            if source is not None and source.label == label:
-                reason, votes = source.reason, source.votes
-            ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), final=True,
-                               undoes=target.stamp, reason=reason, votes=votes)
-        else:
-            # The label put back keeps its own provenance: the decision that made it (an undo
-            # restores the one before ``target``, a redo ``target`` itself).
-            made = target if op == "redo" else self._previous(lf.state.history, target)
-            prov = provenance.of(made) if made is not None and label is not None and made.label == label \
-                else provenance.NONE
-            ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), undoes=target.stamp,
-                               prov=prov)
-        self._record(lf, ev)
-        return ev
+        with self._article_write(target.article_id):
+            lf = self._label_file(target.article_id)
+            if final:
+                # Restore the whole earlier decision (its reason and votes), not just its label.
+                reason, votes = "", cast(tuple[tuple[str, str], ...], ())
+                source = target if op == "redo" else self._previous(lf.state.final_history, target)
+                if source is not None and source.label == label:
+                    reason, votes = source.reason, source.votes
+                ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), final=True,
+                                   undoes=target.stamp, reason=reason, votes=votes)
+            else:
+                # The label put back keeps its own provenance: the decision that made it (an undo
+                # restores the one before ``target``, a redo ``target`` itself).
+                made = target if op == "redo" else self._previous(lf.state.history, target)
+                prov = provenance.of(made) if made is not None and label is not None and made.label == label \
+                    else provenance.NONE
+                ev = self._stamped(lf, target.start, target.end, target.who, label, op, now_iso(), undoes=target.stamp,
+                                   prov=prov)
+            self._record(lf, ev)
+            return ev
 
     # ----------------------------------------------------------------- segmentation
 
@@ -707,19 +787,21 @@ class Database:
         each stripped of whitespace; the labels and final labels on it retired.  Fsynced when
         this returns.  ValueError says why it cannot be split (nothing changes then)."""
         self._check_writable()
-        article = self._checked_article(article_id)
-        i, left, right = split_spans(article.text, article.sentences, offset)
-        return self._seg_decide(article_id, who, "split", (article.sentences[i],), (left, right),
-                                updated_at or now_iso())
+        with self._article_write(article_id):
+            article = self._checked_article(article_id)
+            i, left, right = split_spans(article.text, article.sentences, offset)
+            return self._seg_decide(article_id, who, "split", (article.sentences[i],), (left, right),
+                                    updated_at or now_iso())
 
     def join_sentences(self, article_id: str, index: int, who: str, updated_at: str | None = None) -> SegEvent:
         """Join sentence ``index`` (from 0) with the next one, as ``who``'s decision; the labels
         and final labels on both retired.  ValueError says why not (nothing changes then)."""
         self._check_writable()
-        article = self._checked_article(article_id)
-        joined = join_spans(article.sentences, index)
-        return self._seg_decide(article_id, who, "join", tuple(article.sentences[index:index + 2]), (joined,),
-                                updated_at or now_iso())
+        with self._article_write(article_id):
+            article = self._checked_article(article_id)
+            joined = join_spans(article.sentences, index)
+            return self._seg_decide(article_id, who, "join", tuple(article.sentences[index:index + 2]), (joined,),
+                                    updated_at or now_iso())
 
     def _checked_article(self, article_id: str) -> Article:
         if article_id not in self._infos:
@@ -736,32 +818,33 @@ class Database:
         seen on the article, so it retires exactly the labels made before it."""
         if not is_name(who):
             raise ValueError(f"{who!r} is not a name a decision can be made under")
-        lf = self._label_file(article_id)
-        _, _, base = self._article(article_id)
-        st = lf.state
-        stamps: list[tuple[str, int]] = []
-        for group in (st.labels.values(), st.cleared.values(), st.decisions.values(), st.final_cleared.values(),
-                      st.seg_history, [r.record for r in (*st.retired.values(), *st.retired_final.values())]):
-            stamps.extend((x.updated_at, x.tick) for x in group)
-        stamps.extend(note_stamp(n) for n in (*st.notes.values(), *(r.note for r in st.retired_notes.values())))
-        seen = max(stamps, key=lambda p: stamp_order(*p), default=None)
-        clock = self._clocks.get((who, False))
-        if clock is not None and when(clock[0]) == when(now) and (seen is None or _later(clock, seen)):
-            seen = clock
-        at, tick = next_stamp(now, seen)
-        self._clocks[(who, False)] = (at, tick)
-        ev = SegEvent(article_id, who, op, removed, added, at, tick, undoes)
-        self._set_schema(SEGMENTATION_SCHEMA)  # before the first labels file that needs it
-        new = st.copy()
-        new.segmentation = Segmentation(replaced(sentences_of(st, base), removed, added), at, tick)
-        new.seg_history.append(ev)
-        self._write_state(lf, partition(new, base))
-        try:
-            self._save_sentence_counts()
-        except AnnotatorError:
-            pass  # the decision is saved; the index is told again on close (and counts read the labels file)
-        self._journal_step(ev, who, False)
-        return ev
+        with self._article_write(article_id):
+            lf = self._label_file(article_id)
+            _, _, base = self._article(article_id)
+            st = lf.state
+            stamps: list[tuple[str, int]] = []
+            for group in (st.labels.values(), st.cleared.values(), st.decisions.values(), st.final_cleared.values(),
+                          st.seg_history, [r.record for r in (*st.retired.values(), *st.retired_final.values())]):
+                stamps.extend((x.updated_at, x.tick) for x in group)
+            stamps.extend(note_stamp(n) for n in (*st.notes.values(), *(r.note for r in st.retired_notes.values())))
+            seen = max(stamps, key=lambda p: stamp_order(*p), default=None)
+            clock = self._clocks.get((who, False))
+            if clock is not None and when(clock[0]) == when(now) and (seen is None or _later(clock, seen)):
+                seen = clock
+            at, tick = next_stamp(now, seen)
+            self._clocks[(who, False)] = (at, tick)
+            ev = SegEvent(article_id, who, op, removed, added, at, tick, undoes)
+            self._set_schema(SEGMENTATION_SCHEMA)  # before the first labels file that needs it
+            new = st.copy()
+            new.segmentation = Segmentation(replaced(sentences_of(st, base), removed, added), at, tick)
+            new.seg_history.append(ev)
+            self._write_state(lf, partition(new, base))
+            try:
+                self._save_sentence_counts()
+            except AnnotatorError:
+                pass  # the decision is saved; the index is told again on close (and counts read the labels file)
+            self._journal_step(ev, who, False)
+            return ev
 
     def _journal_step(self, ev: Step, who: str, final: bool) -> None:
         """Keep ``who``'s undo stacks (and a replay under way) current with a decision just saved."""
@@ -855,11 +938,13 @@ class Database:
     def _write_state(self, lf: LabelFile, new: State, change: tuple[Label | None, Label | None] | None = None) -> None:
         """Write ``new`` over the article's labels file; ``change``, when one label changed, is
         (before, after), so the counts move by one instead of being made again."""
+        self._bump(lf.article_id)
         try:
             lf.storage.write(state_data(new))
         except BaseException:
             self._label_files.pop(lf.article_id)  # reload from disk, the only truth, next time
             raise
+        self._sigs[lf.article_id] = lf.storage.sig
         self._replace_state(lf, new, change)
 
     def _replace_state(self, lf: LabelFile, new: State,
@@ -959,34 +1044,39 @@ class Database:
         self._check_writable()
         if decision.article_id not in self._infos:
             raise ValueError(f"no article {decision.article_id!r} in {self.path}")
-        if not self._decision_ok(decision, self._article(decision.article_id)[1]):
-            raise ValueError(
-                f"invalid final label for article {decision.article_id}: {decision.label!r} by {decision.by!r} "
-                f"on {decision.start}-{decision.end}"
-            )
-        lf = self._label_file(decision.article_id)
-        skey = (decision.start, decision.end)
-        cur = lf.state.decisions.get(skey)
-        if cur is not None and (cur.label, cur.by, cur.reason, cur.votes) == (
-            decision.label, decision.by, decision.reason, decision.votes
-        ):
-            return cur
-        self._record(lf, self._stamped(lf, decision.start, decision.end, decision.by, decision.label, "label",
-                                       decision.updated_at, final=True, reason=decision.reason,
-                                       votes=decision.votes))
-        return lf.state.decisions[skey]
+        with self._article_write(decision.article_id):
+            spans = self._article(decision.article_id)[1]
+            if (decision.start, decision.end) not in spans:
+                raise self._outdated(decision.article_id, decision.start, decision.end)
+            if not self._decision_ok(decision, spans):
+                raise ValueError(
+                    f"invalid final label for article {decision.article_id}: {decision.label!r} by {decision.by!r} "
+                    f"on {decision.start}-{decision.end}"
+                )
+            lf = self._label_file(decision.article_id)
+            skey = (decision.start, decision.end)
+            cur = lf.state.decisions.get(skey)
+            if cur is not None and (cur.label, cur.by, cur.reason, cur.votes) == (
+                decision.label, decision.by, decision.reason, decision.votes
+            ):
+                return cur
+            self._record(lf, self._stamped(lf, decision.start, decision.end, decision.by, decision.label, "label",
+                                           decision.updated_at, final=True, reason=decision.reason,
+                                           votes=decision.votes))
+            return lf.state.decisions[skey]
 
     def clear_decision(self, article_id: str, start: int, end: int, by: str = "") -> Decision | None:
         """Take the final label off a sentence, recorded as a decision (by ``by``)."""
         self._check_writable()
         if article_id not in self._infos:
             raise ValueError(f"no article {article_id!r} in {self.path}")
-        lf = self._label_file(article_id)
-        old = lf.state.decisions.get((start, end))
-        if old is None:
-            return None
-        self._record(lf, self._stamped(lf, start, end, by or old.by, None, "clear", now_iso(), final=True))
-        return old
+        with self._article_write(article_id):
+            lf = self._label_file(article_id)
+            old = lf.state.decisions.get((start, end))
+            if old is None:
+                return None
+            self._record(lf, self._stamped(lf, start, end, by or old.by, None, "clear", now_iso(), final=True))
+            return old
 
     # ----------------------------------------------------------------- assignment
 
@@ -997,11 +1087,16 @@ class Database:
         ``stats`` can tell how the work was dealt.
         """
         self._check_writable()
+        with self._index_write():
+            self._assign(plan, record)
+
+    def _assign(self, plan: dict[str, tuple[str, ...]], record: dict[str, Any]) -> None:
         for aid in plan:
             if aid not in self._infos:
                 raise ValueError(f"no article {aid!r} in {self.path}")
         changed = {aid: who for aid, who in plan.items() if self._infos[aid].assigned != tuple(who)}
         project = Table(self._index, "project")
+        self._guards.bump(INDEX)
         try:
             with self._index.batch():
                 for aid, who in changed.items():
@@ -1103,68 +1198,104 @@ class Database:
                 inc.notes.append(note)
             else:
                 result.notes_skipped += 1
-        plans: list[tuple[LabelFile, Incoming, tuple[Span, ...]]] = []
-        for n, (aid, inc) in enumerate(groups.items(), 1):
-            article, current, base = self._article(aid)
-            segs = [g for g in inc.segmentations if self._segmentation_ok(article.text, g)]
-            splits = [e for e in inc.seg_events if all(s.end <= len(article.text) for s in (*e.removed, *e.added))]
-            sentences: frozenset[tuple[int, int]] = current
-            if segs or splits or self._label_file(aid).state.seg_history:
-                # Labels may come in on any span that is or was a sentence here or there: the join
-                # retires those that are not sentences of the segmentation that wins.
-                extra = {(s.start, s.end) for e in splits for s in (*e.removed, *e.added)}
-                extra |= {(s.start, s.end) for g in segs for s in g.sentences}
-                sentences = self.known_spans(aid) | extra
-            ok = Incoming(
-                # Names are checked where they come in: a name no one could type is skipped, and counted.
-                [x for x in inc.labels if self._label_ok(x, sentences) and is_name(x.annotator)],
-                [c for c in inc.cleared if (c.start, c.end) in sentences and is_name(c.annotator)],
-                [d for d in inc.decisions if self._decision_ok(d, sentences) and is_name(d.by)],
-                [c for c in inc.final_cleared if (c.start, c.end) in sentences and is_name(c.by)],
-                [e for e in inc.events if self._event_ok(e, sentences)],
-                splits, segs,
-                [x for x in inc.notes if (x.start, x.end) in sentences and self._note_ok(x)],
-            )
-            result.notes_skipped += len(inc.notes) - len(ok.notes)
-            result.skipped += len(inc.labels) - len(ok.labels)
-            result.decisions_skipped += len(inc.decisions) - len(ok.decisions)
-            result.history_skipped += len(inc.events) - len(ok.events)
-            if ok.labels or ok.cleared or ok.decisions or ok.final_cleared or ok.events or ok.seg_events or segs \
-                    or ok.notes:
-                plans.append((self._label_file(aid), ok, base))
-            if progress is not None:
-                progress(n)
+        # Every touched file is read first, in the order the records came (an import's packs one
+        # after another): a damaged one stops the merge before anything is written.
+        texts: dict[str, tuple[str, tuple[Span, ...]]] = {}
+        for aid in groups:
+            article, _, base = self._article(aid)
+            texts[aid] = (article.text, base)
+            self._label_file(aid)
+        done = 0
+        ids = list(groups)
+        # In batches, each under the guards of its articles (taken in one order by everyone, so
+        # no two writers wait on each other): reviewers labeling meanwhile wait for one batch at
+        # most, and a batch's files are still made durable with one sync.
+        for first in range(0, len(ids), _MERGE_BATCH):
+            batch = ids[first:first + _MERGE_BATCH]
+            with ExitStack() as held:
+                for name in sorted({stripe_of(aid) for aid in batch}):
+                    if held.enter_context(self._guards.hold(name)):
+                        self._others |= self._reload_cached(name)
+                plans: list[tuple[LabelFile, Incoming, tuple[Span, ...]]] = []
+                for aid in batch:
+                    plan = self._merge_plan(aid, groups[aid], *texts[aid], result)
+                    if plan is not None:
+                        plans.append(plan)
+                    done += 1
+                    if progress is not None:
+                        progress(done)
+                self._merge_write(plans, result, now)
+        self._save_sentence_counts()
+        return result
+
+    def _merge_plan(self, aid: str, inc: Incoming, text: str, base: tuple[Span, ...],
+                    result: MergeResult) -> tuple[LabelFile, Incoming, tuple[Span, ...]] | None:
+        """What of ``inc`` can come into the article, as its labels file is now (under its guard)."""
+        lf = self._label_file(aid)
+        segs = [g for g in inc.segmentations if self._segmentation_ok(text, g)]
+        splits = [e for e in inc.seg_events if all(s.end <= len(text) for s in (*e.removed, *e.added))]
+        sentences = frozenset((s.start, s.end) for s in sentences_of(lf.state, base))
+        if segs or splits or lf.state.seg_history:
+            # Labels may come in on any span that is or was a sentence here or there: the join
+            # retires those that are not sentences of the segmentation that wins.
+            extra = {(s.start, s.end) for e in splits for s in (*e.removed, *e.added)}
+            extra |= {(s.start, s.end) for g in segs for s in g.sentences}
+            sentences = frozenset(known_spans(lf.state, base)) | extra
+        ok = Incoming(
+            # Names are checked where they come in: a name no one could type is skipped, and counted.
+            [x for x in inc.labels if self._label_ok(x, sentences) and is_name(x.annotator)],
+            [c for c in inc.cleared if (c.start, c.end) in sentences and is_name(c.annotator)],
+            [d for d in inc.decisions if self._decision_ok(d, sentences) and is_name(d.by)],
+            [c for c in inc.final_cleared if (c.start, c.end) in sentences and is_name(c.by)],
+            [e for e in inc.events if self._event_ok(e, sentences)],
+            splits, segs,
+            [x for x in inc.notes if (x.start, x.end) in sentences and self._note_ok(x)],
+        )
+        result.notes_skipped += len(inc.notes) - len(ok.notes)
+        result.skipped += len(inc.labels) - len(ok.labels)
+        result.decisions_skipped += len(inc.decisions) - len(ok.decisions)
+        result.history_skipped += len(inc.events) - len(ok.events)
+        if ok.labels or ok.cleared or ok.decisions or ok.final_cleared or ok.events or ok.seg_events or segs \
+                or ok.notes:
+            return lf, ok, base
+        return None
+
+    def _merge_write(self, plans: list[tuple[LabelFile, Incoming, tuple[Span, ...]]], result: MergeResult,
+                     now: datetime) -> None:
+        """Join and write the planned articles (all under one guard, held)."""
         writes: list[tuple[LabelFile, State]] = []
         for lf, ok, base in plans:
             new = join(lf.state, ok, result, now, base, self._scheme.takes)
             if new != lf.state.sorted():
                 writes.append((lf, new))
+        if not writes:
+            return
         if any(new.segmentation is not None for _, new in writes):
             self._set_schema(SEGMENTATION_SCHEMA)  # before the first labels file that needs it
         if any(new.has_provenance() for _, new in writes):
             self._set_schema(PROVENANCE_SCHEMA)  # before the first labels file that needs it
         if any(new.notes or new.retired_notes for _, new in writes):
             self._set_schema(NOTES_SCHEMA)
-        if writes:
-            self._journals.clear()  # older decisions may have come in: replay on next use
-            self._recording.clear()
+        self._journals.clear()  # older decisions may have come in: replay on next use
+        self._recording.clear()
         if len(writes) < _GROUP_COMMIT_MIN:
             for lf, new in writes:
                 self._write_state(lf, new)
-        else:
-            try:
-                OrjsonStorage.write_together([(lf.storage, state_data(new)) for lf, new in writes])
-            except BaseException:
-                # Some files may be new and some old now: the disk decides, for each of them.
-                for lf, _ in writes:
-                    self._label_files.pop(lf.article_id)
-                self._counts = None
-                self._damaged.clear()
-                raise
-            for lf, new in writes:
-                self._replace_state(lf, new)
-        self._save_sentence_counts()
-        return result
+            return
+        for lf in {stripe_of(lf.article_id): lf for lf, _ in writes}.values():
+            self._bump(lf.article_id)  # each guard once: its files are about to be replaced
+        try:
+            OrjsonStorage.write_together([(lf.storage, state_data(new)) for lf, new in writes])
+        except BaseException:
+            # Some files may be new and some old now: the disk decides, for each of them.
+            for lf, _ in writes:
+                self._label_files.pop(lf.article_id)
+            self._counts = None
+            self._damaged.clear()
+            raise
+        for lf, new in writes:
+            self._sigs[lf.article_id] = lf.storage.sig
+            self._replace_state(lf, new)
 
     @staticmethod
     def _segmentation_ok(text: str, g: Segmentation) -> bool:
@@ -1180,9 +1311,13 @@ class Database:
     def _set_schema(self, version: int) -> None:
         """Note in the index that its files need schema ``version`` (3: segmentation decisions),
         so an older annotator refuses the database instead of misreading it."""
-        if self.schema_version < version:
-            Table(self._index, "project").update({"schema_version": version})
-            self.schema_version = version
+        if self.schema_version >= version:
+            return
+        with self._index_write():
+            if self.schema_version < version:  # another writer may have raised it meanwhile
+                self._guards.bump(INDEX)
+                Table(self._index, "project").update({"schema_version": version})
+                self.schema_version = version
 
     def _save_floors(self) -> None:
         """Note in the index how many records each changed labels file holds, so ``verify`` can
@@ -1199,12 +1334,15 @@ class Database:
         def note(doc: MutableMapping[str, Any]) -> None:
             doc[name] = changed[doc["id"]]
 
-        try:
-            # One pass over the table: an update per article would read it whole each time.
-            self._articles_table.update(note, doc_ids=[self._index_ids[aid] for aid in changed])
-        except BaseException:
-            self._articles_table = Table(self._index, "articles")
-            raise
+        with self._index_write():
+            self._guards.bump(INDEX)
+            try:
+                # One pass over the table: an update per article would read it whole each time.
+                self._articles_table.update(note, doc_ids=[self._index_ids[aid] for aid in changed
+                                                           if aid in self._index_ids])
+            except BaseException:
+                self._articles_table = Table(self._index, "articles")
+                raise
 
     def floors(self) -> dict[str, int]:
         """article id -> the number of records its labels file held at the last index write."""
@@ -1234,7 +1372,11 @@ class Database:
         """(reviewer, suggester, outcome) -> how many of the reviewer's labels accepted, changed
         or rejected that suggester's suggestion (``provenance.outcomes``); from the counts."""
         self._checked_counts(skip_damaged)
-        return dict(self._outcomes)
+        out: dict[tuple[str, str, str], int] = {}
+        for per in self._outcomes.values():
+            for key, n in per.items():
+                out[key] = out.get(key, 0) + n
+        return out
 
     def damaged(self) -> dict[str, DatabaseError]:
         """Articles whose labels file could not be read when the counts were made, and why."""
@@ -1255,6 +1397,11 @@ class Database:
         return counts
 
     # ----------------------------------------------------------------- internals
+
+    def _outdated(self, article_id: str, start: int, end: int) -> Outdated:
+        return Outdated(f"article {article_id}: characters {start}-{end} are not one of its sentences (split or "
+                        f"joined, perhaps by another reviewer a moment ago); nothing was saved, and the article "
+                        f"is shown as it is now")
 
     def _check_open(self) -> None:
         if self._closed:
@@ -1323,7 +1470,174 @@ class Database:
         state = read_state(storage.path, article_id, storage.read() or {})
         lf = LabelFile(article_id, storage, state)
         self._label_files.put(article_id, lf)
+        hit = self._articles.get(article_id)
+        if hit is not None and hit[1] != frozenset((x.start, x.end) for x in sentences_of(state, hit[2])):
+            self._articles.pop(article_id)  # made from an older copy of this file: another writer split or joined
+        if self._counts is not None and self._sigs.get(article_id, ()) != storage.sig:
+            # Changed since the counts read it (another writer): count it as it is.
+            self._recount(article_id, state)
+        self._sigs[article_id] = storage.sig
         return lf
+
+    # ----------------------------------------------------------------- several writers
+
+    @contextmanager
+    def _article_write(self, article_id: str) -> Iterator[None]:
+        """Hold the guard of the article's labels file for a read-check-write: files other
+        writers changed since are read again first, so the change is made on what is on disk."""
+        name = stripe_of(article_id)
+        with self._guards.hold(name) as moved:
+            if moved:
+                self._others |= self._reload_cached(name)
+            if self._guards.enabled:
+                # Read now, under the guard, if not in memory: that also drops a cached Article
+                # whose sentences an older copy of the file gave.
+                self._label_file(article_id)
+            yield
+
+    @contextmanager
+    def _index_write(self, wait: bool | float = True) -> Iterator[None]:
+        """Hold the index's guard, with the index as another writer may have left it."""
+        with self._guards.hold(INDEX, wait=wait) as moved:
+            if moved:
+                self._reload_index()
+            yield
+
+    def _bump(self, article_id: str) -> None:
+        """Under the article's guard: its labels file is about to be replaced."""
+        name = stripe_of(article_id)
+        before, after = self._guards.bump(name)
+        if self._live_seen.get(name) == before:
+            self._live_seen[name] = after  # our own write is no news for ``refresh``
+
+    def _reload_cached(self, name: str) -> set[str]:
+        """Read again the labels files in memory that guard ``name`` covers; the changed ones."""
+        changed: set[str] = set()
+        for aid, lf in self._label_files.items():
+            if stripe_of(aid) != name:
+                continue
+            storage = OrjsonStorage(self._labels_path(aid), readonly=self.readonly)
+            if storage.raw == lf.storage.raw:
+                lf.storage.sig = self._sigs[aid] = storage.sig
+                continue
+            try:
+                state = read_state(storage.path, aid, storage.read() or {})
+            except DatabaseError:
+                self._drop(aid)  # the next use reads it and names the damage
+                changed.add(aid)
+                continue
+            lf.storage = storage
+            self._replace_state(lf, state)
+            self._sigs[aid] = storage.sig
+            changed.add(aid)
+        return changed
+
+    def _drop(self, aid: str) -> None:
+        self._label_files.pop(aid)
+        self._articles.pop(aid)
+        self._sigs.pop(aid, None)
+
+    def _recount(self, aid: str, state: State) -> None:
+        """Count the article's labels and notes again, from ``state`` (its labels file now)."""
+        if self._counts is None:
+            return
+        per: dict[str, dict[str, int]] = {}
+        outcomes: dict[tuple[str, str, str], int] = {}
+        known = self._scheme.knows
+        for x in state.labels.values():
+            c = per.setdefault(x.annotator, {})
+            c[x.label] = c.get(x.label, 0) + 1
+            if x.source or x.suggested:
+                for name, outcome in provenance.outcomes(x.label, x.source, x.suggested, known):
+                    outcomes[(x.annotator, name, outcome)] = outcomes.get((x.annotator, name, outcome), 0) + 1
+        self._counts[aid] = per
+        self._outcomes[aid] = outcomes
+        self._note_counts[aid] = _tally_notes(state.notes.values())
+        self._damaged.pop(aid, None)
+        if state.segmentation is not None:
+            self._note_sentences(aid, len(state.segmentation.sentences))
+
+    def _reload_index(self) -> None:
+        """Read the index again (another writer changed it): new articles, rows, scheme."""
+        old = self._infos
+        pending = dict(self._sentence_counts)
+        self._index = OrjsonStorage(self.path, readonly=self.readonly)
+        self._articles_table = Table(self._index, "articles")
+        self._infos, self._meta, self._index_ids, self._files, self._floors = {}, {}, {}, {}, {}
+        self._scheme, self.schema_version = self._load_index()
+        self._stripes = None
+        self._index_reloaded = True
+        for aid, n in pending.items():
+            if aid in self._infos:
+                self._note_sentences(aid, n)
+        for aid, info in self._infos.items():
+            was = old.get(aid)
+            if was is None:
+                if self._counts is not None:
+                    self._counts[aid] = {}
+                    self._sigs.pop(aid, None)  # unknown: read on the next refresh of its guard
+            elif (was.title, was.sources) != (info.title, info.sources):
+                self._articles.pop(aid)  # its cached Article has the old sources
+        for aid, lf in self._label_files.items():
+            if lf.state.segmentation is not None and aid in self._infos:
+                self._note_sentences(aid, len(lf.state.segmentation.sentences))
+
+    def refresh(self) -> Refreshed:
+        """Bring what this process holds up to date with what other writers saved since the last
+        call (a cheap check when nothing changed: one read of 8 bytes per guard); returns what
+        changed: articles whose labels file changed, and whether the index did (new articles,
+        assignments).  A guard another writer holds right now is looked at next time."""
+        if self.readonly or self._closed or not self._guards.enabled:
+            return Refreshed()
+        articles, self._others = set(self._others), set()
+        for name in self._guards.names():
+            if self._guards.counter(name) == self._live_seen.get(name):
+                continue
+            try:
+                with self._guards.hold(name, wait=False) as moved:
+                    now = self._guards.counter(name)
+                    if name == INDEX:
+                        if moved:
+                            self._reload_index()
+                    else:
+                        if moved:
+                            articles |= self._reload_cached(name)
+                        articles |= self._reload_stripe(name)
+                    self._live_seen[name] = now
+            except Busy:
+                continue
+        index, self._index_reloaded = self._index_reloaded, False
+        return Refreshed(frozenset(articles), index)
+
+    def _reload_stripe(self, name: str) -> set[str]:
+        """Under guard ``name``: count again the labels files it covers that changed on disk."""
+        if self._counts is None:
+            return set()  # nothing counted yet: counted from the files when first asked
+        if self._stripes is None:
+            stripes: dict[str, list[str]] = {}
+            for aid in self._infos:
+                stripes.setdefault(stripe_of(aid), []).append(aid)
+            self._stripes = stripes
+        changed: set[str] = set()
+        for aid in self._stripes.get(name, ()):
+            now = sig_of(self._labels_path(aid))
+            if aid in self._sigs and self._sigs[aid] == now:
+                continue
+            if self._label_files.get(aid) is not None:
+                continue  # read again by ``_reload_cached`` when the guard moved
+            raw, now = read_with_sig(self._labels_path(aid))
+            self._sigs[aid] = now
+            try:
+                state = read_state(self._labels_path(aid), aid,
+                                   parse_tinydb(self._labels_path(aid), raw) if raw is not None else {})
+            except DatabaseError as exc:
+                self._damaged[aid] = exc
+                changed.add(aid)
+                continue
+            self._articles.pop(aid)
+            self._recount(aid, state)
+            changed.add(aid)
+        return changed
 
     def _event_ok(self, e: Event, sentences: frozenset[tuple[int, int]]) -> bool:
         return (
@@ -1350,7 +1664,10 @@ class Database:
     def _check_label(self, label: Label) -> None:
         if label.article_id not in self._infos:
             raise ValueError(f"no article {label.article_id!r} in {self.path}")
-        if not self._label_ok(label, self._article(label.article_id)[1]):
+        spans = self._article(label.article_id)[1]
+        if (label.start, label.end) not in spans:
+            raise self._outdated(label.article_id, label.start, label.end)
+        if not self._label_ok(label, spans):
             raise ValueError(
                 f"invalid label for article {label.article_id}: {label.label!r} by {label.annotator!r} "
                 f"on {label.start}-{label.end} (the label must be in the scheme and the span one of its sentences)"
@@ -1360,7 +1677,7 @@ class Database:
         self._check_open()
         if self._counts is None:
             counts: dict[str, dict[str, dict[str, int]]] = {aid: {} for aid in self._infos}
-            outcomes: dict[tuple[str, str, str], int] = {}
+            outcomes: dict[str, dict[tuple[str, str, str], int]] = {}
             known = self._scheme.knows
             folder = self._folder / "labels"
             try:
@@ -1378,10 +1695,11 @@ class Database:
                     marked = [(x.annotator, x.label, x.source, x.suggested) for x in lf.state.labels.values()
                               if x.source or x.suggested]
                     self._note_counts[aid] = _tally_notes(lf.state.notes.values())
+                    self._sigs[aid] = lf.storage.sig
                 elif (name := f"{aid}.json") in present:
                     path = folder / name  # no _labels_path: the ids were checked when the index was read
                     try:
-                        raw = read_bytes(path)
+                        raw, self._sigs[aid] = read_with_sig(path)
                         data = parse_tinydb(path, raw) if raw is not None else {}
                         docs = (data.get("labels") or {}).values()
                         pairs = [count_key(path, d) for d in docs]
@@ -1398,15 +1716,18 @@ class Database:
                         self._damaged[aid] = exc
                         continue
                 else:
+                    self._sigs[aid] = None
                     continue
                 for who, label in pairs:
                     c = per.get(who)
                     if c is None:
                         c = per[who] = {}
                     c[label] = c.get(label, 0) + 1
-                for who, label, source, suggested in marked:
-                    for name, outcome in provenance.outcomes(label, source, suggested, known):
-                        outcomes[(who, name, outcome)] = outcomes.get((who, name, outcome), 0) + 1
+                if marked:
+                    mine = outcomes[aid] = {}
+                    for who, label, source, suggested in marked:
+                        for name, outcome in provenance.outcomes(label, source, suggested, known):
+                            mine[(who, name, outcome)] = mine.get((who, name, outcome), 0) + 1
             self._counts = counts
             self._outcomes = outcomes
         return self._counts
@@ -1442,10 +1763,11 @@ class Database:
             if not c:
                 del per[label.annotator]
         if label.source or label.suggested:
+            mine = self._outcomes.setdefault(label.article_id, {})
             for name, outcome in provenance.outcomes(label.label, label.source, label.suggested, self._scheme.knows):
                 key = (label.annotator, name, outcome)
-                m = self._outcomes.get(key, 0) + delta
+                m = mine.get(key, 0) + delta
                 if m:
-                    self._outcomes[key] = m
+                    mine[key] = m
                 else:
-                    self._outcomes.pop(key, None)
+                    mine.pop(key, None)

@@ -66,8 +66,10 @@ def data_folder(path: Path) -> Path:
 class WriterLock:
     """The held locks of one writer; :func:`release_lock` gives them back."""
 
-    def __init__(self, fds: list[int], *, created: Path | None = None, fallback: Any = None) -> None:
+    def __init__(self, fds: list[int], *, created: Path | None = None, fallback: Any = None,
+                 shared: bool = False) -> None:
         self._fds = fds
+        self.shared = shared  # one of several writers (see ``guards``), not the only one
         self._created = created  # the folder this lock made (removed again if still empty)
         self._fallback = fallback  # a filelock.FileLock where there is no fcntl
 
@@ -76,8 +78,8 @@ class WriterLock:
         return bool(self._fds) or self._fallback is not None
 
     def note(self, holder: bytes) -> None:
-        """Write who holds the lock into the lock file itself."""
-        if self._fds:
+        """Write who holds the lock into the lock file itself (the one holder only)."""
+        if self._fds and not self.shared:
             try:
                 os.ftruncate(self._fds[0], 0)
                 os.pwrite(self._fds[0], holder, 0)
@@ -93,7 +95,7 @@ class WriterLock:
                 pass
             self._created = None
         fds, self._fds = self._fds, []
-        if fds:
+        if fds and not self.shared:
             try:
                 os.ftruncate(fds[0], 0)  # the lock file: no holder named in it any more
             except OSError:
@@ -109,8 +111,9 @@ class WriterLock:
             self._fallback = None
 
 
-def _flock(path: Path, *, folder: bool) -> int | None:
-    """An open fd of ``path`` holding an exclusive flock, or None while another process holds it.
+def _flock(path: Path, *, folder: bool, shared: bool = False) -> int | None:
+    """An open fd of ``path`` holding a flock (exclusive, or ``shared``), or None while another
+    process holds it in a way that excludes ours.
 
     Raises OSError(ENOTSUP) when the file system cannot lock ``path``.
     """
@@ -120,7 +123,7 @@ def _flock(path: Path, *, folder: bool) -> int | None:
             path.mkdir(exist_ok=True)
         fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except OSError as e:
             os.close(fd)
             if e.errno in _BUSY:
@@ -140,41 +143,42 @@ def _flock(path: Path, *, folder: bool) -> int | None:
     raise OSError(errno.EBUSY, "it keeps being deleted or replaced while annotator locks it")
 
 
-def _try_lock(path: Path) -> WriterLock | Path:
+def _try_lock(path: Path, shared: bool = False) -> WriterLock | Path:
     """Both locks, or the path that another process holds."""
     held = lock_path(path)
-    fd = _flock(held, folder=False)
+    fd = _flock(held, folder=False, shared=shared)
     if fd is None:
         return held
     folder = data_folder(path)
     created = None if folder.exists() else folder
     try:
-        folder_fd = _flock(folder, folder=True)
+        folder_fd = _flock(folder, folder=True, shared=shared)
     except OSError as e:
         if e.errno != errno.ENOTSUP:
             os.close(fd)
             raise
-        return WriterLock([fd], created=created)  # a file system that cannot lock folders
+        return WriterLock([fd], created=created, shared=shared)  # a file system that cannot lock folders
     except BaseException:
         os.close(fd)
         raise
     if folder_fd is None:
         os.close(fd)  # closing drops our lock on the lock file too
         return folder
-    return WriterLock([fd, folder_fd], created=created)
+    return WriterLock([fd, folder_fd], created=created, shared=shared)
 
 
-def acquire_lock(path: Path, timeout: float) -> WriterLock:
-    """Lock the database at ``path`` for writing, waiting up to ``timeout`` seconds.
+def acquire_lock(path: Path, timeout: float, *, shared: bool = False) -> WriterLock:
+    """Lock the database at ``path`` for writing, waiting up to ``timeout`` seconds: ``shared``
+    with other writers (each write then guarded on its own, see ``guards``), or alone.
 
-    Raises DatabaseLocked (naming the holder) if another process holds it.
+    Raises DatabaseLocked (naming the holders) if another process holds it.
     """
-    if fcntl is None:  # pragma: no cover
+    if fcntl is None:  # pragma: no cover - one writer at a time where there is no flock
         return _acquire_filelock(path, timeout)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            got = _try_lock(path)
+            got = _try_lock(path, shared)
         except OSError as e:
             raise DatabaseError(
                 f"cannot lock {path} for writing ({e.filename or lock_path(path)}: {e.strerror or e}); "
@@ -184,9 +188,10 @@ def acquire_lock(path: Path, timeout: float) -> WriterLock:
             break
         left = deadline - time.monotonic()
         if left <= 0:
-            raise DatabaseLocked(locked_message(path, got))
+            raise DatabaseLocked(locked_message(path, got, alone=not shared))
         time.sleep(min(_POLL_SECONDS, left))
-    _announce(path, got)
+    if not shared:
+        _announce(path, got)
     return got
 
 
@@ -227,10 +232,11 @@ def _announce(path: Path, lock: WriterLock) -> None:
 
 
 def release_lock(path: Path, lock: WriterLock) -> None:
-    try:
-        os.unlink(info_path(path))  # before release: once released the file may be a new holder's
-    except OSError:
-        pass
+    if not lock.shared:
+        try:
+            os.unlink(info_path(path))  # before release: once released the file may be a new holder's
+        except OSError:
+            pass
     lock.release()
 
 
@@ -310,7 +316,14 @@ def holder(path: Path, busy: Path | None = None) -> dict[str, Any] | None:
     return {"pid": pid, "hostname": socket.gethostname(), "started": _process_started(pid)}
 
 
-def locked_message(path: Path, busy: Path | None = None) -> str:
+def locked_message(path: Path, busy: Path | None = None, *, alone: bool = False) -> str:
+    if alone:
+        from annotator.storage.people import describe_sessions, in_session
+
+        sessions = in_session(data_folder(path))
+        if sessions:
+            return (f"{path} is open in {len(sessions)} other annotator session(s): {describe_sessions(sessions)}; "
+                    f"this command needs the database to itself: run it when they have closed")
     info = holder(path, busy)
     if info is None:
         who = "pid unknown"

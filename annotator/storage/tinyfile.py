@@ -48,15 +48,37 @@ def corrupt(path: Path, why: str) -> DamagedFile:
     return DamagedFile(path, why)
 
 
+# (inode, size, modification time in ns) of a file as read, None if it did not exist: another
+# process that replaces the file (always by a rename) changes it.
+Sig = tuple[int, int, int] | None
+
+
 def read_bytes(path: Path) -> bytes | None:
     """The file's bytes, or None if it does not exist."""
+    return read_with_sig(path)[0]
+
+
+def sig_of(path: Path) -> Sig:
+    """The file's ``Sig`` now (None if it does not exist)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return (-1, -1, -1)  # unreadable: differs from any file read, so it is read (and refused) again
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_with_sig(path: Path) -> tuple[bytes | None, Sig]:
+    """The file's bytes and the ``Sig`` of the very file they came from ((None, None) if none)."""
     # os.read rather than open(): half the cost, and the app's start reads every labels file.
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     parts: list[bytes] = []
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
-            mode = os.fstat(fd).st_mode
+            st = os.fstat(fd)
+            mode = st.st_mode
             if stat.S_ISDIR(mode):
                 raise IsADirectoryError
             if not stat.S_ISREG(mode):
@@ -68,12 +90,12 @@ def read_bytes(path: Path) -> bytes | None:
         finally:
             os.close(fd)
     except FileNotFoundError:
-        return None
+        return None, None
     except IsADirectoryError:
         raise DatabaseError(f"{path} is a folder, not a database file; move it away or use another --db") from None
     except OSError as e:
         raise DatabaseError(f"cannot read {path}: {e.strerror or e}; check the file's permissions") from None
-    return b"".join(parts)
+    return b"".join(parts), (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 
@@ -125,8 +147,9 @@ class OrjsonStorage(Storage):
     """TinyDB storage: orjson, an in-memory copy, and atomic fsynced writes.
 
     Usable directly: ``TinyDB(path, storage=OrjsonStorage)``.  The in-memory copy is the
-    last bytes read from or written to disk, so it can never drift from the file; this
-    process is the only writer (the database lock guarantees it), so it never goes stale.
+    last bytes read from or written to disk, so it can never drift from this process's
+    writes; another process's writes are found by the database's guards (``guards``), which
+    then read the file again.  ``sig`` is the file's ``Sig`` as last read or written.
     """
 
     def __init__(self, path: str | Path, *, readonly: bool = False, fresh: bool = False, sync: bool = True) -> None:
@@ -134,7 +157,10 @@ class OrjsonStorage(Storage):
         self.path = Path(path)
         self.readonly = readonly
         self.sync = sync
-        self._raw: bytes | None = None if fresh else read_bytes(self.path)
+        self._raw: bytes | None = None
+        self.sig: Sig = None
+        if not fresh:
+            self._raw, self.sig = read_with_sig(self.path)
         # The validated decode serves the first read, so opening a file parses it once.
         self._first = None if self._raw is None else parse_tinydb(self.path, self._raw)
         self._batching = False
@@ -143,6 +169,11 @@ class OrjsonStorage(Storage):
     @property
     def exists(self) -> bool:
         return self._raw is not None
+
+    @property
+    def raw(self) -> bytes | None:
+        """The bytes last read from or written to the file."""
+        return self._raw
 
     def read(self) -> Data | None:
         if self._pending is not None:
@@ -182,6 +213,7 @@ class OrjsonStorage(Storage):
         except OSError as e:
             raise _save_error(self.path, e) from e
         self._raw = raw
+        self.sig = sig_of(self.path)  # writers hold the file's guard, so this is the file just written
 
     @staticmethod
     def write_together(items: Sequence[tuple[OrjsonStorage, Data]]) -> None:
@@ -220,6 +252,7 @@ class OrjsonStorage(Storage):
                 os.replace(tmps[renamed], path)
                 renamed += 1
                 st._raw, st._first = raw, None
+                st.sig = sig_of(path)
             for folder in dict.fromkeys(st.path.parent for st, _ in raws):
                 path = folder
                 fsync_dir(folder)

@@ -74,6 +74,13 @@ class ArticleList(ScrollView, can_focus=False):
         self._queue = queue
         self.show_only(None)
 
+    def add_articles(self, rows: list[Row]) -> None:
+        """More articles at the end (another writer imported them), the list left where it is."""
+        self._rows.extend(rows)
+        if self._shown is None:
+            self.virtual_size = Size(LIST_WIDTH - 1, self.shown_count)
+            self.refresh()
+
     def show_only(self, articles: list[int] | None) -> None:
         """Show just these articles (a filter), in this order; None: all of them."""
         self._shown = articles

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, Static
 from annotator.errors import AnnotatorError
 from annotator.importer import display_title
 from annotator.review_session import REASON_MAX, Item, ReviewSession, Unsaved
+from annotator.session import OTHERS_SECONDS
 from annotator.model import SKIP
 from annotator.sanitize import sanitize_line
 from annotator.ui.article_view import LABEL_STYLES, ArticleView
@@ -137,6 +138,7 @@ class ReviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         s = self.session
+        self.set_interval(OTHERS_SECONDS, self.take_in_others)
         self.view.focus()
         self.app.theme_changed_signal.subscribe(self, lambda _: self._update_panel())
         if not s.items:
@@ -151,6 +153,26 @@ class ReviewScreen(Screen[None]):
         self._show_cursor(center=True)
         if s.left == 0:
             self.notify(all_decided_message(s.total), timeout=6, markup=False)
+
+    def take_in_others(self) -> None:
+        """The reviewers' labels saved meanwhile: the queue and the article shown, as they are now."""
+        s = self.session
+        had = bool(s.items)
+        try:
+            if not s.take_in_others():
+                return
+        except AnnotatorError:
+            return  # a damaged file: opening that article says so
+        if s.items and not had:
+            self.query_one("#article-title", Static).display = True
+            self.view.display = True
+            self.query_one("#votes").display = True
+            self.query_one("#empty").display = False
+        if not s.items:
+            self._update_header()
+            return
+        self._article_index = -1  # its labels, or its sentences, may have changed: show it again
+        self._show_cursor(center=False)
 
     # -- showing state --------------------------------------------------------------
     def _show_cursor(self, *, center: bool = True) -> None:
