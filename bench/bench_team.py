@@ -981,7 +981,7 @@ def main() -> None:
             work.mkdir()
             db = copy_db(project["db"], work / "db")
             # The kills spread over the run: it lasts about decisions / 7.5 s at a typist's pace.
-            every = args.decisions / 7.5 / max(1, args.kills)
+            every = args.decisions / 7.5 / (args.kills + 1)
             result["crash"] = crash_phase(db, work, ids, n, args.decisions, args.kills, stride=args.stride,
                                           kill_gap=(0.5 * every, 1.5 * every))
             log(f"  check ok {result['crash']['check']['ok']}, verify exit {result['crash']['verify']['exit']}")
