@@ -1,8 +1,9 @@
 """Several reviewers labeling ONE database at the same time, each in a process of their own
 (issue 15: five people SSH into one server and run ``annotator label --db X --annotator NAME``).
 
-    python bench/bench_team.py [--quick] [--crash] [--articles N] [--decisions N] [--app-keys N]
-                               [--reviewers 1,5,10] [--dir PATH]
+    python bench/bench_team.py [--quick] [--crash] [--control] [--articles N] [--decisions N]
+                               [--app-keys N] [--reviewers 1,5,10] [--stride N] [--kills N]
+                               [--no-app] [--no-storage] [--dir PATH]
 
 Prints one JSON object (progress goes to stderr).  A project of ``--articles`` news-like
 articles (``bench/newslike.py``, seeded; 200 by default) is imported once into a temp folder;
@@ -19,8 +20,9 @@ racing through boilerplate); the schedule is absolute, so a slow save delays the
 as a real keyboard buffer would.  Reviewers work in pairs: both of a pair start on the same
 article (the agreement overlap, two people writing one article's labels file at once), and
 each pair starts ``--stride`` articles after the one before, so the pairs' stretches overlap
-as well (``--stride 0``: every reviewer on the same articles at the same time, a hot spot).  Each process calls ``db.refresh()`` once a second, as an app showing the others'
-progress would.  Figures:
+as well (``--stride 0``: every reviewer on the same articles at the same time, a hot spot).
+Each process calls ``db.refresh()`` once a second, as the app does to take in the others'
+work.  Figures:
 
 * ``save_ms``: the time of each Database call that writes (``set_label``, ``clear_label``,
   ``undo``, ``set_note``, ``set_flag``), fsync included, measured in the reviewer process:
@@ -56,8 +58,8 @@ All processes share this machine's cores: ``machine`` says how many there were.
 
 ``--crash``: five reviewers (``--crash-reviewers``) run the storage phase, and ``--kills``
 times (spread over the run) a random one is killed with SIGKILL (no chance to finish anything)
-and restarted at once as the same reviewer, which goes on where its log says it was.  Then every acknowledged decision must be in the
-database: per reviewer and sentence the state found is the last acknowledged one, except
+and restarted at once as the same reviewer, which goes on where its log says it was.  Then
+every acknowledged decision must be in the database: per reviewer and sentence the state found is the last acknowledged one, except
 where the decision in flight when the process was killed (its intent is logged before the
 call, its acknowledgement after) landed without being acknowledged, which is allowed once per
 kill (``in_flight_landed``); and ``verify`` clean.

