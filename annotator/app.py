@@ -509,7 +509,15 @@ class LabelScreen(Screen[None]):
             self._show_resegmented(s.article_index, 0)
             if s.show_others:
                 self._update_others()
-        elif got.changed or got.added:
+            return
+        if self._shown == s.article_index and s.article_index in got.changed:
+            for i in got.relabeled:  # (a merge elsewhere may bring this reviewer's own decisions)
+                lab, pending = s.shown_label(i)
+                self.view.set_label(i, lab.label if lab else None, pending=pending)
+                self.view.set_marks(i, _mark_bits(s.notes.get(i)))
+            if s.show_others:
+                self._update_others()
+        if got.changed or got.added:
             self._update_status()
 
     def _guard(self) -> bool:

@@ -77,11 +77,13 @@ OTHERS_SECONDS = 1.0
 @dataclass(frozen=True)
 class Others:
     """What ``Session.take_in_others`` found: the articles whose rows changed, whether the open
-    article was read again, and how many new articles came at the end of the list."""
+    article was read again (its sentences changed), how many new articles came at the end of
+    the list, and, when the open article changed but not its sentences, which of them to redraw."""
 
     changed: tuple[int, ...] = ()
     reopened: bool = False
     added: int = 0
+    relabeled: tuple[int, ...] = ()  # sentences of the open article (read in place) whose own label or note changed
 
 
 class Session:
@@ -198,7 +200,7 @@ class Session:
                 if i is None:
                     self._index[info.id] = len(self.infos)
                     self.infos.append(info)
-                    mine = len(self.db.labels(info.id, self.annotator))
+                    mine = self.db.labeled(info.id, self.annotator)
                     self.labeled.append(mine)
                     self.total_sentences += info.n_sentences
                     self.total_labeled += mine
@@ -220,6 +222,9 @@ class Session:
         if self.article_index in changed and not self.pending and self.article is not None:
             at = self.article.sentences[self.cursor].start if self.article_total else 0
             try:
+                if self.db.get_article(self.article.id).sentences == self.article.sentences:
+                    # The usual case (another reviewer labeled here): no need to read it all again.
+                    return Others(tuple(changed), False, added, self._relabel())
                 self.open_article(self.article_index, 0)
             except AnnotatorError:
                 return Others(tuple(changed), False, added)
@@ -228,6 +233,28 @@ class Session:
                                max(0, self.article_total - 1))
             reopened = True
         return Others(tuple(changed), reopened, added)
+
+    def _relabel(self) -> tuple[int, ...]:
+        """Read the open article's labels and this reviewer's notes again (its sentences are as
+        they were); the sentences whose own label, note or flag changed."""
+        assert self.article is not None
+        found = self.db.labels(self.article.id)
+        mine = self.db.notes(self.article.id, self.annotator)
+        labels: list[Label | None] = [None] * len(self.article.sentences)
+        others: dict[int, list[tuple[str, str]]] = {}
+        for lab in found:
+            i = self._sentence_index.get((lab.start, lab.end))
+            if i is None:
+                continue
+            if lab.annotator == self.annotator:
+                labels[i] = lab
+            elif self.show_others:
+                others.setdefault(i, []).append((lab.annotator, lab.label))
+        notes = {i: n for n in mine if (i := self._sentence_index.get((n.start, n.end))) is not None and not n.empty}
+        moved = tuple(i for i in range(len(labels))
+                      if labels[i] != self.labels[i] or notes.get(i) != self.notes.get(i))
+        self.labels, self.others, self.notes = labels, others, notes
+        return moved
 
     # -- changes --------------------------------------------------------------------
     def shown_label(self, sentence: int) -> tuple[Label | None, bool]:
@@ -487,7 +514,7 @@ class Session:
         was_done = self.is_done(index)
         old = self.infos[index]
         info = self.infos[index] = self.db.article_info(old.id)
-        labeled = len(self.db.labels(info.id, self.annotator))
+        labeled = self.db.labeled(info.id, self.annotator)
         self.total_labeled += labeled - self.labeled[index]
         self.labeled[index] = labeled
         self.total_sentences += info.n_sentences - old.n_sentences

@@ -1349,6 +1349,12 @@ class Database(SharedWrites):
             out[aid] = total
         return out
 
+    def labeled(self, article_id: str, annotator: str) -> int:
+        """How many of the article's sentences ``annotator`` has labeled, from the counts (no
+        file read once they are made; 0 for an article whose labels file is damaged)."""
+        counts = self._checked_counts(skip_damaged=True)
+        return sum(counts.get(article_id, {}).get(annotator, {}).values())
+
     def suggestion_counts(self, *, skip_damaged: bool = False) -> dict[tuple[str, str, str], int]:
         """(reviewer, suggester, outcome) -> how many of the reviewer's labels accepted, changed
         or rejected that suggester's suggestion (``provenance.outcomes``); from the counts."""
