@@ -103,6 +103,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import newslike  # noqa: E402
+from bench_storage import floor_once  # noqa: E402
 
 GOAL_SAVE_P95_MS = 5.0
 GOAL_KEY_RATIO = 1.5
@@ -336,19 +337,9 @@ def floor_main(cfg: dict[str, Any]) -> int:
     wait_until(float(cfg.get("start_at", 0)))
     clock = Clock(Pace(random.Random(5), float(cfg.get("speed", 1.0))))
     times: list[float] = []
-    target, tmp, data = folder / "floor.json", folder / ".floor.tmp", os.urandom(1024)
     while time.time() < float(cfg["until"]):
         clock.wait()
-        t = time.perf_counter()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(fd, data)
-        os.fsync(fd)
-        os.close(fd)
-        os.replace(tmp, target)
-        dfd = os.open(folder, os.O_RDONLY)
-        os.fsync(dfd)
-        os.close(dfd)
-        times.append((time.perf_counter() - t) * 1000.0)
+        times.append(floor_once(folder) * 1000.0)
     print(json.dumps({"save_ms": {"floor": times}}))
     return 0
 
@@ -966,30 +957,22 @@ def main() -> None:
             run: dict[str, Any] = {}
             work = root / f"run-{n}"
             work.mkdir()
-            if not args.no_storage:
-                log(f"{n} reviewer(s): storage phase, {args.decisions} decisions each")
-                db = copy_db(project["db"], work / "storage")
+            phases = [(name, phase, size) for name, phase, size, skip in (
+                ("storage", storage_phase, args.decisions, args.no_storage),
+                ("app", app_phase, args.app_keys, args.no_app)) if not skip]
+            for name, phase, size in phases:
+                log(f"{n} reviewer(s): {name} phase, {size} {'decisions' if name == 'storage' else 'keys'} each")
+                db = copy_db(project["db"], work / name)
                 os.sync()
-                run["storage"] = storage_phase(db, work, ids, n, args.decisions, stride=args.stride)
-                log(f"  save p95 {run['storage']['save_ms'].get('p95')} ms, check ok {run['storage']['check']['ok']}, "
-                    f"verify exit {run['storage']['verify']['exit']}")
+                run[name] = got = phase(db, work, ids, n, size, stride=args.stride)
+                figure = "save_ms" if name == "storage" else "key_to_frame_ms"
+                log(f"  {figure} p95 {got[figure].get('p95')} ms, check ok {got['check']['ok']}"
+                    + (f", verify exit {got['verify']['exit']}" if "verify" in got else ""))
                 if args.control and n > 1:
-                    log(f"{n} reviewer(s): control, each on a copy of their own")
-                    run["storage_separate_copies"] = storage_phase(project["db"], work, ids, n, args.decisions,
+                    log(f"{n} reviewer(s): {name} control, each on a copy of their own")
+                    run[f"{name}_separate_copies"] = other = phase(project["db"], work, ids, n, size,
                                                                    stride=args.stride, separate=True)
-                    log(f"  save p95 {run['storage_separate_copies']['save_ms'].get('p95')} ms")
-            if not args.no_app:
-                log(f"{n} reviewer(s): app phase, {args.app_keys} keys each")
-                db = copy_db(project["db"], work / "app")
-                os.sync()
-                run["app"] = app_phase(db, work, ids, n, args.app_keys, stride=args.stride)
-                log(f"  key-to-frame p95 {run['app']['key_to_frame_ms'].get('p95')} ms, "
-                    f"check ok {run['app']['check']['ok']}")
-                if args.control and n > 1:
-                    log(f"{n} reviewer(s): app control, each on a copy of their own")
-                    run["app_separate_copies"] = app_phase(project["db"], work, ids, n, args.app_keys,
-                                                           stride=args.stride, separate=True)
-                    log(f"  key-to-frame p95 {run['app_separate_copies']['key_to_frame_ms'].get('p95')} ms")
+                    log(f"  {figure} p95 {other[figure].get('p95')} ms")
             result["runs"][str(n)] = run
         if args.crash:
             n = min(args.crash_reviewers, len(NAMES))
