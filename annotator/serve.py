@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import hashlib
 import hmac
 import html
 import ipaddress
@@ -35,6 +36,7 @@ from textual_serve.server import Server, to_int
 from annotator.errors import AnnotatorError, InputError
 from annotator.names import check_name
 from annotator.sanitize import sanitize_line
+from annotator.settings import ENV_CONFIG_DIR, config_dir
 
 TOKEN_ENV = "ANNOTATOR_SERVE_TOKEN"  # the token without a --token on the command line (seen by `ps`)
 COOKIE = "annotator_token"
@@ -74,9 +76,10 @@ class Session(AppService):
     server's terminal reaches the server only, which then quits each app cleanly).
     """
 
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+    def __init__(self, argv: list[str], settings: Path | None = None, **kwargs: Any) -> None:
         super().__init__(argv[0], **kwargs)
         self.argv = argv
+        self.settings = settings
         self.started = False  # the app has drawn something
         self._stderr: _KeptTail | None = None
         self._ending: asyncio.Task[None] | None = None
@@ -84,6 +87,8 @@ class Session(AppService):
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
         environment = self._build_environment(width=width, height=height)
         environment.pop(TOKEN_ENV, None)
+        if self.settings is not None:  # this reviewer's own settings (theme, list width, ...), kept for next time
+            environment[ENV_CONFIG_DIR] = str(self.settings)
         self._process = process = await asyncio.create_subprocess_exec(
             *self.argv, stdin=PIPE, stdout=PIPE, stderr=PIPE, env=environment, start_new_session=True)
         assert process.stdin is not None and process.stderr is not None
@@ -184,6 +189,12 @@ class AnnotatorServer(Server):
         self.token = token
         self.sessions: set[Session] = set()
 
+    def settings_of(self, reviewer: str) -> Path:
+        """Each reviewer's own settings folder, under the server account's: served sessions all
+        run as that account, and one reviewer's theme must not become everybody's."""
+        digest = hashlib.sha256(reviewer.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return config_dir() / "served" / digest
+
     def argv(self, reviewer: str) -> list[str]:
         return [sys.executable, "-m", "annotator", "label", "--db", str(self.db), f"--annotator={reviewer}"]
 
@@ -247,7 +258,7 @@ class AnnotatorServer(Server):
         session: Session | None = None
         try:
             await websocket.prepare(request)
-            session = Session(self.argv(name), write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+            session = Session(self.argv(name), self.settings_of(name), write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                               close=websocket.close, download_manager=self.download_manager)
             self.sessions.add(session)
             await session.start(width, height)

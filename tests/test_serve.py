@@ -417,6 +417,12 @@ async def test_two_reviewers_label_at_once_and_a_second_tab_under_one_name_says_
         opened.append(budi)
         await ana_ws.send_str(json.dumps(["stdin", "3"]))
         assert len(app_processes(db)) == 2
+        # Each reviewer keeps settings of their own (the apps all run as the server's account).
+        folders = set()
+        for pid in app_processes(db):
+            env = dict(kv.split(b"=", 1) for kv in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if b"=" in kv)
+            folders.add(env[b"ANNOTATOR_CONFIG_DIR"].decode())
+        assert len(folders) == 2 and all(Path(f).parent.name == "served" for f in folders), folders
         # ana in a second tab: her app there refuses to start, and the page says why.
         async with aiohttp.ClientSession() as session:
             async with session.ws_connect(f"{served.url.replace('http', 'ws')}/ws/ana?width=80&height=24",
