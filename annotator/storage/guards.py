@@ -27,7 +27,6 @@ cannot get one within ``WAIT_SECONDS`` (another process stopped while holding it
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
 import time
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import overload
 
 from annotator.errors import DatabaseError
+from annotator.storage.lock import BUSY
 
 try:
     import fcntl
@@ -47,7 +47,6 @@ except ImportError:  # pragma: no cover - Windows: one writer at a time there (s
 STRIPES = 64
 INDEX = "index"
 WAIT_SECONDS = 15.0
-_BUSY = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES})
 
 
 def stripe_of(article_id: str) -> str:
@@ -148,11 +147,6 @@ class Guards:
         self._seen[name] = now
         return before, now
 
-    def forget(self, name: str) -> None:
-        """Forget the counter of ``name``: the next hold reports a change (files were dropped
-        from memory, or may be out of date)."""
-        self._seen.pop(name, None)
-
     # ------------------------------------------------------------------ internals
 
     @overload
@@ -173,14 +167,8 @@ class Guards:
         if fd is None:
             path = self._dir / f"{name}.lock"
             try:
+                self._dir.mkdir(parents=True, exist_ok=True)  # once per lock file a process opens
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-            except FileNotFoundError:
-                try:
-                    self._dir.mkdir(parents=True, exist_ok=True)
-                    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-                except OSError as e:
-                    raise DatabaseError(f"cannot open {path}: {e.strerror or e}; check the folder's permissions") \
-                        from None
             except OSError as e:
                 raise DatabaseError(f"cannot open {path}: {e.strerror or e}; check the folder's permissions") \
                     from None
@@ -204,7 +192,7 @@ class Guards:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return
             except OSError as e:
-                if e.errno not in _BUSY:
+                if e.errno not in BUSY:
                     raise DatabaseError(f"cannot lock {self._dir / (name + '.lock')}: {e.strerror or e}") from None
             now = time.monotonic()
             if deadline is None:

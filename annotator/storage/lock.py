@@ -34,6 +34,7 @@ import orjson
 
 from annotator.atomicio import atomic_write_bytes
 from annotator.errors import DatabaseError, DatabaseLocked
+from annotator.sanitize import sanitize_line
 
 try:
     import fcntl
@@ -44,7 +45,7 @@ _POLL_SECONDS = 0.05
 # A path swapped under us this many times in a row is being fought over: give up.
 _SWAPS_MAX = 50
 # flock refusing because another process holds the lock.
-_BUSY = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES})
+BUSY = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES})
 # flock refusing because the file system cannot lock (a folder on NFS, say).
 _UNSUPPORTED = frozenset({errno.EBADF, errno.EINVAL, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP})
 
@@ -126,7 +127,7 @@ def _flock(path: Path, *, folder: bool, shared: bool = False) -> int | None:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except OSError as e:
             os.close(fd)
-            if e.errno in _BUSY:
+            if e.errno in BUSY:
                 return None
             if e.errno in _UNSUPPORTED:
                 raise OSError(errno.ENOTSUP, os.strerror(errno.ENOTSUP)) from None
@@ -324,17 +325,22 @@ def locked_message(path: Path, busy: Path | None = None, *, alone: bool = False)
         if sessions:
             return (f"{path} is open in {len(sessions)} other annotator session(s): {describe_sessions(sessions)}; "
                     f"this command needs the database to itself: run it when they have closed")
-    info = holder(path, busy)
-    if info is None:
-        who = "pid unknown"
-    else:
-        host = info.get("hostname")
-        where = f" on {host}" if isinstance(host, str) and host and host != socket.gethostname() else ""
-        who = f"pid {info['pid']}{where}"
-        try:
-            started = datetime.fromisoformat(info["started"]).astimezone()
-            when = started.strftime("%H:%M" if started.date() == datetime.now().date() else "%Y-%m-%d %H:%M")
-            who += f", started {when}"
-        except (TypeError, ValueError):
-            pass
+    who = describe_holder(holder(path, busy))
     return f"{path} is open in another annotator ({who}); close it or use --db to pick another database"
+
+
+def describe_holder(info: dict[str, Any] | None) -> str:
+    """``pid 4242 on otherhost, started 10:02`` for a message, from a holder's record (its
+    host is untrusted text from a file: made safe to show)."""
+    if not info or type(info.get("pid")) is not int:
+        return "pid unknown"
+    host = info.get("hostname")
+    where = f" on {sanitize_line(host)}" if isinstance(host, str) and host and host != socket.gethostname() else ""
+    who = f"pid {info['pid']}{where}"
+    try:
+        started = datetime.fromisoformat(info["started"]).astimezone()
+        when = started.strftime("%H:%M" if started.date() == datetime.now().date() else "%Y-%m-%d %H:%M")
+        who += f", started {when}"
+    except (KeyError, TypeError, ValueError):
+        pass
+    return who

@@ -24,6 +24,7 @@ import orjson
 
 from annotator.errors import DatabaseError, DatabaseLocked
 from annotator.sanitize import sanitize_line
+from annotator.storage.lock import BUSY, describe_holder
 
 try:
     import fcntl
@@ -31,7 +32,6 @@ except ImportError:  # pragma: no cover - Windows: one writer at a time there (s
     fcntl = None  # type: ignore[assignment]
 
 ROLES = ("label", "review")
-_BUSY = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES})
 
 
 def person_path(folder: Path, name: str, role: str) -> Path:
@@ -59,22 +59,6 @@ class PersonLock:
         self.fd = -1
 
 
-def _describe(info: dict[str, Any] | None) -> str:
-    if not info or type(info.get("pid")) is not int:
-        return "pid unknown"
-    who = f"pid {info['pid']}"
-    host = info.get("hostname")
-    if isinstance(host, str) and host and host != socket.gethostname():
-        who += f" on {sanitize_line(host)}"
-    try:
-        started = datetime.fromisoformat(str(info.get("started"))).astimezone()
-        fmt = "%H:%M" if started.date() == datetime.now().date() else "%Y-%m-%d %H:%M"
-        who += f", started {started.strftime(fmt)}"
-    except ValueError:
-        pass
-    return who
-
-
 def _read_info(fd: int) -> dict[str, Any] | None:
     try:
         info = orjson.loads(os.pread(fd, 4096, 0) or b"null")
@@ -97,12 +81,12 @@ def take(db_path: Path, folder: Path, name: str, role: str = "label") -> PersonL
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:
-        if e.errno in _BUSY:
+        if e.errno in BUSY:
             info = _read_info(fd)
             os.close(fd)
             doing = "labeling" if role == "label" else "reviewing"
             raise DatabaseLocked(
-                f"{sanitize_line(name)} is already {doing} {db_path} in another annotator ({_describe(info)}); "
+                f"{sanitize_line(name)} is already {doing} {db_path} in another annotator ({describe_holder(info)}); "
                 f"close that session first, or use another --annotator name") from None
         os.close(fd)
         if e.errno in (errno.EINVAL, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP):
@@ -145,7 +129,7 @@ def in_session(folder: Path) -> list[dict[str, Any]]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except OSError as e:
-                if e.errno in _BUSY:
+                if e.errno in BUSY:
                     info = _read_info(fd)
                     if info is not None:
                         found.append(info)
@@ -162,5 +146,5 @@ def describe_sessions(sessions: list[dict[str, Any]]) -> str:
     for info in sessions:
         name = info.get("name")
         parts.append(f"{sanitize_line(name) if isinstance(name, str) else '?'} "
-                     f"({info.get('role', '?')}, {_describe(info)})")
+                     f"({info.get('role', '?')}, {describe_holder(info)})")
     return ", ".join(parts)
